@@ -1,0 +1,171 @@
+# memscope: one non-recursive Makefile. Everything is built under $(OUTPUT).
+#
+#   make                 build build/memscope (and the test programs)
+#   make STATIC=1        self-contained static binary
+#   make V=1             show the commands
+#   make WERROR=1        warnings are errors (the test targets set this)
+#   make test            build with -Werror and run the whole suite
+#   make demo            build and run the main job on the bundled demo
+#   make install         install to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
+#   make uninstall
+
+OUTPUT     ?= build
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= gcc
+CLANG      ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL    ?= bpftool
+PKG_CONFIG ?= pkg-config
+STATIC     ?= 0
+WERROR     ?= 0
+
+VERSION := 0.1.0
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null)
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := vmlinux/$(ARCH)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.DEFAULT_GOAL := all
+
+# ---- flags -----------------------------------------------------------------
+
+WARNINGS := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+PKGS := libbpf libelf libdw
+ifeq ($(STATIC),1)
+PKG_LIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS)) -lzstd
+LDFLAGS_STATIC := -static
+else
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+LDFLAGS_STATIC :=
+endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
+	-DMEMSCOPE_VERSION='"$(VERSION)$(if $(GIT_REV),-$(GIT_REV))"' \
+	-I$(OUTPUT) -Ibpf -Iuser $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(LDFLAGS_STATIC)
+LIBS := $(PKG_LIBS) -lcapstone -lpthread
+
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+	-I$(VMLINUX_DIR) -Ibpf -Wall -Wno-unused-function -MMD -MP
+ifeq ($(WERROR),1)
+BPF_CFLAGS += -Werror
+endif
+
+# Objects are rebuilt when the flags change, not only when sources do.
+FLAGS_STAMP := $(OUTPUT)/.flags
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIBS) | $(CLANG) $(BPF_CFLAGS)
+$(shell mkdir -p $(OUTPUT); \
+	if [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" != '$(subst ','\'',$(FLAGS_NOW))' ]; then \
+		printf '%s' '$(subst ','\'',$(FLAGS_NOW))' >$(FLAGS_STAMP); fi)
+
+# ---- sources ---------------------------------------------------------------
+
+BPF_APPS := probe
+BPF_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(BPF_APPS))
+SKELS    := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
+
+# Shared user-space modules (also linked into the unit tests).
+LIB_SRCS := user/log.c user/json.c user/parse.c user/loop.c user/preflight.c \
+	user/procfs.c \
+	user/kfeatures.c user/cli.c
+# Per-tool frontends and the dispatcher.
+TOOL_SRCS := user/main.c user/probe.c
+
+LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
+BIN := $(OUTPUT)/memscope
+
+TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
+TEST_SRCS := $(filter-out tests/lib/%,$(wildcard tests/*.c))
+TEST_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS) $(TEST_SRCS))
+TEST_BIN  := $(OUTPUT)/tests/memscope-test
+
+# Workload programs the end-to-end tests drive (one .c each).
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/tests/workloads/%,$(WORKLOAD_SRCS))
+
+# ---- rules -----------------------------------------------------------------
+
+.PHONY: all
+all: $(BIN) $(TEST_BIN) $(WORKLOADS)
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(FLAGS_STAMP)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf >$@
+
+# Every user object may include a skeleton: make sure they exist first; the
+# -MMD dependency files then track which one each object really includes.
+$(OUTPUT)/%.o: %.c $(FLAGS_STAMP) | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BIN): $(TOOL_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+$(TEST_OBJS): ALL_CFLAGS += -Itests/lib
+
+$(TEST_BIN): $(TEST_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# Workloads are built without optimisation of their call structure (frame
+# pointers, debug info) so tests can predict their stacks.
+$(OUTPUT)/tests/workloads/%: tests/workloads/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+		-std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP $(ALL_LDFLAGS) \
+		$< -lpthread -o $@
+
+# ---- top-level jobs ----------------------------------------------------------
+
+.PHONY: test
+test:
+	$(Q)$(MAKE) --no-print-directory WERROR=1 all
+	$(Q)$(TEST_BIN) --top $(CURDIR)
+
+.PHONY: demo
+demo: $(BIN)
+	$(Q)$(BIN) probe
+
+.PHONY: install uninstall
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/memscope
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/memscope
+
+.PHONY: clean
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

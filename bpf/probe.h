@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared between bpf/probe.bpf.c and user/features.c: one index per attach
+ * type the capability probe tries. */
+#ifndef MEMSCOPE_PROBE_H
+#define MEMSCOPE_PROBE_H
+
+enum probe_kind {
+	PROBE_TRACEPOINT,
+	PROBE_RAW_TP,
+	PROBE_TP_BTF,
+	PROBE_KPROBE,
+	PROBE_KRETPROBE,
+	PROBE_KPROBE_MULTI,
+	PROBE_FENTRY,
+	PROBE_FEXIT,
+	PROBE_UPROBE,
+	PROBE_URETPROBE,
+	PROBE_UPROBE_MULTI,
+	PROBE_NR_KINDS,
+};
+
+#endif

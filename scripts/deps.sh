@@ -1,0 +1,45 @@
+#!/bin/sh
+# Install every Debian package memscope's build, tests and QEMU guest runs need.
+# Idempotent and quiet when everything is present. Run as root on Debian 12+.
+#
+# usage: scripts/deps.sh [--check]
+#   --check  only report what is missing; exit 1 if anything is
+set -eu
+
+pkgs="
+make gcc clang llvm pkg-config
+libbpf-dev libelf-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
+libdw-dev libcapstone-dev
+bpftool
+shellcheck
+qemu-system-x86 busybox-static cpio xz-utils zstd
+"
+
+missing=
+for p in $pkgs; do
+	# "install ok installed" is the only state that means usable.
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+if [ "${1:-}" = --check ]; then
+	echo "deps: missing:$missing" >&2
+	exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: these packages are missing:$missing" >&2
+	echo "deps: run this script as root (or install them with apt-get)" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# An apt index older than the archive gives 404s on install: refresh first.
+apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

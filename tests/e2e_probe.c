@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `memscope probe` against facts the test establishes on its own: uname,
+ * stat of the BTF file, tracefs event directories and format files, raw
+ * bpf()/perf_event_open() attach attempts, /proc/mounts, /proc/swaps. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+
+#include "harness.h"
+#include "ktruth.h"
+#include "run.h"
+
+static const char *const kinds[PROBE_NR_KINDS] = {
+	"tracepoint", "raw_tp", "tp_btf", "kprobe", "kretprobe", "kprobe_multi",
+	"fentry", "fexit", "uprobe", "uretprobe", "uprobe_multi",
+};
+
+/* Run probe -j once per test and parse it. */
+static bool probe_json(struct jlines *l, unsigned *before)
+{
+	struct run_result r;
+	bool ok;
+
+	*before = bpf_prog_max_id();
+	if (!ASSERT_OK(run_memscope(NULL, &r, "probe", "-j", NULL), "run probe -j"))
+		return false;
+	ok = ASSERT_EQ(r.status, 0, "probe -j exit status");
+	if (!ok)
+		test_log("stderr: %s", r.err);
+	ok = ok && parse_jlines(&r, l);
+	run_result_free(&r);
+	assert_no_progs_left(*before, "after probe -j");
+	return ok;
+}
+
+TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
+{
+	struct jlines l;
+	struct utsname u;
+	struct stat st;
+	struct jv *k, *memcg, *swap;
+	unsigned before;
+	char line[512];
+	int swaps = -1, v1 = 0, v2mem = 0;
+	FILE *f;
+
+	if (!probe_json(&l, &before))
+		return;
+	k = jlines_find(&l, NULL, "kernel", NULL, NULL);
+	if (!ASSERT_TRUE(k, "a kernel record"))
+		goto out;
+	uname(&u);
+	ASSERT_STREQ(jv_gets(k, "release"), u.release, "release is uname -r");
+	ASSERT_EQ(jv_getb(jv_get(k, "btf"), "present"),
+		  stat("/sys/kernel/btf/vmlinux", &st) == 0, "btf presence");
+	ASSERT_EQ(jv_geti(jv_get(k, "btf"), "size_bytes"), st.st_size, "btf size");
+	ASSERT_EQ(jv_getb(k, "psi_memory"), access("/proc/pressure/memory", R_OK) == 0, "psi");
+	ASSERT_EQ(jv_geti(jv_get(k, "privileges"), "euid"), geteuid(), "euid");
+
+	/* Swap devices: lines of /proc/swaps after its header. */
+	f = fopen("/proc/swaps", "r");
+	while (f && fgets(line, sizeof(line), f))
+		swaps++;
+	if (f)
+		fclose(f);
+	swap = jv_get(k, "swap");
+	ASSERT_EQ(jv_geti(swap, "devices"), swaps < 0 ? 0 : swaps, "swap devices");
+
+	/* Memory cgroup version from /proc/mounts, read here independently. */
+	f = fopen("/proc/mounts", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char dev[64], dir[256], type[32], opts[256], ctrl[512], p[300];
+
+		if (sscanf(line, "%63s %255s %31s %255s", dev, dir, type, opts) != 4)
+			continue;
+		if (!strcmp(type, "cgroup") && (strstr(opts, ",memory") == opts + strlen(opts) - 7 ||
+						strstr(opts, ",memory,")))
+			v1 = 1;
+		snprintf(p, sizeof(p), "%s/cgroup.controllers", dir);
+		if (!strcmp(type, "cgroup2")) {
+			FILE *c = fopen(p, "r");
+
+			if (c && fgets(ctrl, sizeof(ctrl), c) && strstr(ctrl, "memory"))
+				v2mem = 1;
+			if (c)
+				fclose(c);
+		}
+	}
+	if (f)
+		fclose(f);
+	memcg = jv_get(k, "memcg");
+	ASSERT_EQ(jv_geti(memcg, "version"), v1 ? 1 : v2mem ? 2 : 0, "memcg version");
+	test_log("kernel %s, memcg v%lld, swap devices %d", u.release,
+		 jv_geti(memcg, "version"), swaps < 0 ? 0 : swaps);
+out:
+	jlines_free(&l);
+}
+
+TEST(e2e_probe_attach_types_match_raw_syscalls, T_ROOT | T_E2E)
+{
+	struct jlines l;
+	unsigned before;
+
+	if (!probe_json(&l, &before))
+		return;
+	for (int k = 0; k < PROBE_NR_KINDS; k++) {
+		struct jv *a = jlines_find(&l, NULL, "attach", "name", kinds[k]);
+		const char *why = NULL;
+		bool truth, got;
+		char what[128];
+
+		snprintf(what, sizeof(what), "attach record for %s", kinds[k]);
+		if (!ASSERT_TRUE(a, what))
+			continue;
+		truth = ktruth_attach(k, &why);
+		got = jv_getb(a, "attaches");
+		snprintf(what, sizeof(what), "%s attaches (raw syscalls say %s%s%s)", kinds[k],
+			 truth ? "yes" : "no", why ? ": fails at " : "", why ? why : "");
+		ASSERT_EQ(got, truth, what);
+		/* Whatever attaches must also be seen to run. */
+		if (got) {
+			snprintf(what, sizeof(what), "%s fires", kinds[k]);
+			ASSERT_TRUE(jv_getb(a, "fires"), what);
+		}
+		test_log("%-13s probe=%s raw=%s", kinds[k], got ? "yes" : "no", truth ? "yes" : "no");
+	}
+	assert_no_progs_left(before, "after the raw checks");
+	jlines_free(&l);
+}
+
+TEST(e2e_probe_tracepoints_match_tracefs_and_btf, T_ROOT | T_E2E)
+{
+	const char *tracefs = test_tracefs();
+	struct btf *btf = btf__load_vmlinux_btf();
+	struct jlines l;
+	unsigned before;
+	int from = 0, n = 0;
+	struct jv *t;
+
+	if (!tracefs)
+		test_skip("tracefs cannot be mounted");
+	if (!probe_json(&l, &before))
+		goto out;
+	while ((t = jlines_find(&l, &from, "tracepoint", NULL, NULL))) {
+		const char *cat = jv_gets(t, "category"), *name = jv_gets(t, "name");
+		char path[512], what[160], tn[160];
+
+		n++;
+		snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs, cat, name);
+		snprintf(what, sizeof(what), "%s:%s in tracefs", cat, name);
+		ASSERT_EQ(jv_getb(t, "tracefs"), access(path, F_OK) == 0, what);
+		snprintf(tn, sizeof(tn), "btf_trace_%s", name);
+		snprintf(what, sizeof(what), "%s in BTF", name);
+		ASSERT_EQ(jv_getb(t, "btf"),
+			  btf && btf__find_by_name_kind(btf, tn, BTF_KIND_TYPEDEF) > 0, what);
+
+		/* The layout of mark_victim, from its tracefs format file: the
+		 * new layout carries the victim's rss counters. */
+		if (!strcmp(name, "mark_victim") && access(path, F_OK) == 0) {
+			char fmt[4096] = "";
+			FILE *f;
+			size_t got;
+
+			snprintf(path, sizeof(path), "%s/events/oom/mark_victim/format", tracefs);
+			f = fopen(path, "r");
+			got = f ? fread(fmt, 1, sizeof(fmt) - 1, f) : 0;
+			fmt[got] = 0;
+			if (f)
+				fclose(f);
+			ASSERT_STREQ(jv_gets(t, "layout"), strstr(fmt, "anon_rss") ? "task" : "pid",
+				     "mark_victim layout matches its format file");
+		}
+	}
+	ASSERT_GE(n, 30, "every tracepoint the tools use is reported");
+out:
+	btf__free(btf);
+	jlines_free(&l);
+}
+
+TEST(e2e_probe_text_report, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_result r;
+	struct utsname u;
+
+	ASSERT_OK(run_memscope(NULL, &r, "probe", NULL), "run probe");
+	ASSERT_EQ(r.status, 0, "exit status");
+	uname(&u);
+	ASSERT_CONTAINS(r.out, u.release, "names the kernel");
+	for (int k = 0; k < PROBE_NR_KINDS; k++) {
+		char row[32];
+
+		snprintf(row, sizeof(row), "\n%s ", kinds[k]);
+		ASSERT_CONTAINS(r.out, row, "one row per attach type");
+	}
+	ASSERT_CONTAINS(r.out, "oom:mark_victim", "tracepoint table");
+	ASSERT_CONTAINS(r.out, "leak-user", "tool modes");
+	ASSERT_EQ(r.err_len, 0, "no diagnostics by default");
+	run_result_free(&r);
+	assert_no_progs_left(before, "after probe");
+}
+
+TEST(e2e_probe_not_root, T_ROOT | T_E2E)
+{
+	struct run_opts o = { .uid = 65534 };
+	unsigned before = bpf_prog_max_id();
+	struct run_result r;
+
+	ASSERT_OK(run_memscope(&o, &r, "probe", NULL), "run as nobody");
+	ASSERT_EQ(r.status, 1, "runtime failure exit code");
+	ASSERT_CONTAINS(r.err, "needs root", "says what is missing");
+	ASSERT_CONTAINS(r.err, "CAP_BPF", "names the capabilities");
+	run_result_free(&r);
+	assert_no_progs_left(before, "after a refused run");
+}
+
+TEST(e2e_probe_bad_btf_file, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_result r;
+
+	ASSERT_OK(run_memscope(NULL, &r, "probe", "--btf", "/nonexistent/vmlinux.btf", NULL), "run");
+	ASSERT_EQ(r.status, 1, "runtime failure exit code");
+	ASSERT_CONTAINS(r.err, "/nonexistent/vmlinux.btf", "names the file");
+	run_result_free(&r);
+	assert_no_progs_left(before, "after a bad --btf");
+}

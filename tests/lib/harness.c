@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Test runner: registration, per-test fork with a time limit, summary. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SKIP_STATUS 77
+#define DEFAULT_TIMEOUT_S 120
+
+static struct test *tests;
+static int failures;
+static char bin_dir[PATH_MAX];
+static char src_dir[PATH_MAX];
+
+void test_register(struct test *t)
+{
+	struct test **p = &tests;
+
+	/* Keep them sorted by name: stable numbering across builds. */
+	while (*p && strcmp((*p)->name, t->name) < 0)
+		p = &(*p)->next;
+	t->next = *p;
+	*p = t;
+}
+
+void test_fail_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	failures++;
+	fprintf(stdout, "  %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void test_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stdout, "  skip: ");
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	exit(SKIP_STATUS);
+}
+
+void test_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stdout, "  ");
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+int test_failures(void)
+{
+	return failures;
+}
+
+const char *test_bin_dir(void)
+{
+	return bin_dir;
+}
+
+const char *test_src_dir(void)
+{
+	return src_dir[0] ? src_dir : NULL;
+}
+
+static bool selected(const char *name, char **filters, int nfilters)
+{
+	if (!nfilters)
+		return true;
+	for (int i = 0; i < nfilters; i++)
+		if (strstr(name, filters[i]))
+			return true;
+	return false;
+}
+
+/* Run one test in a child; returns 0 ok, 1 fail, 2 skip. */
+static int run_one(const struct test *t)
+{
+	unsigned timeout = t->timeout_s ? t->timeout_s : DEFAULT_TIMEOUT_S;
+	struct timespec slice = { 0, 20 * 1000 * 1000 };
+	time_t deadline;
+	int status;
+	pid_t pid, w;
+
+	if ((t->flags & T_ROOT) && geteuid() != 0) {
+		printf("  skip: needs root\n");
+		return 2;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		printf("  fork failed: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		/* Own process group so a timeout kills what the test started. */
+		setpgid(0, 0);
+		t->fn();
+		fflush(stdout);
+		_exit(failures ? 1 : 0);
+	}
+	setpgid(pid, pid);
+	deadline = time(NULL) + timeout;
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (time(NULL) >= deadline) {
+			printf("  timed out after %us\n", timeout);
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return 1;
+		}
+		nanosleep(&slice, NULL);
+	}
+	/* Reap anything the test left in its process group. */
+	kill(-pid, SIGKILL);
+	if (WIFSIGNALED(status)) {
+		printf("  killed by signal %d\n", WTERMSIG(status));
+		return 1;
+	}
+	if (WEXITSTATUS(status) == SKIP_STATUS)
+		return 2;
+	return WEXITSTATUS(status) ? 1 : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: memscope-test [-t FILTER]... [-l] [--unit|--e2e] [--bin DIR] [--top DIR]\n"
+		"  -t FILTER  run tests whose name contains FILTER (repeatable)\n"
+		"  -l         list tests\n"
+		"  --unit     only tests that need no kernel features\n"
+		"  --e2e      only end-to-end tests\n"
+		"  --bin DIR  where memscope and tests/ were built (default: next to this binary)\n"
+		"  --top DIR  the source tree (for static checks; default: none)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "bin", required_argument, NULL, 'b' },
+		{ "top", required_argument, NULL, 'T' },
+		{ "unit", no_argument, NULL, 'u' },
+		{ "e2e", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	char *filters[64], exe[PATH_MAX];
+	int nfilters = 0, n = 0, passed = 0, failed = 0, skipped = 0, c;
+	bool list = false, only_unit = false, only_e2e = false;
+	struct test *t;
+	ssize_t len;
+
+	while ((c = getopt_long(argc, argv, "t:lh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (nfilters < 64)
+				filters[nfilters++] = optarg;
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'b':
+			snprintf(bin_dir, sizeof(bin_dir), "%s", optarg);
+			break;
+		case 'T':
+			snprintf(src_dir, sizeof(src_dir), "%s", optarg);
+			break;
+		case 'u':
+			only_unit = true;
+			break;
+		case 'e':
+			only_e2e = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!bin_dir[0]) {
+		/* <bin>/tests/memscope-test -> <bin> */
+		len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (len > 0) {
+			exe[len] = 0;
+			snprintf(bin_dir, sizeof(bin_dir), "%s", dirname(dirname(exe)));
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Tests that stop a child with a signal must not stop us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	for (t = tests; t; t = t->next) {
+		int r;
+
+		if (!selected(t->name, filters, nfilters))
+			continue;
+		if ((only_unit && (t->flags & T_E2E)) || (only_e2e && !(t->flags & T_E2E)))
+			continue;
+		n++;
+		if (list) {
+			printf("%s\n", t->name);
+			continue;
+		}
+		r = run_one(t);
+		printf("#%d %s:%s\n", n, t->name, r == 0 ? "OK" : r == 1 ? "FAIL" : "SKIP");
+		passed += r == 0;
+		failed += r == 1;
+		skipped += r == 2;
+	}
+	if (list)
+		return 0;
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}

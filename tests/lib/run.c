@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command runner with capture and time limit; BPF program accounting. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "harness.h"
+#include "run.h"
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int buf_read(struct buf *b, int fd)
+{
+	ssize_t n;
+
+	if (b->cap - b->len < 4096) {
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		char *p = realloc(b->p, cap);
+
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	n = read(fd, b->p + b->len, b->cap - b->len - 1);
+	if (n > 0)
+		b->len += n;
+	return n;
+}
+
+int run_argv(char *const argv[], const struct run_opts *o, struct run_result *r)
+{
+	static const struct run_opts defaults;
+	int outp[2], errp[2], inp[2];
+	struct buf out = {}, err = {};
+	long long start, deadline, sig_at;
+	bool out_open = true, err_open = true, term_sent = false, sig_sent = false;
+	int status = 0;
+	pid_t pid;
+
+	if (!o)
+		o = &defaults;
+	memset(r, 0, sizeof(*r));
+	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(inp, O_CLOEXEC))
+		return -errno;
+	start = mono_ms();
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(inp[0], 0);
+		dup2(outp[1], 1);
+		dup2(errp[1], 2);
+		if (o->uid && (setgid(o->uid) || setuid(o->uid)))
+			_exit(126);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	close(inp[0]);
+	if (o->stdin_text && write(inp[1], o->stdin_text, strlen(o->stdin_text)) < 0)
+		test_log("writing stdin: %s", strerror(errno));
+	close(inp[1]);
+
+	deadline = start + (o->timeout_ms ? o->timeout_ms : 60000);
+	sig_at = o->signal_after_ms ? start + o->signal_after_ms : 0;
+	while (out_open || err_open) {
+		struct pollfd pfd[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
+		long long now = mono_ms();
+
+		if (sig_at && !sig_sent && now >= sig_at) {
+			kill(pid, o->signal_sig ? o->signal_sig : SIGINT);
+			sig_sent = true;
+		}
+		if (now >= deadline) {
+			if (!term_sent) {
+				kill(pid, SIGTERM);
+				term_sent = true;
+				r->timed_out = true;
+				deadline = now + 5000;
+			} else {
+				kill(pid, SIGKILL);
+				break;
+			}
+		}
+		if (!out_open)
+			pfd[0].fd = -1;
+		if (!err_open)
+			pfd[1].fd = -1;
+		if (poll(pfd, 2, 50) < 0 && errno != EINTR)
+			break;
+		if (out_open && (pfd[0].revents & (POLLIN | POLLHUP)) && buf_read(&out, outp[0]) <= 0)
+			out_open = false;
+		if (err_open && (pfd[1].revents & (POLLIN | POLLHUP)) && buf_read(&err, errp[0]) <= 0)
+			err_open = false;
+	}
+	close(outp[0]);
+	close(errp[0]);
+	waitpid(pid, &status, 0);
+	r->elapsed_ms = mono_ms() - start;
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r->out = out.p ? out.p : strdup("");
+	r->err = err.p ? err.p : strdup("");
+	if (out.p)
+		out.p[out.len] = 0;
+	if (err.p)
+		err.p[err.len] = 0;
+	r->out_len = out.len;
+	r->err_len = err.len;
+	return 0;
+}
+
+void run_result_free(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *bin_path(const char *rel)
+{
+	static char paths[8][4096];
+	static int next;
+	char *p = paths[next++ % 8];
+
+	snprintf(p, 4096, "%s/%s", test_bin_dir(), rel);
+	return p;
+}
+
+int run_memscope(const struct run_opts *o, struct run_result *r, ...)
+{
+	char *argv[64];
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = (char *)bin_path("memscope");
+	va_start(ap, r);
+	while (n < 63 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_argv(argv, o, r);
+}
+
+bool parse_jlines(const struct run_result *r, struct jlines *out)
+{
+	const char *err = NULL, *line;
+	int bad = 0;
+
+	if (!jlines_parse(r->out, out, &bad, &err))
+		return true;
+	line = r->out;
+	for (int i = 1; i < bad && line; i++) {
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	test_fail_at(__FILE__, __LINE__, "output line %d is not valid JSON (%s): %.300s",
+		     bad, err ? err : "?", line ? line : "");
+	return false;
+}
+
+unsigned bpf_prog_max_id(void)
+{
+	__u32 id = 0, next;
+
+	while (!bpf_prog_get_next_id(id, &next))
+		id = next;
+	return id;
+}
+
+int bpf_progs_since(unsigned since, char *names, size_t len)
+{
+	__u32 id = since, next;
+	size_t pos = 0;
+	int n = 0;
+
+	if (len)
+		names[0] = 0;
+	while (!bpf_prog_get_next_id(id, &next)) {
+		struct bpf_prog_info info;
+		__u32 ilen = sizeof(info);
+		int fd;
+
+		id = next;
+		n++;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && pos < len)
+			pos += snprintf(names + pos, len - pos, "%s%s(id %u)", pos ? ", " : "",
+					info.name, id);
+		close(fd);
+	}
+	return n;
+}
+
+bool assert_no_progs_left(unsigned since, const char *what)
+{
+	struct timespec slice = { 0, 50 * 1000 * 1000 };
+	char names[1024];
+	int n;
+
+	/* The kernel frees some programs after their last fd closes (uprobe
+	 * links are released through RCU): give it a moment. */
+	for (int i = 0; i < 40; i++) {
+		n = bpf_progs_since(since, names, sizeof(names));
+		if (!n)
+			return true;
+		nanosleep(&slice, NULL);
+	}
+	test_fail_at(__FILE__, __LINE__, "%s: %d BPF program(s) still loaded: %s", what, n, names);
+	return false;
+}
+
+const char *test_tracefs(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char p[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/events", dirs[i]);
+		if (!access(p, F_OK))
+			return dirs[i];
+	}
+	if (!mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return dirs[0];
+	return NULL;
+}

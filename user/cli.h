@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Options every subcommand shares, as an argp child parser, and the exit
+ * codes every subcommand uses. */
+#ifndef MEMSCOPE_CLI_H
+#define MEMSCOPE_CLI_H
+
+#include <argp.h>
+#include <stdbool.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,	/* runtime failure */
+	EXIT_USAGE = 2,	/* bad command line */
+};
+
+struct common_opts {
+	int verbose;		/* number of -v */
+	bool json;		/* -j: JSON Lines on stdout */
+	const char *btf_path;	/* --btf FILE, NULL: the running kernel's */
+};
+
+/* Child parser for struct common_opts: put it in a tool's argp children with
+ * the tool's common_opts as its input (state->child_inputs[0] = &opts->common
+ * on ARGP_KEY_INIT). */
+extern const struct argp common_argp;
+
+/* Run argp over argv for one subcommand; "prog" names it in messages
+ * ("memscope probe"). Returns 0, or EXIT_USAGE after printing why. --help
+ * and --usage print and exit 0 from inside argp. Also applies -v to the
+ * log level and installs libbpf's print callback. */
+int cli_parse(const struct argp *argp, const char *prog, int argc, char **argv,
+	      void *input, struct common_opts *common);
+
+#endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Ring-buffer/poll main loop with signal and target-death handling. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "loop.h"
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+
+/* Upper bound on how long a stop request can go unnoticed. */
+#define LOOP_SLICE_MS 100
+
+static volatile sig_atomic_t stop_count;
+
+static void on_signal(int sig)
+{
+	if (stop_count++ > 0) {
+		/* Second request: leave now; the kernel drops our links. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+}
+
+void loop_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking poll returns EINTR at once. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool loop_stop_requested(void)
+{
+	return stop_count > 0;
+}
+
+void loop_request_stop(void)
+{
+	stop_count++;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+int loop_run(const struct loop_opts *o)
+{
+	struct pollfd pfd[2];
+	long long next_tick = 0;
+	unsigned ticks = 0;
+	int pidfd = -1, npfd = 0, rb_idx = -1, pid_idx = -1;
+	int ret = 0, err;
+
+	if (o->rb) {
+		rb_idx = npfd;
+		pfd[npfd++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(o->rb), .events = POLLIN };
+	}
+	if (o->watch_pid > 0) {
+		/* A pidfd becomes readable when the process exits (5.3+);
+		 * older kernels fall back to probing with kill(0) per slice. */
+		pidfd = syscall(__NR_pidfd_open, o->watch_pid, 0);
+		if (pidfd >= 0) {
+			pid_idx = npfd;
+			pfd[npfd++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+		}
+	}
+	if (o->interval_ms)
+		next_tick = now_ms() + o->interval_ms;
+
+	while (!ret) {
+		int timeout = LOOP_SLICE_MS;
+		long long now = now_ms();
+
+		if (loop_stop_requested()) {
+			ret = LOOP_SIGNAL;
+			break;
+		}
+		if (o->interval_ms) {
+			if (now >= next_tick) {
+				if (o->tick && (err = o->tick(o->ctx)) < 0) {
+					ret = err;
+					break;
+				}
+				ticks++;
+				if (o->max_ticks && ticks >= o->max_ticks) {
+					ret = LOOP_COUNT;
+					break;
+				}
+				/* Keep the cadence; don't drift by the tick's cost. */
+				next_tick += o->interval_ms;
+				if (next_tick <= now)
+					next_tick = now + o->interval_ms;
+				continue;
+			}
+			if (next_tick - now < timeout)
+				timeout = (int)(next_tick - now);
+		}
+
+		err = poll(pfd, npfd, timeout);
+		if (err < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (rb_idx >= 0 && (pfd[rb_idx].revents & POLLIN)) {
+			err = ring_buffer__consume(o->rb);
+			if (err < 0 && err != -EINTR) {
+				log_error("reading the ring buffer failed: %s", strerror(-err));
+				ret = err;
+				break;
+			}
+		}
+		if ((pid_idx >= 0 && pfd[pid_idx].revents) ||
+		    (o->watch_pid > 0 && pidfd < 0 && !pid_alive(o->watch_pid))) {
+			/* Drain what the target produced before it died. */
+			if (o->rb)
+				ring_buffer__consume(o->rb);
+			ret = LOOP_TARGET_EXIT;
+		}
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
+}

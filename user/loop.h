@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The main loop every tracing tool runs: consume a ring buffer (optional),
+ * call a tick callback every interval, and stop on SIGINT/SIGTERM, on the
+ * traced target's death, or after a number of ticks.
+ *
+ * Signals only set a flag, so the tool gets to print its final report and
+ * detach; a second SIGINT/SIGTERM exits at once (links are fd-based, so the
+ * kernel detaches everything when the process dies). */
+#ifndef MEMSCOPE_LOOP_H
+#define MEMSCOPE_LOOP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct ring_buffer;
+
+/* Install the SIGINT/SIGTERM handlers (idempotent). */
+void loop_install_signals(void);
+/* True once SIGINT or SIGTERM arrived. */
+bool loop_stop_requested(void);
+/* Ask the loop to stop, as a signal would (for callbacks). */
+void loop_request_stop(void);
+
+enum loop_end {
+	LOOP_SIGNAL = 1,	/* SIGINT/SIGTERM or loop_request_stop() */
+	LOOP_TARGET_EXIT,	/* watch_pid exited */
+	LOOP_COUNT,		/* max_ticks reached */
+};
+
+struct loop_opts {
+	struct ring_buffer *rb;	/* may be NULL */
+	unsigned interval_ms;	/* 0: no ticks */
+	unsigned max_ticks;	/* 0: unlimited */
+	pid_t watch_pid;	/* 0: none */
+	/* Called every interval; a negative return ends the loop with it. */
+	int (*tick)(void *ctx);
+	void *ctx;
+};
+
+/* Run until one of the ends above; returns an enum loop_end, or a negative
+ * error from the ring buffer or the tick callback. */
+int loop_run(const struct loop_opts *opts);
+
+#endif

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Privilege, BTF, BPF-syscall and rlimit checks shared by every tool. */
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "kfeatures.h"
+#include "log.h"
+#include "preflight.h"
+
+static int check_privileges(void)
+{
+	struct sys_facts s;
+
+	sys_facts_read(&s, NULL);
+	if (s.euid == 0 || s.cap_sys_admin || (s.cap_bpf && s.cap_perfmon))
+		return 0;
+	log_error("memscope needs root, or the capabilities CAP_BPF and CAP_PERFMON "
+		  "(kernel 5.8+); run it with sudo");
+	return EXIT_FAIL;
+}
+
+static int check_btf(const char *path)
+{
+	struct btf *btf;
+
+	if (path) {
+		btf = btf__parse(path, NULL);
+		if (!btf) {
+			log_error("cannot use '%s' as kernel BTF: %s", path, strerror(errno));
+			return EXIT_FAIL;
+		}
+		btf__free(btf);
+		return 0;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		return 0;
+	log_error("this kernel exposes no BTF at /sys/kernel/btf/vmlinux "
+		  "(it needs CONFIG_DEBUG_INFO_BTF=y); supply this kernel's BTF with "
+		  "--btf FILE (e.g. a BTFHub file, or 'pahole --btf_encode_detached' "
+		  "on its vmlinux)");
+	return EXIT_FAIL;
+}
+
+/* Load the smallest tracing program there is: r0 = 0; exit. */
+static int check_bpf_syscall(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "memscope_check", "GPL", insns,
+			   2, NULL);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	switch (-fd) {
+	case ENOSYS:
+		log_error("this kernel has no bpf() system call (CONFIG_BPF_SYSCALL is off)");
+		break;
+	case EPERM:
+	case EACCES:
+		log_error("the kernel refused to load a BPF program (%s): check "
+			  "kernel.unprivileged_bpf_disabled, lockdown, or the seccomp/"
+			  "capability policy of this container", strerror(-fd));
+		break;
+	default:
+		log_error("loading a minimal BPF program failed: %s", strerror(-fd));
+		break;
+	}
+	return EXIT_FAIL;
+}
+
+static void raise_memlock(void)
+{
+	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
+
+	/* Kernels since 5.11 charge BPF memory to the memcg and ignore the
+	 * limit; without CAP_SYS_RESOURCE this fails, which is fine there. */
+	if (setrlimit(RLIMIT_MEMLOCK, &r))
+		log_debug("setrlimit(RLIMIT_MEMLOCK) failed: %s (harmless on kernels "
+			  "that account BPF memory to the memory cgroup)", strerror(errno));
+}
+
+int preflight(const struct preflight_opts *o)
+{
+	char tracefs[256];
+	int err;
+
+	if ((err = check_privileges()))
+		return err;
+	/* A --btf FILE the user named is checked even where BTF is optional. */
+	if ((o->need_btf || o->btf_path) && (err = check_btf(o->btf_path)))
+		return err;
+	if ((err = check_bpf_syscall()))
+		return err;
+	raise_memlock();
+	if (o->need_tracefs && tracefs_find(tracefs, sizeof(tracefs), true, NULL)) {
+		log_error("tracefs is not mounted and mounting it at /sys/kernel/tracing "
+			  "failed; mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
+		return EXIT_FAIL;
+	}
+	return 0;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The checks every tool runs before loading anything, each failure with a
+ * message that says what is wrong and what the user can do about it. */
+#ifndef MEMSCOPE_PREFLIGHT_H
+#define MEMSCOPE_PREFLIGHT_H
+
+#include <stdbool.h>
+
+struct preflight_opts {
+	const char *btf_path;	/* --btf FILE, or NULL */
+	bool need_btf;		/* fail without kernel BTF */
+	bool need_tracefs;	/* mount tracefs if it is missing */
+};
+
+/* Returns 0, or EXIT_FAIL after printing why the tool cannot run. */
+int preflight(const struct preflight_opts *opts);
+
+#endif

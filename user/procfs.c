@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Readers of /proc and /sys files (see procfs.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+int proc_map_parse(const char *line, struct proc_map *m)
+{
+	unsigned int dev_major, dev_minor;
+	int path_at = 0;
+
+	memset(m, 0, sizeof(*m));
+	/* 55d0c0a5e000-55d0c0a60000 r-xp 00002000 fe:00 1234   /usr/bin/x */
+	if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &m->start, &m->end, m->perms,
+		   &m->pgoff, &dev_major, &dev_minor, &m->inode, &path_at) < 7)
+		return -EINVAL;
+	if (m->end < m->start)
+		return -EINVAL;
+	if (path_at > 0) {
+		size_t n;
+
+		snprintf(m->path, sizeof(m->path), "%s", line + path_at);
+		n = strlen(m->path);
+		while (n && (m->path[n - 1] == '\n' || m->path[n - 1] == ' '))
+			m->path[--n] = 0;
+	}
+	return 0;
+}
+
+int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m)
+{
+	char path[64], line[1024];
+	int err = -ENOENT;
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (proc_map_parse(line, m))
+			continue;
+		if (addr >= m->start && addr < m->end) {
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+int mounts_find(FILE *f, const char *fstype, const char *opt, char *buf, size_t len)
+{
+	char line[4096], dev[256], dir[1024], type[64], opts[2048];
+
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%255s %1023s %63s %2047s", dev, dir, type, opts) != 4)
+			continue;
+		if (strcmp(type, fstype))
+			continue;
+		if (opt && !word_in_list(opts, opt))
+			continue;
+		snprintf(buf, len, "%s", dir);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int proc_mount_find(const char *fstype, const char *opt, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int err;
+
+	if (!f)
+		return -errno;
+	err = mounts_find(f, fstype, opt, buf, len);
+	fclose(f);
+	return err;
+}
+
+int cgroup_find(FILE *f, const char *ctrl, char *buf, size_t len)
+{
+	char line[4096], *c1, *c2, *nl;
+
+	while (fgets(line, sizeof(line), f)) {
+		/* hierarchy-ID:controller-list:path */
+		c1 = strchr(line, ':');
+		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = 0;
+		if (*ctrl ? !word_in_list(c1 + 1, ctrl) : (c1[1] != 0 || strncmp(line, "0:", 2)))
+			continue;
+		nl = strchr(c2 + 1, '\n');
+		if (nl)
+			*nl = 0;
+		snprintf(buf, len, "%s", c2 + 1);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int proc_self_cgroup(const char *ctrl, char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int err;
+
+	if (!f)
+		return -errno;
+	err = cgroup_find(f, ctrl, buf, len);
+	fclose(f);
+	return err;
+}
+
+ssize_t read_file_str(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if (!len)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return n;
+}
+
+bool word_in_list(const char *list, const char *word)
+{
+	size_t wl = strlen(word);
+	const char *p = list;
+
+	if (!wl)
+		return false;
+	while ((p = strstr(p, word))) {
+		bool start = p == list || p[-1] == ',' || p[-1] == ' ' || p[-1] == '\t';
+		char after = p[wl];
+		bool end = !after || after == ',' || after == ' ' || after == '\t' || after == '\n';
+
+		if (start && end)
+			return true;
+		p += wl;
+	}
+	return false;
+}
+
+uint64_t meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t kl = strlen(key);
+	uint64_t v = 0;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, kl) && line[kl] == ':') {
+			sscanf(line + kl + 1, "%" SCNu64, &v);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small, strict readers of /proc and /sys files. Each parser also takes a
+ * FILE* or a string so tests (and fuzzers) can feed it arbitrary input. */
+#ifndef MEMSCOPE_PROCFS_H
+#define MEMSCOPE_PROCFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct proc_map {
+	unsigned long start, end, pgoff;
+	char perms[5];
+	unsigned long inode;
+	char path[512];		/* "" for anonymous mappings */
+};
+
+/* Parse one /proc/PID/maps line; 0 or -EINVAL. */
+int proc_map_parse(const char *line, struct proc_map *m);
+/* The mapping of process pid (0: self) that contains addr; 0 or -errno. */
+int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m);
+
+/* Mount point of the first mount of type fstype that has mount option opt
+ * (NULL: any) in a /proc/self/mounts stream; 0 or -ENOENT. */
+int mounts_find(FILE *f, const char *fstype, const char *opt, char *buf, size_t len);
+int proc_mount_find(const char *fstype, const char *opt, char *buf, size_t len);
+
+/* Path of the cgroup of controller ctrl ("" selects the v2 "0::" line) in a
+ * /proc/PID/cgroup stream; 0 or -ENOENT. */
+int cgroup_find(FILE *f, const char *ctrl, char *buf, size_t len);
+int proc_self_cgroup(const char *ctrl, char *buf, size_t len);
+
+/* Whole small file into buf, NUL-terminated, trailing newline removed;
+ * returns the length or -errno. */
+ssize_t read_file_str(const char *path, char *buf, size_t len);
+
+/* True if word occurs as a whitespace- or comma-separated item of list. */
+bool word_in_list(const char *list, const char *word);
+
+/* A "Key:  N kB" value from /proc/meminfo, 0 if absent. */
+uint64_t meminfo_kb(const char *key);
+
+#endif
