@@ -35,6 +35,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+# Skeletons and BPF objects are intermediates of a pattern chain: keep them.
+.SECONDARY:
 .SUFFIXES:
 .DEFAULT_GOAL := all
 
@@ -110,7 +112,7 @@ all: $(BIN) $(TEST_BIN) $(WORKLOADS)
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(FLAGS_STAMP)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -MT $@ -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp
 
@@ -149,8 +151,7 @@ $(OUTPUT)/tests/workloads/%: tests/workloads/%.c $(FLAGS_STAMP)
 
 .PHONY: test
 test:
-	$(Q)$(MAKE) --no-print-directory WERROR=1 all
-	$(Q)$(TEST_BIN) --top $(CURDIR)
+	$(Q)OUTPUT=$(OUTPUT) scripts/test.sh
 
 .PHONY: demo
 demo: $(BIN)
