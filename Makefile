@@ -29,6 +29,9 @@ VMLINUX_DIR := vmlinux/$(ARCH)
 ifeq ($(V),1)
 Q :=
 msg :=
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+msg :=
 else
 Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
@@ -170,3 +173,10 @@ clean:
 	rm -rf $(OUTPUT)
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
+
+# The test suite inside a QEMU guest on a stock Debian kernel
+# (VMTEST_KERNEL=debian-6.1|debian-backports|<package>|<vmlinuz path>).
+VMTEST_KERNEL ?= debian-6.1
+.PHONY: vmtest
+vmtest:
+	$(Q)OUTPUT=$(OUTPUT) scripts/vmtest.sh -k $(VMTEST_KERNEL)

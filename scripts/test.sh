@@ -1,18 +1,70 @@
 #!/bin/sh
-# Build everything with warnings as errors and run the whole test suite.
-# The last line of output is the summary: "N passed, N failed, N skipped".
+# Build with warnings as errors and run the whole test suite: on this
+# machine's kernel, then inside QEMU guests on stock Debian kernels
+# (scripts/vmtest.sh). The last line is the total over all suites:
+# "N passed, N failed, N skipped". Exits non-zero if anything failed.
 #
-# usage: scripts/test.sh [memscope-test options...]   e.g. -t probe
+# usage: scripts/test.sh [memscope-test args...]     e.g. -t probe
+# Environment:
+#   MEMSCOPE_VM_KERNELS  guest kernels, default "debian-6.1 debian-backports";
+#                        "" runs the host suite only
+#   MEMSCOPE_VM_REQUIRED kernels whose guest must run (default debian-6.1);
+#                        others are skipped when their packages are unreachable
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 out=${OUTPUT:-build}
+kernels=${MEMSCOPE_VM_KERNELS-debian-6.1 debian-backports}
+required=${MEMSCOPE_VM_REQUIRED-debian-6.1}
 
-if ! make -s WERROR=1 OUTPUT="$out" all; then
-	echo "build failed"
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1
+passed=0 failed=0 skipped=0 report=
+
+# Add the counts of a suite's summary line ($2) to the totals, label $1.
+tally() {
+	set -- "$1" "$(printf '%s\n' "$2" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)"
+	if [ -z "$2" ]; then
+		failed=$((failed + 1))
+		report="$report
+  $1: no summary line (counted as 1 failed)"
+		return
+	fi
+	p=$(echo "$2" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(echo "$2" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+	s=$(echo "$2" | sed -nE 's/.*, ([0-9]+) skipped.*/\1/p')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + ${s:-0}))
+	report="$report
+  $1: $2"
+}
+
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+echo "== host: $(uname -r)"
+if make -s WERROR=1 OUTPUT="$out" all; then
+	"$out/tests/memscope-test" --top "$top" "$@" | tee "$tmp"
+	tally "host $(uname -r)" "$(tail -n 1 "$tmp")"
+else
+	tally "host build" "0 passed, 1 failed, 0 skipped"
 fi
 
-"$out/tests/memscope-test" --top "$top" "$@"
+for k in $kernels; do
+	echo "== guest: $k"
+	if ! OUTPUT=$out scripts/vmtest.sh -f -k "$k" >/dev/null 2>"$tmp"; then
+		cat "$tmp"
+		case " $required " in
+		*" $k "*) tally "guest $k" "0 passed, 1 failed, 0 skipped" ;;
+		*) echo "vmtest: $k unavailable here: skipped"
+		   tally "guest $k" "0 passed, 0 failed, 1 skipped" ;;
+		esac
+		continue
+	fi
+	OUTPUT=$out scripts/vmtest.sh -k "$k" -- "$@" | tee "$tmp"
+	tally "guest $k" "$(tail -n 1 "$tmp")"
+done
+
+echo "== summary$report"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

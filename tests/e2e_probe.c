@@ -228,3 +228,60 @@ TEST(e2e_probe_bad_btf_file, T_ROOT | T_E2E)
 	run_result_free(&r);
 	assert_no_progs_left(before, "after a bad --btf");
 }
+
+/* MEMSCOPE_ATTACH forces the attach mode of every tool that has it as an
+ * alternative; a kind the kernel refuses makes those tools say so. */
+TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
+{
+	static const char *const forced[] = { "tracepoint", "tp_btf", "kprobe", "fentry" };
+	unsigned before = bpf_prog_max_id();
+
+	for (size_t i = 0; i < sizeof(forced) / sizeof(forced[0]); i++) {
+		char env[64], what[160];
+		const char *envv[] = { env, NULL };
+		struct run_opts o = { .env = envv };
+		struct run_result r;
+		struct jlines l;
+		struct jv *a, *t;
+		int from = 0, n_forced = 0, n_refused = 0;
+
+		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", forced[i]);
+		ASSERT_OK(run_memscope(&o, &r, "probe", "-j", NULL), "run");
+		if (!ASSERT_EQ(r.status, 0, env) || !parse_jlines(&r, &l)) {
+			run_result_free(&r);
+			continue;
+		}
+		a = jlines_find(&l, NULL, "attach", "name", forced[i]);
+		while ((t = jlines_find(&l, &from, "tool", NULL, NULL))) {
+			const char *mode = jv_gets(t, "mode");
+
+			n_forced += mode && strstr(mode, "[forced by MEMSCOPE_ATTACH]") != NULL;
+			n_refused += mode && strstr(mode, "is not usable on this kernel") != NULL;
+		}
+		snprintf(what, sizeof(what), "%s: tools forced onto it (it %s here)", env,
+			 jv_getb(a, "attaches") ? "attaches" : "does not attach");
+		if (jv_getb(a, "attaches"))
+			ASSERT_GE(n_forced, 1, what);
+		else
+			ASSERT_EQ(n_forced, 0, what);
+		/* kprobe and fentry are alternatives of cache and oom. */
+		if (!jv_getb(a, "attaches") && (!strcmp(forced[i], "kprobe") ||
+						 !strcmp(forced[i], "fentry")))
+			ASSERT_EQ(n_refused, 2, "cache and oom say the forced mode is unusable");
+		test_log("%-26s forced %d tool(s), %d refused", env, n_forced, n_refused);
+		jlines_free(&l);
+		run_result_free(&r);
+	}
+
+	{
+		const char *envv[] = { "MEMSCOPE_ATTACH=nonsense", NULL };
+		struct run_opts o = { .env = envv };
+		struct run_result r;
+
+		ASSERT_OK(run_memscope(&o, &r, "probe", NULL), "run");
+		ASSERT_EQ(r.status, 2, "an unknown MEMSCOPE_ATTACH is a usage error");
+		ASSERT_CONTAINS(r.err, "MEMSCOPE_ATTACH=nonsense", "names the value");
+		run_result_free(&r);
+	}
+	assert_no_progs_left(before, "after forced runs");
+}

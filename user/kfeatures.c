@@ -302,8 +302,9 @@ const char *attach_hint(enum probe_kind kind, const struct attach_result *r)
 			return "no BPF trampoline on this kernel/arch";
 		break;
 	case PROBE_UPROBE_MULTI:
-		if (load && e == EINVAL)
-			return "kernel older than 6.6";
+		/* 6.1 loads the program but has no such link type. */
+		if (e == EINVAL)
+			return "no uprobe_multi links: kernel older than 6.6";
 		break;
 	case PROBE_TRACEPOINT:
 		if (!load && e == ENOENT)
@@ -628,42 +629,80 @@ void sys_facts_read(struct sys_facts *s, const char *btf_path)
 
 /* ---- tool modes ---------------------------------------------------------- */
 
-static bool tp_usable(const struct features *f, const char *name)
+/* Can tracepoint `name` be used through attach kind k here? */
+static bool tp_usable_by(const struct features *f, const char *name, enum probe_kind k)
 {
 	int i = tp_index(name);
 
-	if (i < 0)
+	if (i < 0 || !f->attach[k].attached)
 		return false;
-	if (f->attach[PROBE_TP_BTF].attached && f->tp[i].in_btf)
-		return true;
-	return f->attach[PROBE_TRACEPOINT].attached && f->tp[i].in_tracefs;
+	if (k == PROBE_TP_BTF || k == PROBE_RAW_TP)
+		return f->tp[i].in_btf;
+	if (k == PROBE_TRACEPOINT)
+		return f->tp[i].in_tracefs;
+	return false;
 }
 
-static bool all_usable(const struct features *f, const char *const *names)
+static bool all_usable_by(const struct features *f, const char *const *names, enum probe_kind k)
 {
 	for (; *names; names++)
-		if (!tp_usable(f, *names))
+		if (!tp_usable_by(f, *names, k))
 			return false;
 	return true;
 }
 
-static void set_mode(struct tool_mode *m, const char *tool, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void set_mode(struct tool_mode *m, const char *tool, bool ok, const char *fmt, ...)
+/* Any tracepoint kind that carries name. */
+static bool tp_usable(const struct features *f, const char *name)
 {
-	va_list ap;
-
-	m->tool = tool;
-	m->can_run = ok;
-	va_start(ap, fmt);
-	vsnprintf(m->mode, sizeof(m->mode), fmt, ap);
-	va_end(ap);
+	return tp_usable_by(f, name, PROBE_TP_BTF) || tp_usable_by(f, name, PROBE_TRACEPOINT);
 }
 
-static const char *tp_kind(const struct features *f)
+int attach_override(void)
 {
-	return f->attach[PROBE_TP_BTF].attached ? "tp_btf" : "tracepoints";
+	const char *v = getenv("MEMSCOPE_ATTACH");
+
+	if (!v || !*v)
+		return -1;
+	for (int k = 0; k < PROBE_NR_KINDS; k++)
+		if (!strcmp(v, kind_names[k]))
+			return k;
+	return -2;
+}
+
+/* One way a tool can run: the attach kind it rests on, whether this kernel
+ * allows it, and how to describe the resulting mode. */
+struct mode_option {
+	enum probe_kind kind;
+	bool ok;
+	const char *desc;
+};
+
+/* Choose the first option that works, or the one MEMSCOPE_ATTACH forces
+ * when it names one of this tool's options. */
+static void choose_mode(struct tool_mode *m, const char *tool, const struct mode_option *o,
+			int n, const char *none)
+{
+	int forced = attach_override(), i;
+
+	for (i = 0; i < n && (int)o[i].kind != forced; i++)
+		;
+	if (i == n)
+		forced = -1;	/* not an alternative of this tool */
+	m->tool = tool;
+	m->can_run = false;
+	for (i = 0; i < n; i++) {
+		if ((forced >= 0 && (int)o[i].kind != forced) || !o[i].ok)
+			continue;
+		m->can_run = true;
+		snprintf(m->mode, sizeof(m->mode), "%s%s", o[i].desc,
+			 forced >= 0 ? " [forced by MEMSCOPE_ATTACH]" : "");
+		return;
+	}
+	if (forced >= 0)
+		snprintf(m->mode, sizeof(m->mode), "cannot run: MEMSCOPE_ATTACH=%s is not "
+			 "usable on this kernel", kind_names[forced]);
+	else
+		snprintf(m->mode, sizeof(m->mode), "cannot run: %s", none);
 }
 
 static void decide_modes(struct features *f)
@@ -677,55 +716,59 @@ static void decide_modes(struct features *f)
 					       "mm_vmscan_memcg_reclaim_begin",
 					       "mm_vmscan_memcg_reclaim_end", NULL };
 	const struct attach_result *a = f->attach;
-	bool kfunc = a[PROBE_FENTRY].attached || a[PROBE_KPROBE].attached;
+	bool added = tp_usable(f, "mm_filemap_add_to_page_cache");
+	bool victim = tp_usable(f, "mark_victim");
 	int mv = tp_index("mark_victim");
+	bool task_layout = f->tp[mv].layout && !strcmp(f->tp[mv].layout, "task");
+	bool uprobes = a[PROBE_UPROBE].attached && a[PROBE_URETPROBE].attached;
 
-	if (a[PROBE_UPROBE].attached && a[PROBE_URETPROBE].attached)
-		set_mode(&f->tools[TID_LEAK_USER], "leak-user", true, "uprobes%s",
-			 a[PROBE_UPROBE_MULTI].attached ? " (uprobe_multi available)" : "");
-	else
-		set_mode(&f->tools[TID_LEAK_USER], "leak-user", false,
-			 "cannot run: uprobes refused (%s)",
-			 strerror(-(a[PROBE_UPROBE].err ?: a[PROBE_URETPROBE].err)));
+	const struct mode_option leak_user[] = {
+		{ PROBE_UPROBE, uprobes, a[PROBE_UPROBE_MULTI].attached ?
+			"uprobes (uprobe_multi available)" : "uprobes" },
+	};
+	const struct mode_option leak_kernel[] = {
+		{ PROBE_TP_BTF, all_usable_by(f, kmem, PROBE_TP_BTF), "tp_btf (kmem tracepoints)" },
+		{ PROBE_TRACEPOINT, all_usable_by(f, kmem, PROBE_TRACEPOINT), "tracepoints (kmem)" },
+	};
+	const struct mode_option cache[] = {
+		{ PROBE_TP_BTF, all_usable_by(f, cache_exact, PROBE_TP_BTF),
+		  "tp_btf (exact read path)" },
+		{ PROBE_TRACEPOINT, all_usable_by(f, cache_exact, PROBE_TRACEPOINT),
+		  "tracepoints (exact read path)" },
+		{ PROBE_FENTRY, added && a[PROBE_FENTRY].attached,
+		  "fentry on the read path (approximate: no mm_filemap_get_pages)" },
+		{ PROBE_KPROBE, added && a[PROBE_KPROBE].attached,
+		  "kprobes on the read path (approximate: no mm_filemap_get_pages)" },
+	};
+	const struct mode_option recl[] = {
+		{ PROBE_TP_BTF, all_usable_by(f, reclaim, PROBE_TP_BTF), "tp_btf (vmscan)" },
+		{ PROBE_TRACEPOINT, all_usable_by(f, reclaim, PROBE_TRACEPOINT), "tracepoints (vmscan)" },
+	};
+	const struct mode_option oom[] = {
+		{ PROBE_TP_BTF, task_layout && tp_usable_by(f, "mark_victim", PROBE_TP_BTF),
+		  "tp_btf (victim details from mark_victim)" },
+		{ PROBE_FENTRY, victim && a[PROBE_FENTRY].attached,
+		  "mark_victim + fentry on oom_kill_process for details" },
+		{ PROBE_KPROBE, victim && a[PROBE_KPROBE].attached,
+		  "mark_victim + kprobe on oom_kill_process for details" },
+		{ PROBE_TRACEPOINT, tp_usable_by(f, "mark_victim", PROBE_TRACEPOINT),
+		  task_layout ? "tracepoint (victim details from mark_victim's fields)"
+			      : "tracepoint (pid only: victim details limited)" },
+	};
+	char why[128];
 
-	if (all_usable(f, kmem))
-		set_mode(&f->tools[TID_LEAK_KERNEL], "leak-kernel", true,
-			 "%s (kmem tracepoints)", tp_kind(f));
-	else
-		set_mode(&f->tools[TID_LEAK_KERNEL], "leak-kernel", false,
-			 "cannot run: kmem tracepoints unusable");
-
-	if (all_usable(f, cache_exact))
-		set_mode(&f->tools[TID_CACHE], "cache", true,
-			 "%s (exact read path)", tp_kind(f));
-	else if (tp_usable(f, "mm_filemap_add_to_page_cache") && kfunc)
-		set_mode(&f->tools[TID_CACHE], "cache", true,
-			 "%s (approximate: no mm_filemap_get_pages)",
-			 a[PROBE_FENTRY].attached ? "fentry" : "kprobes");
-	else
-		set_mode(&f->tools[TID_CACHE], "cache", false,
-			 "cannot run: no mm_filemap_get_pages tracepoint and no kprobes/fentry");
-
-	if (all_usable(f, reclaim))
-		set_mode(&f->tools[TID_RECLAIM], "reclaim", true, "%s (vmscan)", tp_kind(f));
-	else
-		set_mode(&f->tools[TID_RECLAIM], "reclaim", false,
-			 "cannot run: vmscan reclaim tracepoints unusable");
-
-	if (!tp_usable(f, "mark_victim"))
-		set_mode(&f->tools[TID_OOM], "oom", false,
-			 "cannot run: oom:mark_victim unusable");
-	else if (f->tp[mv].layout && !strcmp(f->tp[mv].layout, "task") &&
-		 a[PROBE_TP_BTF].attached)
-		set_mode(&f->tools[TID_OOM], "oom", true,
-			 "tp_btf (victim details from mark_victim)");
-	else if (kfunc)
-		set_mode(&f->tools[TID_OOM], "oom", true,
-			 "mark_victim (pid only) + %s on oom_kill_process for details",
-			 a[PROBE_FENTRY].attached ? "fentry" : "kprobe");
-	else
-		set_mode(&f->tools[TID_OOM], "oom", true,
-			 "mark_victim (pid only): victim details limited");
+	snprintf(why, sizeof(why), "uprobes refused (%s)",
+		 strerror(-(a[PROBE_UPROBE].err ?: a[PROBE_URETPROBE].err)));
+#define N(x) (int)(sizeof(x) / sizeof((x)[0]))
+	choose_mode(&f->tools[TID_LEAK_USER], "leak-user", leak_user, N(leak_user), why);
+	choose_mode(&f->tools[TID_LEAK_KERNEL], "leak-kernel", leak_kernel, N(leak_kernel),
+		    "kmem tracepoints unusable");
+	choose_mode(&f->tools[TID_CACHE], "cache", cache, N(cache),
+		    "no mm_filemap tracepoints and no kprobes/fentry");
+	choose_mode(&f->tools[TID_RECLAIM], "reclaim", recl, N(recl),
+		    "vmscan reclaim tracepoints unusable");
+	choose_mode(&f->tools[TID_OOM], "oom", oom, N(oom), "oom:mark_victim unusable");
+#undef N
 }
 
 /* ---- all together -------------------------------------------------------- */

@@ -112,6 +112,12 @@ struct features_opts {
 int features_detect(struct features *f, const struct features_opts *opts);
 void features_free(struct features *f);
 
+/* MEMSCOPE_ATTACH=<attach type name> forces the attach mode tools pick
+ * (test-only: it lets the test suite run each alternative path where the
+ * kernel offers it). Returns the probe_kind it names, -1 when unset, -2
+ * when it names none. */
+int attach_override(void);
+
 /* Pieces the tools need on their own. */
 void sys_facts_read(struct sys_facts *s, const char *btf_path);
 /* Mount point of tracefs (mounting it at /sys/kernel/tracing when asked and

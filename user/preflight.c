@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Privilege, BTF, BPF-syscall and rlimit checks shared by every tool. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -95,6 +96,11 @@ int preflight(const struct preflight_opts *o)
 	char tracefs[256];
 	int err;
 
+	if (attach_override() == -2) {
+		log_error("MEMSCOPE_ATTACH=%s names no attach type (tracepoint, raw_tp, tp_btf, "
+			  "kprobe, fentry, ...)", getenv("MEMSCOPE_ATTACH"));
+		return EXIT_USAGE;
+	}
 	if ((err = check_privileges()))
 		return err;
 	/* A --btf FILE the user named is checked even where BTF is optional. */

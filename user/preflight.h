@@ -12,7 +12,8 @@ struct preflight_opts {
 	bool need_tracefs;	/* mount tracefs if it is missing */
 };
 
-/* Returns 0, or EXIT_FAIL after printing why the tool cannot run. */
+/* Returns 0, or EXIT_FAIL (EXIT_USAGE for a bad MEMSCOPE_ATTACH) after
+ * printing why the tool cannot run. */
 int preflight(const struct preflight_opts *opts);
 
 #endif

@@ -155,7 +155,8 @@ static void usage(FILE *f)
 		"  --unit     only tests that need no kernel features\n"
 		"  --e2e      only end-to-end tests\n"
 		"  --bin DIR  where memscope and tests/ were built (default: next to this binary)\n"
-		"  --top DIR  the source tree (for static checks; default: none)\n");
+		"  --top DIR  the source tree (for static checks; default: none)\n"
+		"  --guest    running inside the QEMU test guest: also run guest-only tests\n");
 }
 
 int main(int argc, char **argv)
@@ -165,12 +166,13 @@ int main(int argc, char **argv)
 		{ "top", required_argument, NULL, 'T' },
 		{ "unit", no_argument, NULL, 'u' },
 		{ "e2e", no_argument, NULL, 'e' },
+		{ "guest", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	char *filters[64], exe[PATH_MAX];
 	int nfilters = 0, n = 0, passed = 0, failed = 0, skipped = 0, c;
-	bool list = false, only_unit = false, only_e2e = false;
+	bool list = false, only_unit = false, only_e2e = false, guest = false;
 	struct test *t;
 	ssize_t len;
 
@@ -194,6 +196,9 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			only_e2e = true;
+			break;
+		case 'g':
+			guest = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -221,6 +226,8 @@ int main(int argc, char **argv)
 		if (!selected(t->name, filters, nfilters))
 			continue;
 		if ((only_unit && (t->flags & T_E2E)) || (only_e2e && !(t->flags & T_E2E)))
+			continue;
+		if ((t->flags & T_GUEST) && !guest)
 			continue;
 		n++;
 		if (list) {

@@ -14,6 +14,8 @@
 enum test_flags {
 	T_ROOT = 1 << 0,	/* needs root: skipped otherwise */
 	T_E2E = 1 << 1,		/* runs the built binaries on the real kernel */
+	T_GUEST = 1 << 2,	/* only inside the QEMU guest (--guest): global
+				 * reclaim/OOM and other things a host must not do */
 };
 
 struct test {

@@ -74,6 +74,8 @@ int run_argv(char *const argv[], const struct run_opts *o, struct run_result *r)
 		dup2(errp[1], 2);
 		if (o->uid && (setgid(o->uid) || setuid(o->uid)))
 			_exit(126);
+		for (const char *const *e = o->env; e && *e; e++)
+			putenv((char *)*e);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

@@ -17,6 +17,7 @@ struct run_opts {
 	unsigned signal_after_ms;
 	int signal_sig;
 	const char *stdin_text;	/* NULL: /dev/null */
+	const char *const *env;	/* extra NAME=VALUE entries, NULL-terminated */
 };
 
 struct run_result {
