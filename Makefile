@@ -87,12 +87,10 @@ BPF_APPS := probe
 BPF_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(BPF_APPS))
 SKELS    := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
-# Shared user-space modules (also linked into the unit tests).
-LIB_SRCS := user/log.c user/json.c user/parse.c user/loop.c user/preflight.c \
-	user/procfs.c \
-	user/kfeatures.c user/cli.c
-# Per-tool frontends and the dispatcher.
+# Per-tool frontends and the dispatcher; every other user/*.c is a shared
+# module (also linked into the test runner).
 TOOL_SRCS := user/main.c user/probe.c
+LIB_SRCS  := $(filter-out $(TOOL_SRCS),$(wildcard user/*.c))
 
 LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
