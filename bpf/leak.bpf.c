@@ -1,0 +1,692 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope leak: outstanding allocations of a process (uprobes on the
+ * allocator) or of the kernel (kmem tracepoints).
+ *
+ * User mode keeps malloc-family allocations in the allocs map by address;
+ * mmap-family changes go to user space through the ring buffer, where range
+ * arithmetic (partial munmap, mremap) is easy. Kernel mode keeps kmalloc,
+ * slab, page and percpu allocations in the same map. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "leak.h"
+
+/* errno values the helpers return (no libc headers in BPF programs). */
+#define ENOMEM 12
+#define EEXIST 17
+
+/* Set by user space before load. */
+const volatile __u32 target_tgid;	/* user mode: only this process */
+const volatile __u32 self_tgid;		/* kernel mode: ignore our own allocations */
+const volatile __u32 sample_rate = 1;	/* -s: record 1 in N allocations */
+const volatile __u64 min_size;		/* -z */
+const volatile __u64 max_size = ~0ULL;	/* -Z */
+const volatile bool trace_events;	/* -t: every alloc/free to the ring buffer */
+const volatile bool combined;		/* -C: keep per-stack totals in BPF */
+const volatile bool by_cache;		/* --by-cache: site = the kmem_cache */
+const volatile __u32 kstack_mode;	/* enum kstack_mode */
+const volatile bool user_stacks = true;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 131072);	/* resized by user space (--max-allocs) */
+	__type(key, __u64);
+	__type(value, struct alloc_info);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 8192);	/* resized by user space (--max-stacks) */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, LEAK_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* Entry -> return handoff, per thread. See enter()/ret(). */
+struct pending {
+	__u64 sp;		/* stack pointer at entry */
+	__u64 size;
+	__u64 arg;		/* realloc/mremap: old address; posix_memalign: memptr; munmap: addr */
+	__u64 arg2;		/* mremap: old size */
+	__u32 kind;
+	__u32 skip;		/* sampled out or filtered: only guards nesting */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);	/* resized by user space */
+	__type(key, struct combined_key);
+	__type(value, struct combined_val);
+} combined_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct site_state);
+} sites SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline __s32 stack_result(long id)
+{
+	if (id >= 0)
+		return id;
+	if (id == -EEXIST)
+		count(ST_STACK_COLLISION);
+	else if (id == -ENOMEM)
+		count(ST_STACK_FULL);
+	else
+		count(ST_STACK_ERROR);
+	return -1;
+}
+
+static __always_inline bool sampled_out(void)
+{
+	if (sample_rate <= 1)
+		return false;
+	if (bpf_get_prandom_u32() % sample_rate == 0)
+		return false;
+	count(ST_SAMPLED_OUT);
+	return true;
+}
+
+static __always_inline bool size_filtered(__u64 size)
+{
+	if (size >= min_size && size <= max_size)
+		return false;
+	count(ST_FILTERED);
+	return true;
+}
+
+static __always_inline void emit(__u32 type, __u16 kind, __u64 addr, __u64 size,
+				 __u64 addr2, __u64 size2, __u64 site, __s32 stack_id)
+{
+	struct leak_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count(ST_RB_DROPS);
+		return;
+	}
+	e->type = type;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = addr;
+	e->size = size;
+	e->addr2 = addr2;
+	e->size2 = size2;
+	e->site = site;
+	e->stack_id = stack_id;
+	e->kind = kind;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void combined_add(const struct alloc_info *a, __s64 sign)
+{
+	struct combined_key k = { .site = a->site, .stack_id = a->stack_id };
+	struct combined_val *v, zero = {};
+
+	v = bpf_map_lookup_elem(&combined_map, &k);
+	if (!v) {
+		if (sign < 0)
+			return;
+		if (bpf_map_update_elem(&combined_map, &k, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&combined_map, &k)) {
+			count(ST_COMBINED_FULL);
+			return;
+		}
+		v = bpf_map_lookup_elem(&combined_map, &k);
+		if (!v)
+			return;
+	}
+	__sync_fetch_and_add(&v->bytes, sign * (__s64)a->size);
+	__sync_fetch_and_add(&v->count, sign);
+}
+
+/* Remember an allocation. */
+static __always_inline void record(__u64 addr, __u64 size, __u16 kind, __u64 site,
+				   __s32 stack_id)
+{
+	struct alloc_info a = {
+		.size = size,
+		.ts_ns = bpf_ktime_get_ns(),
+		.site = site,
+		.stack_id = stack_id,
+		.kind = kind,
+	};
+	struct alloc_info *old;
+	long err;
+
+	if (combined) {
+		old = bpf_map_lookup_elem(&allocs, &addr);
+		if (old) {
+			count(ST_MISSED_FREE);
+			combined_add(old, -1);
+		}
+		err = bpf_map_update_elem(&allocs, &addr, &a, BPF_ANY);
+	} else {
+		/* An address handed out again while tracked: its free went
+		 * past us (e.g. before the probes were attached). */
+		err = bpf_map_update_elem(&allocs, &addr, &a, BPF_NOEXIST);
+		if (err == -EEXIST) {
+			count(ST_MISSED_FREE);
+			err = bpf_map_update_elem(&allocs, &addr, &a, BPF_ANY);
+		}
+	}
+	if (err) {
+		count(ST_ALLOCS_FULL);
+		return;
+	}
+	count(ST_ALLOCS);
+	if (combined)
+		combined_add(&a, 1);
+	if (trace_events)
+		emit(EV_ALLOC, kind, addr, size, 0, 0, site, stack_id);
+}
+
+/* Forget an allocation; false if it was not tracked. */
+static __always_inline bool release(__u64 addr, __u16 kind)
+{
+	struct alloc_info *a;
+
+	if (combined || trace_events) {
+		a = bpf_map_lookup_elem(&allocs, &addr);
+		if (!a) {
+			count(ST_FREE_UNKNOWN);
+			return false;
+		}
+		if (combined)
+			combined_add(a, -1);
+		if (trace_events)
+			emit(EV_FREE, kind, addr, a->size, 0, 0, a->site, a->stack_id);
+	}
+	if (bpf_map_delete_elem(&allocs, &addr)) {
+		count(ST_FREE_UNKNOWN);
+		return false;
+	}
+	count(ST_FREES);
+	return true;
+}
+
+/* ---- user space: uprobes ------------------------------------------------
+ *
+ * Allocators call each other (malloc -> mmap, realloc -> free/mremap,
+ * memalign -> malloc) and tail-jump into each other (realloc(NULL, n) ->
+ * malloc, reallocarray -> realloc). Only the outermost call of a thread
+ * counts. The handoff is keyed by thread and remembers the stack pointer at
+ * entry: a call whose stack pointer is below the pending one runs inside it
+ * and is ignored; one at or above it replaces it (a tail jump, or a pending
+ * entry whose return we never saw); a return counts only where the stack
+ * pointer is the entry's plus the popped return address. */
+
+static __always_inline bool other_process(void)
+{
+	return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;
+}
+
+/* Inside another allocator call of this thread? */
+static __always_inline bool nested(__u32 tid, __u64 sp)
+{
+	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+
+	if (p && sp < p->sp) {
+		count(ST_NESTED);
+		return true;
+	}
+	return false;
+}
+
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg,
+				 __u64 arg2)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+	struct pending p = { .sp = sp, .size = size, .arg = arg, .arg2 = arg2, .kind = kind };
+
+	if (other_process() || nested(tid, sp))
+		return 0;
+	/* Sampling and size filters still leave an entry: calls nested in
+	 * a skipped one must be skipped too. munmap and mremap are never
+	 * sampled: they change ranges recorded earlier. */
+	if (kind != LK_MUNMAP && kind != LK_MREMAP)
+		p.skip = size_filtered(size) || sampled_out();
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		count(ST_PENDING_FULL);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size)
+{
+	return enter(ctx, LK_MALLOC, size, 0, 0);
+}
+
+/* n * size, saturating at ~0 (the call then fails, as calloc and
+ * reallocarray do on overflow). Written in 32-bit halves: clang turns the
+ * usual division check into a 128-bit multiply BPF cannot do. */
+static __always_inline __u64 mul_sat(__u64 a, __u64 b)
+{
+	__u64 ahi = a >> 32, bhi = b >> 32, alo = a & 0xffffffff, blo = b & 0xffffffff;
+	__u64 cross, low, res;
+
+	if (ahi && bhi)
+		return ~0ULL;
+	cross = ahi * blo + bhi * alo;
+	if (cross >> 32)
+		return ~0ULL;
+	low = alo * blo;
+	res = low + (cross << 32);
+	return res < low ? ~0ULL : res;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 n, __u64 size)
+{
+	return enter(ctx, LK_CALLOC, mul_sat(n, size), 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
+{
+	return enter(ctx, LK_REALLOC, size, ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 n, __u64 size)
+{
+	return enter(ctx, LK_REALLOCARRAY, mul_sat(n, size), ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
+{
+	return enter(ctx, LK_POSIX_MEMALIGN, size, memptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
+{
+	return enter(ctx, LK_ALIGNED_ALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, __u64 align, __u64 size)
+{
+	return enter(ctx, LK_MEMALIGN, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size)
+{
+	return enter(ctx, LK_VALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, __u64 size)
+{
+	return enter(ctx, LK_PVALLOC, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len)
+{
+	return enter(ctx, LK_MMAP, len, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(mremap_enter, __u64 old, __u64 old_size, __u64 new_size)
+{
+	return enter(ctx, LK_MREMAP, new_size, old, old_size);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
+{
+	return enter(ctx, LK_MUNMAP, len, addr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!ptr || other_process() || nested(tid, PT_REGS_SP(ctx)))
+		return 0;
+	release(ptr, LK_FREE);
+	return 0;
+}
+
+static __always_inline __s32 user_stack(struct pt_regs *ctx)
+{
+	if (!user_stacks)
+		return -1;
+	return stack_result(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK));
+}
+
+/* One return probe serves every allocator function. */
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, __u64 ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending *pp, p;
+	__u64 memptr = 0;
+
+	if (other_process())
+		return 0;
+	pp = bpf_map_lookup_elem(&pending, &tid);
+	/* Only the return of the pending call itself counts. */
+	if (!pp || PT_REGS_SP(ctx) != pp->sp + 8)
+		return 0;
+	p = *pp;
+	bpf_map_delete_elem(&pending, &tid);
+
+	switch (p.kind) {
+	case LK_MUNMAP:
+		if ((long)ret == 0)
+			emit(EV_MUNMAP, LK_MUNMAP, p.arg, p.size, 0, 0, 0, -1);
+		return 0;
+	case LK_MREMAP:
+		if ((long)ret == -1)
+			count(ST_FAILED);
+		else
+			emit(EV_MREMAP, LK_MREMAP, p.arg, p.arg2, ret, p.size, 0, -1);
+		return 0;
+	default:
+		break;
+	}
+	if (p.skip)
+		return 0;
+
+	switch (p.kind) {
+	case LK_MMAP:
+		if ((long)ret == -1) {
+			count(ST_FAILED);
+			return 0;
+		}
+		emit(EV_MMAP, LK_MMAP, ret, p.size, 0, 0, 0, user_stack(ctx));
+		return 0;
+	case LK_POSIX_MEMALIGN:
+		/* Returns 0 and stores the block through memptr. */
+		if ((int)ret != 0 ||
+		    bpf_probe_read_user(&memptr, sizeof(memptr), (void *)p.arg) || !memptr) {
+			count(ST_FAILED);
+			return 0;
+		}
+		record(memptr, p.size, LK_POSIX_MEMALIGN, 0, user_stack(ctx));
+		return 0;
+	case LK_REALLOC:
+	case LK_REALLOCARRAY:
+		if (p.arg) {
+			if (p.size == 0) {
+				/* glibc: realloc(p, 0) frees p and returns NULL. */
+				release(p.arg, p.kind);
+				if (ret)
+					record(ret, 0, p.kind, 0, user_stack(ctx));
+				return 0;
+			}
+			if (!ret) {
+				/* Failed: the old block stays allocated. */
+				count(ST_FAILED);
+				return 0;
+			}
+			release(p.arg, p.kind);
+		}
+		break;
+	default:
+		break;
+	}
+	if (!ret) {
+		count(ST_FAILED);
+		return 0;
+	}
+	record(ret, p.size, p.kind, 0, user_stack(ctx));
+	return 0;
+}
+
+/* ---- kernel: tracepoints ------------------------------------------------ */
+
+static __always_inline bool self(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+static __always_inline __s32 get_kstack(void *ctx)
+{
+	return stack_result(bpf_get_stackid(ctx, &stacks, 0));
+}
+
+/* A kernel call site's stack adds information only when the site is
+ * reached through more than one path (a wrapper such as kmalloc_reserve):
+ * learn that per site and walk the stack only there. */
+static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site)
+{
+	struct site_state *st, fresh = {};
+	__s32 id;
+
+	if (kstack_mode == KSTACK_NEVER)
+		return -1;
+	if (kstack_mode == KSTACK_ALWAYS)
+		return get_kstack(ctx);
+
+	st = bpf_map_lookup_elem(&sites, &call_site);
+	if (!st) {
+		fresh.stack_id = get_kstack(ctx);
+		fresh.samples = 1;
+		bpf_map_update_elem(&sites, &call_site, &fresh, BPF_NOEXIST);
+		return fresh.stack_id;
+	}
+	switch (st->mode) {
+	case SITE_MANY_PATHS:
+		return get_kstack(ctx);
+	case SITE_ONE_PATH:
+		if ((bpf_get_prandom_u32() & SITE_RECHECK_MASK) == 0) {
+			id = get_kstack(ctx);
+			if (id >= 0 && id != st->stack_id)
+				st->mode = SITE_MANY_PATHS;
+			return id;
+		}
+		return st->stack_id;
+	default:
+		id = get_kstack(ctx);
+		if (id < 0)
+			return id;
+		if (st->stack_id < 0)
+			st->stack_id = id;
+		else if (id != st->stack_id)
+			st->mode = SITE_MANY_PATHS;
+		else if (++st->samples >= SITE_LEARN_SAMPLES)
+			st->mode = SITE_ONE_PATH;
+		return id;
+	}
+}
+
+static __always_inline void kernel_alloc(void *ctx, __u64 ptr, __u64 size, __u16 kind,
+					 __u64 call_site, __u64 cache)
+{
+	if (!ptr || self() || size_filtered(size) || sampled_out())
+		return;
+	record(ptr, size, kind, by_cache && cache ? cache : call_site,
+	       kernel_stack(ctx, call_site));
+}
+
+static __always_inline void kernel_free(__u64 ptr, __u16 kind)
+{
+	if (ptr)
+		release(ptr, kind);
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(tp_btf_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc)
+{
+	kernel_alloc(ctx, (__u64)ptr, bytes_req, LK_KMALLOC, call_site, 0);
+	return 0;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(tp_btf_kfree, unsigned long call_site, const void *ptr)
+{
+	kernel_free((__u64)ptr, LK_KMALLOC);
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(tp_btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
+	     struct kmem_cache *s)
+{
+	kernel_alloc(ctx, (__u64)ptr, BPF_CORE_READ(s, object_size), LK_KMEM_CACHE,
+		     call_site, (__u64)s);
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(tp_btf_kmem_cache_free, unsigned long call_site, const void *ptr)
+{
+	kernel_free((__u64)ptr, LK_KMEM_CACHE);
+	return 0;
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(tp_btf_mm_page_alloc, struct page *page, unsigned int order)
+{
+	/* No call site in this event: the stack is the only context. */
+	if (!page || self() || sampled_out())
+		return 0;
+	record((__u64)page, 4096ULL << order, LK_PAGE, 0,
+	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(tp_btf_mm_page_free, struct page *page)
+{
+	kernel_free((__u64)page, LK_PAGE);
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free_batched")
+int BPF_PROG(tp_btf_mm_page_free_batched, struct page *page)
+{
+	kernel_free((__u64)page, LK_PAGE);
+	return 0;
+}
+
+SEC("tp_btf/percpu_alloc_percpu")
+int BPF_PROG(tp_btf_percpu_alloc_percpu, unsigned long call_site, bool reserved,
+	     bool is_atomic, size_t size, size_t align, void *base_addr, int off,
+	     void *ptr)
+{
+	kernel_alloc(ctx, (__u64)ptr, size, LK_PERCPU, call_site, 0);
+	return 0;
+}
+
+SEC("tp_btf/percpu_free_percpu")
+int BPF_PROG(tp_btf_percpu_free_percpu, void *base_addr, int off, void *ptr)
+{
+	kernel_free((__u64)ptr, LK_PERCPU);
+	return 0;
+}
+
+/* Classic tracepoints: the same, for kernels where tp_btf is refused (and
+ * for MEMSCOPE_ATTACH=tracepoint). Field offsets are CO-RE relocated. */
+
+SEC("tracepoint/kmem/kmalloc")
+int tp_kmalloc(struct trace_event_raw_kmalloc *ctx)
+{
+	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_req,
+		     LK_KMALLOC, ctx->call_site, 0);
+	return 0;
+}
+
+SEC("tracepoint/kmem/kfree")
+int tp_kfree(struct trace_event_raw_kfree *ctx)
+{
+	kernel_free((__u64)ctx->ptr, LK_KMALLOC);
+	return 0;
+}
+
+SEC("tracepoint/kmem/kmem_cache_alloc")
+int tp_kmem_cache_alloc(struct trace_event_raw_kmem_cache_alloc *ctx)
+{
+	/* The classic event has no cache pointer: group by call site. */
+	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_req,
+		     LK_KMEM_CACHE, ctx->call_site, 0);
+	return 0;
+}
+
+SEC("tracepoint/kmem/kmem_cache_free")
+int tp_kmem_cache_free(struct trace_event_raw_kmem_cache_free *ctx)
+{
+	kernel_free((__u64)ctx->ptr, LK_KMEM_CACHE);
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	__u64 pfn = ctx->pfn;
+
+	if (pfn == ~0UL || self() || sampled_out())
+		return 0;
+	record(pfn, 4096ULL << ctx->order, LK_PAGE, 0,
+	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
+{
+	kernel_free(ctx->pfn, LK_PAGE);
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_free_batched")
+int tp_mm_page_free_batched(struct trace_event_raw_mm_page_free_batched *ctx)
+{
+	kernel_free(ctx->pfn, LK_PAGE);
+	return 0;
+}
+
+SEC("tracepoint/percpu/percpu_alloc_percpu")
+int tp_percpu_alloc_percpu(struct trace_event_raw_percpu_alloc_percpu *ctx)
+{
+	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->size,
+		     LK_PERCPU, ctx->call_site, 0);
+	return 0;
+}
+
+SEC("tracepoint/percpu/percpu_free_percpu")
+int tp_percpu_free_percpu(struct trace_event_raw_percpu_free_percpu *ctx)
+{
+	kernel_free((__u64)ctx->ptr, LK_PERCPU);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

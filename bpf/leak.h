@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Records shared by bpf/leak.bpf.c and user/leak.c. Fixed-width types and
+ * explicit padding only: user space checks the sizes. */
+#ifndef MEMSCOPE_LEAK_H
+#define MEMSCOPE_LEAK_H
+
+#define LEAK_STACK_DEPTH 127
+
+/* What made an allocation (and what released one). */
+enum leak_kind {
+	LK_NONE,
+	/* user space, through uprobes */
+	LK_MALLOC,
+	LK_CALLOC,
+	LK_REALLOC,
+	LK_REALLOCARRAY,
+	LK_POSIX_MEMALIGN,
+	LK_ALIGNED_ALLOC,
+	LK_MEMALIGN,
+	LK_VALLOC,
+	LK_PVALLOC,
+	LK_MMAP,
+	LK_MREMAP,
+	LK_MUNMAP,
+	LK_FREE,
+	/* kernel, through tracepoints */
+	LK_KMALLOC,
+	LK_KMEM_CACHE,
+	LK_PAGE,
+	LK_PERCPU,
+	LK_NR_KINDS,
+};
+
+/* One outstanding allocation: the value of the allocs map, keyed by its
+ * address (kernel pages: by struct page pointer). */
+struct alloc_info {
+	__u64 size;		/* bytes requested */
+	__u64 ts_ns;		/* bpf_ktime_get_ns() at allocation */
+	__u64 site;		/* kernel: call site, or the kmem_cache with --by-cache */
+	__s32 stack_id;		/* stacks map id, <0: none */
+	__u16 kind;		/* enum leak_kind */
+	__u16 pad;
+};
+
+/* Aggregate per stack (user) or per stack/site (kernel) for -C. */
+struct combined_key {
+	__u64 site;
+	__s32 stack_id;
+	__u32 pad;
+};
+
+struct combined_val {
+	__u64 bytes;
+	__u64 count;
+};
+
+/* Ring-buffer records. mmap-family changes always come this way (their
+ * range arithmetic lives in user space); malloc-family events only with
+ * --trace. */
+enum leak_event_type {
+	EV_ALLOC = 1,
+	EV_FREE,
+	EV_MMAP,
+	EV_MUNMAP,
+	EV_MREMAP,
+};
+
+struct leak_event {
+	__u32 type;		/* enum leak_event_type */
+	__u32 tid;
+	__u64 ts_ns;
+	__u64 addr;		/* mremap: old address */
+	__u64 size;		/* mremap: old size */
+	__u64 addr2;		/* mremap: new address */
+	__u64 size2;		/* mremap: new size */
+	__u64 site;
+	__s32 stack_id;
+	__u16 kind;		/* enum leak_kind */
+	__u16 pad;
+};
+
+/* Counters, one per-CPU slot each: every loss is counted. */
+enum leak_stat {
+	ST_ALLOCS,		/* allocations recorded */
+	ST_FREES,		/* frees of tracked allocations */
+	ST_FAILED,		/* allocation calls that failed (NULL, MAP_FAILED) */
+	ST_FREE_UNKNOWN,	/* frees of addresses not tracked */
+	ST_MISSED_FREE,		/* an address handed out again while tracked */
+	ST_ALLOCS_FULL,		/* allocs map full: allocation not tracked */
+	ST_PENDING_FULL,	/* entry->return handoff map full */
+	ST_STACK_FULL,		/* stack map out of entries */
+	ST_STACK_COLLISION,	/* stack map hash collision */
+	ST_STACK_ERROR,		/* other stack walking errors */
+	ST_RB_DROPS,		/* ring buffer full */
+	ST_SAMPLED_OUT,		/* skipped by -s sampling */
+	ST_FILTERED,		/* skipped by -z/-Z */
+	ST_NESTED,		/* allocator calls inside another one (not counted twice) */
+	ST_COMBINED_FULL,	/* -C aggregation map full */
+	ST_NR,
+};
+
+/* Kernel stacks: how a call site's stacks are taken (adaptive mode). */
+enum site_mode {
+	SITE_LEARN,		/* take every stack until it is clear */
+	SITE_ONE_PATH,		/* all stacks seen were the same: reuse it */
+	SITE_MANY_PATHS,	/* stacks differ: take one per allocation */
+};
+
+struct site_state {
+	__s32 stack_id;		/* the one path, for SITE_ONE_PATH */
+	__u16 samples;
+	__u16 mode;		/* enum site_mode */
+};
+
+/* --kernel-stacks */
+enum kstack_mode {
+	KSTACK_ADAPTIVE,	/* full stack only where a call site has several paths */
+	KSTACK_ALWAYS,
+	KSTACK_NEVER,
+};
+
+#define SITE_LEARN_SAMPLES 16
+/* One-path sites re-check their path once per this many allocations. */
+#define SITE_RECHECK_MASK 1023
+
+#endif

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Trend classification: a leak grows every interval, a cache levels off. */
+#include "harness.h"
+#include "trend.h"
+
+static enum trend run(const uint64_t *v, int n)
+{
+	struct trend_hist h = {};
+
+	for (int i = 0; i < n; i++)
+		trend_push(&h, v[i]);
+	return trend_of(&h);
+}
+
+TEST(unit_trend_classes, 0)
+{
+	ASSERT_EQ(run((uint64_t[]){ 100 }, 1), TREND_NEW, "first sight");
+	ASSERT_EQ(run((uint64_t[]){ 100, 200 }, 2), TREND_GROWING, "rose since it appeared");
+	ASSERT_EQ(run((uint64_t[]){ 1, 2, 3, 4, 5, 6 }, 6), TREND_GROWING, "leak");
+	/* A cache: grows, then holds: steady once the window sees a flat step. */
+	ASSERT_EQ(run((uint64_t[]){ 1, 2, 3, 4, 4 }, 5), TREND_STEADY, "cache levels off");
+	ASSERT_EQ(run((uint64_t[]){ 5, 5, 5, 5 }, 4), TREND_STEADY, "flat");
+	ASSERT_EQ(run((uint64_t[]){ 9, 7, 5, 3 }, 4), TREND_SHRINKING, "drains");
+	ASSERT_EQ(run((uint64_t[]){ 9, 7, 8, 3 }, 4), TREND_STEADY, "noisy");
+	/* Only the last TREND_WINDOW steps count. */
+	ASSERT_EQ(run((uint64_t[]){ 9, 1, 2, 3, 4 }, 5), TREND_GROWING, "old drop forgotten");
+}
+
+TEST(unit_trend_growth, 0)
+{
+	struct trend_hist h = {};
+
+	trend_push(&h, 10);
+	trend_push(&h, 30);
+	ASSERT_EQ(trend_growth(&h), 20, "growth");
+	for (int i = 0; i < 10; i++)
+		trend_push(&h, 100);
+	ASSERT_EQ(trend_growth(&h), 0, "window forgets");
+	ASSERT_STREQ(trend_name(TREND_GROWING), "growing", "name");
+}

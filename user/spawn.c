@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command start-up for -c (see spawn.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+int cmdline_split(const char *s, char ***argvp)
+{
+	size_t len = strlen(s), argc = 0;
+	char **argv, *buf, *o;
+	bool in_word = false;
+	char quote = 0;
+
+	/* At most len/2+1 words; the words never outgrow the input. */
+	argv = calloc(len / 2 + 2, sizeof(*argv));
+	buf = malloc(len + 1);
+	if (!argv || !buf) {
+		free(argv);
+		free(buf);
+		return -ENOMEM;
+	}
+	o = buf;
+	for (const char *p = s;; p++) {
+		char c = *p;
+
+		if (quote) {
+			if (!c)
+				goto bad;
+			if (c == quote) {
+				quote = 0;
+			} else if (quote == '"' && c == '\\' && (p[1] == '"' || p[1] == '\\' ||
+								   p[1] == '$' || p[1] == '`')) {
+				*o++ = *++p;
+			} else {
+				*o++ = c;
+			}
+			continue;
+		}
+		if (!c || c == ' ' || c == '\t' || c == '\n') {
+			if (in_word) {
+				*o++ = 0;
+				in_word = false;
+			}
+			if (!c)
+				break;
+			continue;
+		}
+		if (!in_word) {
+			argv[argc++] = o;
+			in_word = true;
+		}
+		if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (c == '\\') {
+			if (!p[1])
+				goto bad;
+			*o++ = *++p;
+		} else {
+			*o++ = c;
+		}
+	}
+	if (!argc)
+		goto bad;
+	/* The first word starts at buf: cmdline_free() frees it via argv[0]. */
+	argv[argc] = NULL;
+	*argvp = argv;
+	return (int)argc;
+bad:
+	free(argv);
+	free(buf);
+	return -EINVAL;
+}
+
+void cmdline_free(char **argv)
+{
+	if (argv)
+		free(argv[0]);
+	free(argv);
+}
+
+int path_resolve(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	int err = -ENOENT;
+	struct stat st;
+
+	if (!*name)
+		return -ENOENT;
+	if (strchr(name, '/')) {
+		if (access(name, X_OK))
+			return -errno;
+		snprintf(out, len, "%s", name);
+		return 0;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p = end + 1) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		snprintf(out, len, "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "", name);
+		if (!stat(out, &st) && S_ISREG(st.st_mode)) {
+			if (!access(out, X_OK))
+				return 0;
+			err = -EACCES;
+		}
+		if (!*end)
+			break;
+	}
+	return err;
+}
+
+int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool stop_at_exit)
+{
+	int gate[2], errp[2], err;
+	sigset_t chld;
+
+	memset(s, 0, sizeof(*s));
+	s->gate_fd = s->err_fd = s->sig_fd = -1;
+	if (pipe2(gate, O_CLOEXEC))
+		return -errno;
+	if (pipe2(errp, O_CLOEXEC)) {
+		err = -errno;
+		close(gate[0]);
+		close(gate[1]);
+		return err;
+	}
+	/* SIGCHLD through a signalfd: the main loop polls it. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	s->sig_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	s->pid = fork();
+	if (s->pid < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (s->pid == 0) {
+		char c;
+		int e;
+
+		sigprocmask(SIG_UNBLOCK, &chld, NULL);
+		close(gate[1]);
+		close(errp[0]);
+		/* Wait until the parent has attached everything (EOF). */
+		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+			;
+		execv(path, argv);
+		e = errno;
+		if (write(errp[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(gate[0]);
+	close(errp[1]);
+	s->gate_fd = gate[1];
+	s->err_fd = errp[0];
+	if (stop_at_exit) {
+		if (ptrace(PTRACE_SEIZE, s->pid, NULL,
+			   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)) == 0)
+			s->traced = true;
+	}
+	return 0;
+fail:
+	close(gate[0]);
+	close(gate[1]);
+	close(errp[0]);
+	close(errp[1]);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+	return err;
+}
+
+int spawn_release(struct spawned *s)
+{
+	int e = 0;
+	ssize_t n;
+
+	close(s->gate_fd);
+	s->gate_fd = -1;
+	/* EOF: exec succeeded (the pipe was close-on-exec). */
+	while ((n = read(s->err_fd, &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(s->err_fd);
+	s->err_fd = -1;
+	return n == sizeof(e) ? -e : 0;
+}
+
+int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx)
+{
+	struct signalfd_siginfo si;
+	int status;
+	pid_t w;
+
+	if (s->sig_fd >= 0)
+		while (read(s->sig_fd, &si, sizeof(si)) == sizeof(si))
+			;
+	while (!s->exited && (w = waitpid(s->pid, &status, WNOHANG | __WALL)) == s->pid) {
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			s->exited = true;
+			s->status = status;
+			break;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
+			/* Exiting, address space still there. */
+			if (at_exit)
+				at_exit(ctx);
+			ptrace(PTRACE_CONT, s->pid, NULL, NULL);
+		} else if (status >> 16 == PTRACE_EVENT_STOP) {
+			/* Group stop (SIGSTOP and friends): stay stopped,
+			 * but keep listening. */
+			ptrace(PTRACE_LISTEN, s->pid, NULL, NULL);
+		} else {
+			/* A signal for the child: deliver it. */
+			ptrace(PTRACE_CONT, s->pid, NULL, (void *)(long)WSTOPSIG(status));
+		}
+	}
+	return s->exited;
+}
+
+void spawn_kill(struct spawned *s)
+{
+	if (s->pid > 0 && !s->exited) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, &s->status, __WALL);
+		s->exited = true;
+	}
+	if (s->gate_fd >= 0)
+		close(s->gate_fd);
+	if (s->err_fd >= 0)
+		close(s->err_fd);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+	s->gate_fd = s->err_fd = s->sig_fd = -1;
+}
+
+int spawn_exit_code(const struct spawned *s)
+{
+	if (WIFEXITED(s->status))
+		return WEXITSTATUS(s->status);
+	if (WIFSIGNALED(s->status))
+		return 128 + WTERMSIG(s->status);
+	return -1;
+}
