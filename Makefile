@@ -83,13 +83,13 @@ $(shell mkdir -p $(OUTPUT); \
 
 # ---- sources ---------------------------------------------------------------
 
-BPF_APPS := probe
+BPF_APPS := probe leak
 BPF_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(BPF_APPS))
 SKELS    := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
 # Per-tool frontends and the dispatcher; every other user/*.c is a shared
 # module (also linked into the test runner).
-TOOL_SRCS := user/main.c user/probe.c
+TOOL_SRCS := user/main.c user/probe.c user/leak.c
 LIB_SRCS  := $(filter-out $(TOOL_SRCS),$(wildcard user/*.c))
 
 LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -101,9 +101,15 @@ TEST_SRCS := $(filter-out tests/lib/%,$(wildcard tests/*.c))
 TEST_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TEST_LIB_SRCS) $(TEST_SRCS))
 TEST_BIN  := $(OUTPUT)/tests/memscope-test
 
-# Workload programs the end-to-end tests drive (one .c each).
+# Workload programs the end-to-end tests drive (one .c each). They are
+# always dynamically linked (the QEMU guest gets their shared libraries);
+# some also come static and stripped, for the tests of those targets.
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/tests/workloads/%,$(WORKLOAD_SRCS))
+VARIANT_WORKLOADS := ledger
+WORKLOADS += $(foreach w,$(VARIANT_WORKLOADS),$(addprefix $(OUTPUT)/tests/workloads/$(w),_static _stripped _static_stripped))
+WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
 # ---- rules -----------------------------------------------------------------
 
@@ -139,14 +145,27 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
-# Workloads are built without optimisation of their call structure (frame
-# pointers, debug info) so tests can predict their stacks.
+# Workloads keep their call structure (frame pointers, no sibling calls,
+# debug info) so tests can predict their stacks and source lines.
 $(OUTPUT)/tests/workloads/%: tests/workloads/%.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
-		-std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP $(ALL_LDFLAGS) \
-		$< -lpthread -o $@
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) -MMD -MP $< -lpthread -o $@
+
+$(OUTPUT)/tests/workloads/%_static: tests/workloads/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) -static $< -lpthread -o $@
+
+$(OUTPUT)/tests/workloads/%_stripped: tests/workloads/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) -s $< -lpthread -o $@
+
+$(OUTPUT)/tests/workloads/%_static_stripped: tests/workloads/%.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) -static -s $< -lpthread -o $@
 
 # ---- top-level jobs ----------------------------------------------------------
 

@@ -74,6 +74,17 @@ struct {
 	__type(value, struct site_state);
 } sites SEC(".maps");
 
+struct cache_name {
+	char name[CACHE_NAME_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct cache_name);
+} cache_names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -482,25 +493,42 @@ static __always_inline __s32 get_kstack(void *ctx)
 	return stack_result(bpf_get_stackid(ctx, &stacks, 0));
 }
 
+/* Note a call site the first time it is seen: its slab cache (named once
+ * in cache_names) and the first stack. */
+static __always_inline __s32 site_first(void *ctx, __u64 call_site, struct kmem_cache *cache)
+{
+	struct site_state fresh = { .cache = (__u64)cache, .stack_id = -1, .samples = 1 };
+	struct cache_name cn = {};
+	__u64 key = (__u64)cache;
+
+	if (cache && !bpf_map_lookup_elem(&cache_names, &key)) {
+		bpf_probe_read_kernel_str(cn.name, sizeof(cn.name), BPF_CORE_READ(cache, name));
+		bpf_map_update_elem(&cache_names, &key, &cn, BPF_NOEXIST);
+	}
+	if (kstack_mode != KSTACK_NEVER)
+		fresh.stack_id = get_kstack(ctx);
+	bpf_map_update_elem(&sites, &call_site, &fresh, BPF_NOEXIST);
+	return fresh.stack_id;
+}
+
 /* A kernel call site's stack adds information only when the site is
  * reached through more than one path (a wrapper such as kmalloc_reserve):
  * learn that per site and walk the stack only there. */
-static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site)
+static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site, struct kmem_cache *cache)
 {
-	struct site_state *st, fresh = {};
+	struct site_state *st;
 	__s32 id;
 
-	if (kstack_mode == KSTACK_NEVER)
-		return -1;
-	if (kstack_mode == KSTACK_ALWAYS)
-		return get_kstack(ctx);
-
 	st = bpf_map_lookup_elem(&sites, &call_site);
-	if (!st) {
-		fresh.stack_id = get_kstack(ctx);
-		fresh.samples = 1;
-		bpf_map_update_elem(&sites, &call_site, &fresh, BPF_NOEXIST);
-		return fresh.stack_id;
+	if (!st)
+		return site_first(ctx, call_site, cache);
+	switch (kstack_mode) {
+	case KSTACK_NEVER:
+		return -1;
+	case KSTACK_ALWAYS:
+		return get_kstack(ctx);
+	default:
+		break;
 	}
 	switch (st->mode) {
 	case SITE_MANY_PATHS:
@@ -527,13 +555,14 @@ static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site)
 	}
 }
 
+/* group: the --by-cache key (the cache, or a synthetic one). */
 static __always_inline void kernel_alloc(void *ctx, __u64 ptr, __u64 size, __u16 kind,
-					 __u64 call_site, __u64 cache)
+					 __u64 call_site, struct kmem_cache *cache, __u64 group)
 {
 	if (!ptr || self() || size_filtered(size) || sampled_out())
 		return;
-	record(ptr, size, kind, by_cache && cache ? cache : call_site,
-	       kernel_stack(ctx, call_site));
+	record(ptr, size, kind, by_cache ? group : call_site,
+	       kernel_stack(ctx, call_site, cache));
 }
 
 static __always_inline void kernel_free(__u64 ptr, __u16 kind)
@@ -546,7 +575,8 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(tp_btf_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc)
 {
-	kernel_alloc(ctx, (__u64)ptr, bytes_req, LK_KMALLOC, call_site, 0);
+	kernel_alloc(ctx, (__u64)ptr, bytes_req, LK_KMALLOC, call_site, NULL,
+		     SITE_KMALLOC_BIT | bytes_alloc);
 	return 0;
 }
 
@@ -562,7 +592,7 @@ int BPF_PROG(tp_btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
 	     struct kmem_cache *s)
 {
 	kernel_alloc(ctx, (__u64)ptr, BPF_CORE_READ(s, object_size), LK_KMEM_CACHE,
-		     call_site, (__u64)s);
+		     call_site, s, (__u64)s);
 	return 0;
 }
 
@@ -579,7 +609,7 @@ int BPF_PROG(tp_btf_mm_page_alloc, struct page *page, unsigned int order)
 	/* No call site in this event: the stack is the only context. */
 	if (!page || self() || sampled_out())
 		return 0;
-	record((__u64)page, 4096ULL << order, LK_PAGE, 0,
+	record((__u64)page, 4096ULL << order, LK_PAGE, by_cache ? SITE_PAGES : 0,
 	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
 	return 0;
 }
@@ -603,7 +633,7 @@ int BPF_PROG(tp_btf_percpu_alloc_percpu, unsigned long call_site, bool reserved,
 	     bool is_atomic, size_t size, size_t align, void *base_addr, int off,
 	     void *ptr)
 {
-	kernel_alloc(ctx, (__u64)ptr, size, LK_PERCPU, call_site, 0);
+	kernel_alloc(ctx, (__u64)ptr, size, LK_PERCPU, call_site, NULL, SITE_PERCPU);
 	return 0;
 }
 
@@ -620,8 +650,8 @@ int BPF_PROG(tp_btf_percpu_free_percpu, void *base_addr, int off, void *ptr)
 SEC("tracepoint/kmem/kmalloc")
 int tp_kmalloc(struct trace_event_raw_kmalloc *ctx)
 {
-	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_req,
-		     LK_KMALLOC, ctx->call_site, 0);
+	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_req, LK_KMALLOC, ctx->call_site, NULL,
+		     SITE_KMALLOC_BIT | ctx->bytes_alloc);
 	return 0;
 }
 
@@ -635,9 +665,10 @@ int tp_kfree(struct trace_event_raw_kfree *ctx)
 SEC("tracepoint/kmem/kmem_cache_alloc")
 int tp_kmem_cache_alloc(struct trace_event_raw_kmem_cache_alloc *ctx)
 {
-	/* The classic event has no cache pointer: group by call site. */
-	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_req,
-		     LK_KMEM_CACHE, ctx->call_site, 0);
+	/* The classic event has no cache pointer (6.2+ has its name, not
+	 * used here): --by-cache groups by call site. */
+	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_req, LK_KMEM_CACHE, ctx->call_site,
+		     NULL, ctx->call_site);
 	return 0;
 }
 
@@ -655,7 +686,7 @@ int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 
 	if (pfn == ~0UL || self() || sampled_out())
 		return 0;
-	record(pfn, 4096ULL << ctx->order, LK_PAGE, 0,
+	record(pfn, 4096ULL << ctx->order, LK_PAGE, by_cache ? SITE_PAGES : 0,
 	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
 	return 0;
 }
@@ -677,8 +708,8 @@ int tp_mm_page_free_batched(struct trace_event_raw_mm_page_free_batched *ctx)
 SEC("tracepoint/percpu/percpu_alloc_percpu")
 int tp_percpu_alloc_percpu(struct trace_event_raw_percpu_alloc_percpu *ctx)
 {
-	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->size,
-		     LK_PERCPU, ctx->call_site, 0);
+	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->size, LK_PERCPU, ctx->call_site, NULL,
+		     SITE_PERCPU);
 	return 0;
 }
 

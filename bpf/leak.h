@@ -106,11 +106,21 @@ enum site_mode {
 	SITE_MANY_PATHS,	/* stacks differ: take one per allocation */
 };
 
+/* Per kernel call site: how its stacks are taken, and the slab cache it
+ * allocates from (so reports can name it). */
 struct site_state {
+	__u64 cache;		/* struct kmem_cache *, 0 if none */
 	__s32 stack_id;		/* the one path, for SITE_ONE_PATH */
 	__u16 samples;
 	__u16 mode;		/* enum site_mode */
 };
+
+#define CACHE_NAME_LEN 32
+
+/* Synthetic sites for --by-cache groups that have no kmem_cache. */
+#define SITE_KMALLOC_BIT (1ULL << 63)	/* | bytes_alloc: "kmalloc-N" */
+#define SITE_PAGES 1ULL			/* the page allocator */
+#define SITE_PERCPU 2ULL		/* the percpu allocator */
 
 /* --kernel-stacks */
 enum kstack_mode {

@@ -68,7 +68,7 @@ static bool pid_alive(pid_t pid)
 
 int loop_run(const struct loop_opts *o)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	long long next_tick = 0;
 	unsigned ticks = 0;
 	int pidfd = -1, npfd = 0, rb_idx = -1, pid_idx = -1;
@@ -87,6 +87,8 @@ int loop_run(const struct loop_opts *o)
 			pfd[npfd++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 		}
 	}
+	if (o->on_extra && o->extra_fd >= 0)
+		pfd[npfd++] = (struct pollfd){ .fd = o->extra_fd, .events = POLLIN };
 	if (o->interval_ms)
 		next_tick = now_ms() + o->interval_ms;
 
@@ -133,6 +135,12 @@ int loop_run(const struct loop_opts *o)
 				ret = err;
 				break;
 			}
+		}
+		if (o->on_extra && (err = o->on_extra(o->ctx))) {
+			if (o->rb)
+				ring_buffer__consume(o->rb);
+			ret = err > 0 ? LOOP_TARGET_EXIT : err;
+			break;
 		}
 		if ((pid_idx >= 0 && pfd[pid_idx].revents) ||
 		    (o->watch_pid > 0 && pidfd < 0 && !pid_alive(o->watch_pid))) {

@@ -35,6 +35,11 @@ struct loop_opts {
 	/* Called every interval; a negative return ends the loop with it. */
 	int (*tick)(void *ctx);
 	void *ctx;
+	/* With on_extra set: called when extra_fd is readable (and at least
+	 * every slice); > 0 ends the loop with LOOP_TARGET_EXIT. Used to
+	 * follow a child we started (SIGCHLD signalfd). */
+	int extra_fd;
+	int (*on_extra)(void *ctx);
 };
 
 /* Run until one of the ends above; returns an enum loop_end, or a negative

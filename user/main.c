@@ -12,6 +12,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "probe", cmd_probe, "what this kernel lets each tool do (start here)" },
+	{ "leak", cmd_leak, "outstanding allocations of a process or the kernel, by stack" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -6,5 +6,6 @@
 #define MEMSCOPE_TOOLS_H
 
 int cmd_probe(int argc, char **argv);
+int cmd_leak(int argc, char **argv);
 
 #endif

@@ -142,6 +142,144 @@ void run_result_free(struct run_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static int bg_append(char **buf, size_t *len, size_t *cap, int fd)
+{
+	ssize_t n;
+
+	if (*cap - *len < 4097) {
+		size_t nc = *cap ? *cap * 2 : 65536;
+		char *p = realloc(*buf, nc);
+
+		if (!p)
+			return -ENOMEM;
+		*buf = p;
+		*cap = nc;
+	}
+	n = read(fd, *buf + *len, *cap - *len - 1);
+	if (n > 0) {
+		*len += n;
+		(*buf)[*len] = 0;
+	}
+	return n;
+}
+
+int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
+{
+	int outp[2], errp[2];
+
+	memset(b, 0, sizeof(*b));
+	b->out_fd = b->err_fd = -1;
+	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+		return -errno;
+	b->pid = fork();
+	if (b->pid < 0)
+		return -errno;
+	if (b->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(outp[1], 1);
+		dup2(errp[1], 2);
+		if (o && o->uid && (setgid(o->uid) || setuid(o->uid)))
+			_exit(126);
+		for (const char *const *e = o ? o->env : NULL; e && *e; e++)
+			putenv((char *)*e);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(outp[1]);
+	close(errp[1]);
+	b->out_fd = outp[0];
+	b->err_fd = errp[0];
+	fcntl(b->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(b->err_fd, F_SETFL, O_NONBLOCK);
+	b->out = calloc(1, 1);
+	b->err = calloc(1, 1);
+	return 0;
+}
+
+/* Read what is there (waiting up to ms); false once both pipes are shut. */
+static bool bg_pump(struct bg *b, int ms)
+{
+	struct pollfd pfd[2] = { { b->out_fd, POLLIN, 0 }, { b->err_fd, POLLIN, 0 } };
+
+	if (b->out_fd < 0 && b->err_fd < 0)
+		return false;
+	if (poll(pfd, 2, ms) <= 0)
+		return true;
+	if (b->out_fd >= 0 && (pfd[0].revents & (POLLIN | POLLHUP)) &&
+	    bg_append(&b->out, &b->out_len, &b->out_cap, b->out_fd) == 0) {
+		close(b->out_fd);
+		b->out_fd = -1;
+	}
+	if (b->err_fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP)) &&
+	    bg_append(&b->err, &b->err_len, &b->err_cap, b->err_fd) == 0) {
+		close(b->err_fd);
+		b->err_fd = -1;
+	}
+	return true;
+}
+
+bool bg_wait_out(struct bg *b, const char *needle, size_t *from, unsigned timeout_ms)
+{
+	long long deadline = mono_ms() + timeout_ms;
+	size_t off = from ? *from : 0;
+
+	for (;;) {
+		char *hit = off <= b->out_len ? strstr(b->out + off, needle) : NULL;
+
+		if (hit) {
+			if (from)
+				*from = hit - b->out + strlen(needle);
+			return true;
+		}
+		if (mono_ms() >= deadline || !bg_pump(b, 50))
+			return false;
+	}
+}
+
+int bg_stop(struct bg *b, int sig, unsigned timeout_ms)
+{
+	long long deadline = mono_ms() + timeout_ms;
+	int status = 0;
+
+	if (b->ended)
+		return b->status;
+	if (sig)
+		kill(b->pid, sig);
+	for (;;) {
+		pid_t w = waitpid(b->pid, &status, WNOHANG);
+
+		bg_pump(b, 20);
+		if (w == b->pid)
+			break;
+		if (mono_ms() >= deadline) {
+			kill(b->pid, SIGKILL);
+			waitpid(b->pid, &status, 0);
+			break;
+		}
+	}
+	while (bg_pump(b, 20))
+		;
+	b->ended = true;
+	b->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return b->status;
+}
+
+void bg_free(struct bg *b)
+{
+	if (!b->ended && b->pid > 0)
+		bg_stop(b, SIGKILL, 1000);
+	if (b->out_fd >= 0)
+		close(b->out_fd);
+	if (b->err_fd >= 0)
+		close(b->err_fd);
+	free(b->out);
+	free(b->err);
+	memset(b, 0, sizeof(*b));
+}
+
 const char *bin_path(const char *rel)
 {
 	static char paths[8][4096];
@@ -167,14 +305,14 @@ int run_memscope(const struct run_opts *o, struct run_result *r, ...)
 	return run_argv(argv, o, r);
 }
 
-bool parse_jlines(const struct run_result *r, struct jlines *out)
+bool parse_jlines_str(const char *text, struct jlines *out)
 {
 	const char *err = NULL, *line;
 	int bad = 0;
 
-	if (!jlines_parse(r->out, out, &bad, &err))
+	if (!jlines_parse(text, out, &bad, &err))
 		return true;
-	line = r->out;
+	line = text;
 	for (int i = 1; i < bad && line; i++) {
 		line = strchr(line, '\n');
 		if (line)
@@ -183,6 +321,11 @@ bool parse_jlines(const struct run_result *r, struct jlines *out)
 	test_fail_at(__FILE__, __LINE__, "output line %d is not valid JSON (%s): %.300s",
 		     bad, err ? err : "?", line ? line : "");
 	return false;
+}
+
+bool parse_jlines(const struct run_result *r, struct jlines *out)
+{
+	return parse_jlines_str(r->out, out);
 }
 
 unsigned bpf_prog_max_id(void)

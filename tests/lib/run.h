@@ -32,6 +32,27 @@ struct run_result {
 int run_argv(char *const argv[], const struct run_opts *o, struct run_result *r);
 void run_result_free(struct run_result *r);
 
+/* A program running in the background while the test talks to it. */
+struct bg {
+	pid_t pid;
+	int out_fd, err_fd;
+	char *out, *err;	/* everything read so far, NUL-terminated */
+	size_t out_len, err_len, out_cap, err_cap;
+	int status;		/* once ended: exit code or 128+signal */
+	bool ended;
+};
+
+/* Start argv (argv[0] a path) with o->env / o->uid applied; 0 or -errno. */
+int bg_start(struct bg *b, char *const argv[], const struct run_opts *o);
+/* Read its output until stdout contains needle (after offset *from, which
+ * is advanced past the match when found), or timeout_ms passes, or it
+ * exits. Returns true if found. */
+bool bg_wait_out(struct bg *b, const char *needle, size_t *from, unsigned timeout_ms);
+/* Send sig (0: none), then wait up to timeout_ms for the end (SIGKILL
+ * after that) and collect the rest of its output. Returns its status. */
+int bg_stop(struct bg *b, int sig, unsigned timeout_ms);
+void bg_free(struct bg *b);
+
 /* Path of a built program: "memscope" or "tests/workloads/NAME". */
 const char *bin_path(const char *rel);
 
@@ -42,6 +63,7 @@ int run_memscope(const struct run_opts *o, struct run_result *r, ...)
 /* Parse r->out as JSON Lines; on failure records a test failure that shows
  * the bad line. Returns true if parsed. */
 bool parse_jlines(const struct run_result *r, struct jlines *out);
+bool parse_jlines_str(const char *text, struct jlines *out);
 
 /* Highest BPF program id loaded now (0 if none). */
 unsigned bpf_prog_max_id(void);

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `memscope leak` against workloads with known answers: the ledger (every
+ * traced allocator function from its own site, with its own expected
+ * bytes, counts and source lines), a process opening files (dentries and
+ * struct files the kernel must allocate), and bad input. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *tmpdir(void)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/memscope-test.XXXXXX");
+	return mkdtemp(dir);
+}
+
+static bool read_jlines_file(const char *path, struct jlines *l)
+{
+	char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return parse_jlines_str(buf, l);
+}
+
+static bool is_final_stack(const struct jv *r)
+{
+	const char *t = jv_gets(r, "type");
+
+	return t && !strcmp(t, "stack") && jv_getb(r, "final");
+}
+
+/* The innermost frame of a user stack taken at the allocator's return is
+ * the allocating call site. */
+static const struct jv *frame0(const struct jv *stack)
+{
+	return jv_at(jv_get(stack, "frames"), 0);
+}
+
+struct site_sum {
+	long long bytes, count;
+	int stacks;
+	bool line_ok;
+	long long line_seen;
+};
+
+static struct site_sum sum_site(const struct jlines *out, const char *site, long long line)
+{
+	struct site_sum s = { .line_ok = true };
+
+	for (int i = 0; i < out->n; i++) {
+		const struct jv *r = out->recs[i], *f;
+
+		if (!is_final_stack(r) || !(f = frame0(r)))
+			continue;
+		if (!jv_gets(f, "sym") || strcmp(jv_gets(f, "sym"), site))
+			continue;
+		s.bytes += jv_geti(r, "bytes");
+		s.count += jv_geti(r, "count");
+		s.stacks++;
+		s.line_seen = jv_geti(f, "line");
+		if (s.line_seen != line)
+			s.line_ok = false;
+	}
+	return s;
+}
+
+/* Compare every site of the ledger's own expectations with the report. */
+static void check_ledger(const struct jlines *out, const char *expect_path)
+{
+	struct jlines exp;
+	const struct jv *sum, *done;
+	int checked = 0;
+
+	if (!ASSERT_TRUE(read_jlines_file(expect_path, &exp), "the ledger wrote its expectations"))
+		return;
+	for (int i = 0; i < exp.n; i++) {
+		const struct jv *e = exp.recs[i];
+		const char *site = jv_gets(e, "site");
+		struct site_sum s;
+		char what[160];
+
+		if (!site)
+			continue;
+		s = sum_site(out, site, jv_geti(e, "line"));
+		snprintf(what, sizeof(what), "%s: outstanding bytes", site);
+		ASSERT_EQ(s.bytes, jv_geti(e, "bytes"), what);
+		snprintf(what, sizeof(what), "%s: outstanding allocations", site);
+		ASSERT_EQ(s.count, jv_geti(e, "count"), what);
+		if (jv_geti(e, "bytes")) {
+			snprintf(what, sizeof(what), "%s: source line (saw %lld)", site, s.line_seen);
+			ASSERT_TRUE(s.line_ok && s.stacks > 0, what);
+		}
+		checked++;
+	}
+	ASSERT_GE(checked, 19, "every site checked");
+	done = jlines_find(&exp, NULL, "done", NULL, NULL);
+	sum = jlines_find(out, NULL, "summary", NULL, NULL);
+	if (ASSERT_TRUE(sum, "a summary record")) {
+		const struct jv *drops = jv_get(sum, "drops");
+
+		ASSERT_GE(jv_geti(sum, "failed_allocs"), jv_geti(done, "failed_calls"),
+			  "failed calls counted");
+		for (size_t k = 0; drops && k < drops->len; k++)
+			ASSERT_EQ(jv_int(drops->items[k]), 0, drops->keys[k]);
+		ASSERT_EQ(jv_get(sum, "attach_failures")->len, 0, "every function attached");
+	}
+	jlines_free(&exp);
+}
+
+/* Run the ledger variant under -c and check the final report. */
+static void ledger_command(const char *workload)
+{
+	unsigned before = bpf_prog_max_id();
+	char cmd[512], expect[128], *dir = tmpdir();
+	struct run_opts o = { .timeout_ms = 120000 };
+	struct run_result r;
+	struct jlines out;
+
+	if (!ASSERT_TRUE(dir, "temp dir"))
+		return;
+	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path(workload), expect);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", "0", "-c", cmd, "60", NULL),
+		  "run");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (r.status)
+		test_log("stderr: %s", r.err);
+	if (parse_jlines(&r, &out)) {
+		ASSERT_TRUE(jlines_find(&out, NULL, "attached", NULL, NULL), "attached record");
+		check_ledger(&out, expect);
+		ASSERT_EQ(jv_geti(jlines_find(&out, NULL, "summary", NULL, NULL), "target_exit_code"), 0,
+			  "the command's exit code");
+		jlines_free(&out);
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after leak -c");
+	unlink(expect);
+	rmdir(dir);
+}
+
+/* ---- user mode ------------------------------------------------------------ */
+
+TEST_FULL(e2e_leak_ledger_command, T_ROOT | T_E2E, 300)
+{
+	ledger_command("tests/workloads/ledger");
+}
+
+/* A static executable serves its own malloc. */
+TEST_FULL(e2e_leak_ledger_static, T_ROOT | T_E2E, 300)
+{
+	ledger_command("tests/workloads/ledger_static");
+}
+
+/* Attach to a running process, let it run its ledger, then let it exit:
+ * the final report holds what it held, and memscope exits 0 by itself. */
+TEST_FULL(e2e_leak_ledger_pid, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char expect[128], pid[16], *dir = tmpdir();
+	struct bg ledger, ms;
+	struct jlines out;
+	size_t at = 0;
+
+	if (!ASSERT_TRUE(dir, "temp dir"))
+		return;
+	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
+	{
+		char *argv[] = { (char *)bin_path("tests/workloads/ledger"), "--out", expect,
+				 "--wait", "--hold", NULL };
+
+		if (!ASSERT_OK(bg_start(&ledger, argv, NULL), "start the ledger"))
+			return;
+	}
+	snprintf(pid, sizeof(pid), "%d", ledger.pid);
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-T", "0", "-o", "0",
+				 "-p", pid, "1", NULL };
+
+		ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope");
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached")) {
+		test_log("stderr: %s", ms.err);
+		goto out;
+	}
+	kill(ledger.pid, SIGUSR1);
+	for (int i = 0; i < 3000 && access(expect, F_OK); i++)
+		usleep(10 * 1000);
+	/* Wait until the ledger has written "done", then one more interval. */
+	for (int i = 0; i < 3000; i++) {
+		struct jlines e;
+		bool done = false;
+
+		if (read_jlines_file(expect, &e)) {
+			done = jlines_find(&e, NULL, "done", NULL, NULL) != NULL;
+			jlines_free(&e);
+		}
+		if (done)
+			break;
+		usleep(10 * 1000);
+	}
+	ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000), "an interval after the ledger");
+	/* The target exits: memscope reports and ends on its own. */
+	bg_stop(&ledger, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, 0, 30000), 0, "memscope exits 0 after the target");
+	if (parse_jlines_str(ms.out, &out)) {
+		check_ledger(&out, expect);
+		jlines_free(&out);
+	}
+out:
+	bg_free(&ms);
+	bg_free(&ledger);
+	assert_no_progs_left(before, "after leak -p");
+	unlink(expect);
+	rmdir(dir);
+}
+
+/* No symbols in the executable: its frames are module+offset, never
+ * garbage, and the bytes are still right. */
+TEST_FULL(e2e_leak_stripped_binary, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char cmd[512], expect[128], *dir = tmpdir();
+	struct run_opts o = { .timeout_ms = 120000 };
+	long long want = 0, got = 0;
+	struct run_result r;
+	struct jlines out, exp;
+
+	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path("tests/workloads/ledger_stripped"), expect);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", "0", "-c", cmd, "60", NULL),
+		  "run");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &out) && read_jlines_file(expect, &exp)) {
+		for (int i = 0; i < exp.n; i++)
+			want += jv_geti(exp.recs[i], "bytes");
+		for (int i = 0; i < out.n; i++) {
+			const struct jv *f = frame0(out.recs[i]);
+			const char *mod = jv_gets(f, "module");
+
+			if (!is_final_stack(out.recs[i]) || !mod || !strstr(mod, "ledger_stripped"))
+				continue;
+			ASSERT_TRUE(jv_is(jv_get(f, "sym"), J_NULL), "no invented symbol");
+			ASSERT_GT(jv_geti(f, "offset"), 0, "module offset given");
+			got += jv_geti(out.recs[i], "bytes");
+		}
+		ASSERT_EQ(got, want, "bytes from the stripped executable's sites");
+		jlines_free(&exp);
+		jlines_free(&out);
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after a stripped target");
+	unlink(expect);
+	rmdir(dir);
+}
+
+TEST(e2e_leak_bad_input, T_ROOT | T_E2E)
+{
+	static const struct {
+		const char *args[6];
+		int status;
+		const char *msg;
+	} cases[] = {
+		{ { "-p", "4000000" }, 1, "no process with PID" },
+		{ { "-p", "2" }, 1, "kernel thread" },
+		{ { "-c", "/nonexistent/prog" }, 1, "cannot run" },
+		{ { "-c", "'unbalanced" }, 2, "cannot parse" },
+		{ { "-p", "1", "-c", "true" }, 2, "exclude each other" },
+		{ { "-p", "abc" }, 2, "invalid PID" },
+		{ { "-z", "10x" }, 2, "invalid size" },
+		{ { "--sort", "age" }, 2, "--sort" },
+		{ { "-c", "x", "--by-cache" }, 2, "kernel mode" },
+		{ { "1", "2", "3" }, 2, "unexpected argument" },
+		{ { "-c", "tests/workloads/ledger_static_stripped" }, 1, "no malloc/free" },
+	};
+	unsigned before = bpf_prog_max_id();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[12] = { (char *)bin_path("memscope"), "leak" };
+		struct run_result r;
+		char what[160];
+		int n = 2;
+
+		for (int k = 0; k < 6 && cases[i].args[k]; k++)
+			argv[n++] = (char *)(strncmp(cases[i].args[k], "tests/", 6) ? cases[i].args[k]
+						     : bin_path(cases[i].args[k]));
+		snprintf(what, sizeof(what), "leak %s %s: exit status", cases[i].args[0],
+			 cases[i].args[1] ? cases[i].args[1] : "");
+		ASSERT_OK(run_argv(argv, NULL, &r), "run");
+		ASSERT_EQ(r.status, cases[i].status, what);
+		ASSERT_CONTAINS(r.err, cases[i].msg, what);
+		run_result_free(&r);
+	}
+	assert_no_progs_left(before, "after bad input");
+
+	{
+		struct run_opts o = { .uid = 65534 };
+		struct run_result r;
+
+		ASSERT_OK(run_memscope(&o, &r, "leak", "-p", "1", NULL), "run as nobody");
+		ASSERT_EQ(r.status, 1, "not root: runtime failure");
+		ASSERT_CONTAINS(r.err, "needs root", "says why");
+		run_result_free(&r);
+	}
+}
+
+/* SIGINT and SIGTERM end a run with a final report and a full detach. */
+TEST_FULL(e2e_leak_signals, T_ROOT | T_E2E, 120)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+
+	for (size_t i = 0; i < 2; i++) {
+		unsigned before = bpf_prog_max_id();
+		char *sleeper[] = { "/bin/sh", "-c", "while :; do sleep 1; done", NULL };
+		char pid[16];
+		struct bg target, ms;
+		size_t at = 0;
+
+		if (!ASSERT_OK(bg_start(&target, sleeper, NULL), "start target"))
+			return;
+		snprintf(pid, sizeof(pid), "%d", target.pid);
+		{
+			char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-p", pid, NULL };
+
+			ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope");
+		}
+		ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached");
+		ASSERT_EQ(bg_stop(&ms, sigs[i], 30000), 0, "exit status after the signal");
+		ASSERT_CONTAINS(ms.out, "\"final\":true", "final report");
+		ASSERT_CONTAINS(ms.out, "\"type\":\"summary\"", "summary");
+		bg_free(&ms);
+		bg_free(&target);
+		assert_no_progs_left(before, "after a signal");
+	}
+}
+
+/* ---- kernel mode ---------------------------------------------------------- */
+
+#define NFILES 1000
+
+static long long cache_count(const char *out, size_t from, const char *cache)
+{
+	struct jlines l;
+	long long n = -1;
+
+	/* The last interval at or after from. */
+	if (!parse_jlines_str(out + from, &l))
+		return -1;
+	for (int i = 0; i < l.n; i++) {
+		const char *t = jv_gets(l.recs[i], "type"), *c = jv_gets(l.recs[i], "cache");
+
+		if (t && !strcmp(t, "interval"))
+			n = 0;
+		else if (t && !strcmp(t, "stack") && c && !strcmp(c, cache) && n >= 0)
+			n += jv_geti(l.recs[i], "count");
+	}
+	jlines_free(&l);
+	return n;
+}
+
+/* Open NFILES new files: at least that many new dentries and struct files
+ * outstanding, named by cache; close and unlink them: they go away. */
+TEST_FULL(e2e_leak_kernel_by_cache, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char n[16], *dir = tmpdir();
+	struct bg ms, wl;
+	size_t at = 0, mark;
+	long long filp, dentry;
+
+	snprintf(n, sizeof(n), "%d", NFILES);
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "leak", "--by-cache", "-j", "-T", "0",
+				 "-o", "0", "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
+			return;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached")) {
+		test_log("stderr: %s", ms.err);
+		goto out;
+	}
+	{
+		char *argv[] = { (char *)bin_path("tests/workloads/openfiles"), dir, n, NULL };
+
+		ASSERT_OK(bg_start(&wl, argv, NULL), "start openfiles");
+	}
+	ASSERT_TRUE(bg_wait_out(&wl, "opened", NULL, 60000), "files opened");
+	/* Two interval records later the report includes them all. */
+	bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000);
+	mark = at - strlen("\"type\":\"interval\"") - 1;
+	ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000), "next interval");
+	bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000);
+	filp = cache_count(ms.out, mark, "filp");
+	dentry = cache_count(ms.out, mark, "dentry");
+	test_log("with %d files open: filp %lld, dentry %lld outstanding", NFILES, filp, dentry);
+	ASSERT_GE(filp, NFILES, "struct files outstanding");
+	ASSERT_GE(dentry, NFILES, "dentries outstanding");
+
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "closed", NULL, 60000), "files closed");
+	/* RCU delays the frees a little: wait a few intervals. */
+	for (int i = 0; i < 4; i++)
+		bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000);
+	mark = at;
+	bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000);
+	bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000);
+	filp = cache_count(ms.out, mark - strlen("\"type\":\"interval\"") - 1, "filp");
+	dentry = cache_count(ms.out, mark - strlen("\"type\":\"interval\"") - 1, "dentry");
+	test_log("after close+unlink: filp %lld, dentry %lld outstanding", filp, dentry);
+	ASSERT_LT(filp, NFILES / 10, "struct files freed");
+	ASSERT_LT(dentry, NFILES / 10, "dentries freed");
+	bg_stop(&wl, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	ASSERT_CONTAINS(ms.out, "\"type\":\"summary\"", "summary");
+out:
+	bg_free(&wl);
+	bg_free(&ms);
+	rmdir(dir);
+	assert_no_progs_left(before, "after kernel mode");
+}
+
+/* By stack: the struct files come from the open path. */
+TEST_FULL(e2e_leak_kernel_stacks, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char n[16], *dir = tmpdir();
+	struct bg ms, wl;
+	struct jlines l;
+	size_t at = 0, mark;
+	bool found = false;
+
+	snprintf(n, sizeof(n), "%d", NFILES);
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-T", "0", "-o", "0", "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
+			return;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached"))
+		goto out;
+	{
+		char *argv[] = { (char *)bin_path("tests/workloads/openfiles"), dir, n, NULL };
+
+		ASSERT_OK(bg_start(&wl, argv, NULL), "start openfiles");
+	}
+	ASSERT_TRUE(bg_wait_out(&wl, "opened", NULL, 60000), "files opened");
+	bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000);
+	mark = at - strlen("\"type\":\"interval\"") - 1;
+	bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000);
+	kill(wl.pid, SIGUSR1);
+	bg_wait_out(&wl, "closed", NULL, 60000);
+	bg_stop(&wl, SIGTERM, 10000);
+	bg_stop(&ms, SIGINT, 30000);
+	if (parse_jlines_str(ms.out + mark, &l)) {
+		for (int i = 0; i < l.n && !found; i++) {
+			const struct jv *fr = jv_get(l.recs[i], "frames");
+			const char *cache = jv_gets(l.recs[i], "cache");
+
+			if (jv_geti(l.recs[i], "count") < NFILES || !cache || strcmp(cache, "filp"))
+				continue;
+			for (size_t k = 0; fr && k < fr->len; k++) {
+				const char *sym = jv_gets(fr->items[k], "sym");
+
+				if (sym && (strstr(sym, "openat") || strstr(sym, "do_filp_open")))
+					found = true;
+			}
+		}
+		jlines_free(&l);
+	}
+	ASSERT_TRUE(found, "a filp stack of >= NFILES allocations through the open path");
+out:
+	bg_free(&wl);
+	bg_free(&ms);
+	rmdir(dir);
+	assert_no_progs_left(before, "after kernel stacks");
+}

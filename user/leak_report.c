@@ -1,0 +1,862 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reports of `memscope leak` (see leak_report.h). One row struct per stack
+ * (struct group), one renderer per format. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flamegraph.h"
+#include "hmap.h"
+#include "json.h"
+#include "leak.h"
+#include "leak.skel.h"
+#include "leak_report.h"
+#include "log.h"
+#include "regions.h"
+#include "trend.h"
+#include "usyms.h"
+
+#define SHOW_ALLOCS_MAX 8
+
+struct shown_alloc {
+	uint64_t addr, size, ts_ns;
+};
+
+/* One row: everything outstanding from one stack (kernel: one call site
+ * and stack; --by-cache: one cache). */
+struct group {
+	uint64_t site;
+	int32_t stack_id;
+	int kind;		/* enum leak_kind of the first allocation seen */
+	bool mixed_kinds;
+	uint64_t bytes, count;
+	uint64_t oldest_ts;	/* 0: unknown (-C) */
+	unsigned nshown;
+	struct shown_alloc shown[SHOW_ALLOCS_MAX];
+	enum trend trend;
+	int64_t growth;
+};
+
+struct history {
+	struct trend_hist h;
+	unsigned absent;	/* consecutive reports without it */
+};
+
+struct leak_report {
+	struct leak_report_opts o;
+	struct leak_bpf *skel;
+	struct regions *regions;
+	struct usyms *us;
+	struct ksyms *ks;
+	struct hmap groups;	/* (site, stack) -> struct group, per report */
+	struct hmap history;	/* (site, stack) -> struct history, kept */
+	struct json j;
+	unsigned reports;
+	uint64_t last_bytes, last_count;
+};
+
+static const char *const kind_names[LK_NR_KINDS] = {
+	[LK_NONE] = "?",
+	[LK_MALLOC] = "malloc", [LK_CALLOC] = "calloc", [LK_REALLOC] = "realloc",
+	[LK_REALLOCARRAY] = "reallocarray", [LK_POSIX_MEMALIGN] = "posix_memalign",
+	[LK_ALIGNED_ALLOC] = "aligned_alloc", [LK_MEMALIGN] = "memalign",
+	[LK_VALLOC] = "valloc", [LK_PVALLOC] = "pvalloc", [LK_MMAP] = "mmap",
+	[LK_MREMAP] = "mremap", [LK_MUNMAP] = "munmap", [LK_FREE] = "free",
+	[LK_KMALLOC] = "kmalloc", [LK_KMEM_CACHE] = "kmem_cache_alloc",
+	[LK_PAGE] = "page", [LK_PERCPU] = "percpu",
+};
+
+const char *fmt_bytes(unsigned long long v, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", v);
+	else
+		snprintf(buf, len, "%.1f %s", d, units[u]);
+	return buf;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	/* The clock of bpf_ktime_get_ns(). */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct leak_report *leak_report_new(const struct leak_report_opts *o, struct leak_bpf *skel,
+				    struct regions *regions, struct usyms *us, struct ksyms *ks)
+{
+	struct leak_report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->o = *o;
+	if (!r->o.sample_rate)
+		r->o.sample_rate = 1;
+	r->skel = skel;
+	r->regions = regions;
+	r->us = us;
+	r->ks = ks;
+	hmap_init(&r->groups, sizeof(struct group));
+	hmap_init(&r->history, sizeof(struct history));
+	json_init(&r->j, stdout);
+	return r;
+}
+
+void leak_report_free(struct leak_report *r)
+{
+	if (!r)
+		return;
+	hmap_free(&r->groups);
+	hmap_free(&r->history);
+	free(r);
+}
+
+/* ---- gathering ----------------------------------------------------------- */
+
+static struct hkey group_key(const struct leak_report *r, uint64_t site, int32_t stack_id)
+{
+	/* --by-cache: one row per cache, whatever the stacks. */
+	if (r->o.by_cache)
+		stack_id = -1;
+	return (struct hkey){ site, (uint64_t)(int64_t)stack_id };
+}
+
+static int add(struct leak_report *r, uint64_t addr, uint64_t size, uint64_t ts, uint64_t site,
+	       int32_t stack_id, int kind)
+{
+	struct hkey k = group_key(r, site, stack_id);
+	bool created;
+	struct group *g = hmap_put(&r->groups, k, &created);
+
+	if (!g)
+		return -ENOMEM;
+	if (created) {
+		g->site = site;
+		g->stack_id = r->o.by_cache ? -1 : stack_id;
+		g->kind = kind;
+	} else if (g->kind != kind) {
+		g->mixed_kinds = true;
+	}
+	g->bytes += size;
+	g->count++;
+	if (ts && (!g->oldest_ts || ts < g->oldest_ts))
+		g->oldest_ts = ts;
+	if (r->o.show_allocs) {
+		/* Keep the oldest few. */
+		unsigned slot = g->nshown;
+
+		if (slot == SHOW_ALLOCS_MAX) {
+			slot = 0;
+			for (unsigned i = 1; i < SHOW_ALLOCS_MAX; i++)
+				if (g->shown[i].ts_ns > g->shown[slot].ts_ns)
+					slot = i;
+			if (g->shown[slot].ts_ns <= ts)
+				return 0;
+		} else {
+			g->nshown++;
+		}
+		g->shown[slot] = (struct shown_alloc){ addr, size, ts };
+	}
+	return 0;
+}
+
+/* Every outstanding allocation of the allocs map, in batches where the
+ * kernel can (5.6+), else key by key. */
+static int gather_allocs(struct leak_report *r, uint64_t cutoff)
+{
+	enum { BATCH = 4096 };
+	int fd = bpf_map__fd(r->skel->maps.allocs);
+	static uint64_t keys[BATCH];
+	static struct alloc_info vals[BATCH];
+	uint64_t token = 0, key, next;
+	bool first = true, batched = true;
+	int err;
+
+	while (batched) {
+		__u32 n = BATCH;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL);
+		if (err && errno != ENOENT) {
+			if (first && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)) {
+				batched = false;
+				break;
+			}
+			return -errno;
+		}
+		first = false;
+		for (__u32 i = 0; i < n; i++)
+			if (vals[i].ts_ns <= cutoff &&
+			    (err = add(r, keys[i], vals[i].size, vals[i].ts_ns, vals[i].site,
+				       vals[i].stack_id, vals[i].kind)))
+				return err;
+		if (errno == ENOENT || n == 0)
+			return 0;
+	}
+	/* Old kernels: walk the keys. */
+	for (err = bpf_map_get_next_key(fd, NULL, &key); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next), key = next) {
+		struct alloc_info a;
+
+		if (bpf_map_lookup_elem(fd, &key, &a))
+			continue;
+		if (a.ts_ns <= cutoff && (err = add(r, key, a.size, a.ts_ns, a.site, a.stack_id, a.kind)))
+			return err;
+	}
+	return 0;
+}
+
+static int gather_combined(struct leak_report *r)
+{
+	int fd = bpf_map__fd(r->skel->maps.combined_map);
+	struct combined_key key, next, *prev = NULL;
+	struct combined_val v;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || !v.count || (int64_t)v.bytes <= 0)
+			continue;
+		{
+			struct hkey k = group_key(r, key.site, key.stack_id);
+			struct group *g = hmap_put(&r->groups, k, NULL);
+
+			if (!g)
+				return -ENOMEM;
+			g->site = key.site;
+			g->stack_id = r->o.by_cache ? -1 : key.stack_id;
+			g->kind = LK_NONE;
+			g->bytes += v.bytes;
+			g->count += v.count;
+		}
+	}
+	return 0;
+}
+
+static int gather_regions(struct leak_report *r, uint64_t cutoff)
+{
+	int err;
+
+	if (!r->regions)
+		return 0;
+	for (size_t i = 0; i < r->regions->n; i++) {
+		const struct region *g = &r->regions->r[i];
+
+		if (g->ts_ns > cutoff)
+			continue;
+		err = add(r, g->start, g->end - g->start, g->ts_ns, 0, g->stack_id, LK_MMAP);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Push this report's bytes into each stack's history; forget stacks gone
+ * for longer than the trend window. */
+static void update_trends(struct leak_report *r)
+{
+	struct hkey k;
+	void *v;
+	size_t i = 0;
+
+	while (hmap_next(&r->history, &i, &k, &v))
+		((struct history *)v)->absent++;
+	i = 0;
+	while (hmap_next(&r->groups, &i, &k, &v)) {
+		struct group *g = v;
+		struct history *h = hmap_put(&r->history, k, NULL);
+
+		if (!h)
+			continue;
+		h->absent = 0;
+		trend_push(&h->h, g->bytes);
+		g->trend = trend_of(&h->h);
+		g->growth = trend_growth(&h->h);
+	}
+	for (i = 0; hmap_next(&r->history, &i, &k, &v);) {
+		struct history *h = v;
+
+		if (!h->absent)
+			continue;
+		if (h->absent > TREND_WINDOW) {
+			hmap_del(&r->history, k);
+			i = 0;	/* deletion shifts slots: restart */
+			continue;
+		}
+		trend_push(&h->h, 0);
+	}
+}
+
+static int cmp_groups(const void *a, const void *b, void *arg)
+{
+	const struct group *x = *(const struct group *const *)a, *y = *(const struct group *const *)b;
+	enum leak_sort s = *(enum leak_sort *)arg;
+	uint64_t kx, ky;
+
+	switch (s) {
+	case SORT_COUNT:
+		kx = x->count, ky = y->count;
+		break;
+	case SORT_GROWTH:
+		if (x->growth != y->growth)
+			return x->growth > y->growth ? -1 : 1;
+		kx = x->bytes, ky = y->bytes;
+		break;
+	default:
+		kx = x->bytes, ky = y->bytes;
+		break;
+	}
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	/* Deterministic order for equal keys. */
+	if (x->stack_id != y->stack_id)
+		return x->stack_id < y->stack_id ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+/* ---- frames ---------------------------------------------------------------- */
+
+#define MAX_FRAMES (LEAK_STACK_DEPTH + 1)
+
+struct frames {
+	int n;
+	struct sym_frame f[MAX_FRAMES];
+};
+
+/* Tracing machinery the kernel's stack walk starts in: not the caller's
+ * business. */
+static bool tracing_frame(const char *sym)
+{
+	static const char *const prefixes[] = {
+		"bpf_", "__bpf_", "___bpf_", "trace_call_bpf", "perf_", "__traceiter_",
+		"trace_event_raw_event_", "__probestub_",
+	};
+
+	if (!sym)
+		return false;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static void resolve_frames(struct leak_report *r, const struct group *g, struct frames *fr)
+{
+	uint64_t ips[LEAK_STACK_DEPTH] = {};
+	int n = 0, skip = 0;
+
+	fr->n = 0;
+	if (g->stack_id >= 0 &&
+	    !bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.stacks), &g->stack_id, ips))
+		while (n < LEAK_STACK_DEPTH && ips[n])
+			n++;
+
+	if (!r->o.kernel) {
+		for (int i = 0; i < n; i++)
+			/* Every frame of a user stack taken at a return probe is
+			 * a return address: look its line up at addr - 1. */
+			usyms_resolve(r->us, ips[i], true, &fr->f[fr->n++]);
+		return;
+	}
+
+	/* Kernel: the call site first when the stack lacks it. */
+	if (n)
+		ksyms_resolve(r->ks, ips, n, fr->f);
+	while (skip < n && tracing_frame(fr->f[skip].sym))
+		skip++;
+	if (skip)
+		memmove(fr->f, fr->f + skip, (n - skip) * sizeof(fr->f[0]));
+	n -= skip;
+	if (!r->o.by_cache && g->site && !(g->site & SITE_KMALLOC_BIT)) {
+		bool have = false;
+
+		for (int i = 0; i < n && !have; i++)
+			have = fr->f[i].addr == g->site;
+		if (have) {
+			/* Start at the call site: frames before it are inside
+			 * the allocator. */
+			int i = 0;
+
+			while (fr->f[i].addr != g->site)
+				i++;
+			memmove(fr->f, fr->f + i, (n - i) * sizeof(fr->f[0]));
+			n -= i;
+		} else if (n < MAX_FRAMES - 1) {
+			memmove(fr->f + 1, fr->f, n * sizeof(fr->f[0]));
+			ksyms_resolve(r->ks, &g->site, 1, &fr->f[0]);
+			n++;
+		}
+	}
+	fr->n = n;
+}
+
+/* Name of a kernel group's slab cache, or NULL. */
+static const char *cache_name(struct leak_report *r, const struct group *g, char *buf, size_t len)
+{
+	struct { char name[CACHE_NAME_LEN]; } cn;
+	struct site_state st;
+	uint64_t cache = 0;
+
+	if (!r->o.kernel)
+		return NULL;
+	if (r->o.by_cache) {
+		if (g->site & SITE_KMALLOC_BIT) {
+			snprintf(buf, len, "kmalloc-%" PRIu64, g->site & ~SITE_KMALLOC_BIT);
+			return buf;
+		}
+		if (g->site == SITE_PAGES)
+			return "page allocator";
+		if (g->site == SITE_PERCPU)
+			return "percpu allocator";
+		cache = g->site;
+	} else if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.sites), &g->site, &st)) {
+		cache = st.cache;
+	}
+	if (!cache || bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.cache_names), &cache, &cn))
+		return NULL;
+	cn.name[CACHE_NAME_LEN - 1] = 0;
+	snprintf(buf, len, "%s", cn.name);
+	return buf;
+}
+
+/* Resolve every kernel address of this report in one pass over kallsyms;
+ * the per-group lookups that follow hit ksyms' cache. */
+static void prefetch_kernel_symbols(struct leak_report *r, struct group **gs, size_t n)
+{
+	int fd = bpf_map__fd(r->skel->maps.stacks);
+	uint64_t *addrs, ips[LEAK_STACK_DEPTH];
+	struct sym_frame *out;
+	size_t cap = 4096, len = 0;
+
+	addrs = malloc(cap * sizeof(*addrs));
+	if (!addrs)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int k = 0;
+
+		memset(ips, 0, sizeof(ips));
+		if (gs[i]->stack_id >= 0)
+			bpf_map_lookup_elem(fd, &gs[i]->stack_id, ips);
+		if (gs[i]->site && !r->o.by_cache)
+			ips[LEAK_STACK_DEPTH - 1] = gs[i]->site;
+		for (k = 0; k < LEAK_STACK_DEPTH; k++) {
+			if (!ips[k])
+				continue;
+			if (len == cap) {
+				uint64_t *na = realloc(addrs, 2 * cap * sizeof(*addrs));
+
+				if (!na)
+					goto out;
+				addrs = na;
+				cap *= 2;
+			}
+			addrs[len++] = ips[k];
+		}
+	}
+	out = calloc(len + 1, sizeof(*out));
+	if (out)
+		ksyms_resolve(r->ks, addrs, len, out);
+	free(out);
+out:
+	free(addrs);
+}
+
+/* ---- rendering --------------------------------------------------------------- */
+
+static void render_text_group(struct leak_report *r, const struct group *g, const struct frames *fr,
+			      uint64_t now, uint64_t scale)
+{
+	char b[32], name[256], cache[64];
+	const char *cn = cache_name(r, g, cache, sizeof(cache));
+
+	printf("%s in %" PRIu64 " allocation%s", fmt_bytes(g->bytes * scale, b, sizeof(b)),
+	       g->count * scale, g->count * scale == 1 ? "" : "s");
+	if (g->oldest_ts)
+		printf(", oldest %.1f s", (now - g->oldest_ts) / 1e9);
+	printf(", %s", trend_name(g->trend));
+	if (scale > 1)
+		printf(" (estimate)");
+	if (g->kind != LK_NONE && !g->mixed_kinds)
+		printf(" [%s]", kind_names[g->kind]);
+	if (cn)
+		printf(" [%s]", cn);
+	printf("\n");
+	for (int i = 0; i < fr->n; i++) {
+		const struct sym_frame *f = &fr->f[i];
+
+		printf("    #%-2d 0x%016" PRIx64 " %s", i, f->addr, sym_frame_name(f, name, sizeof(name)));
+		if (f->file)
+			printf("  %s:%d", f->file, f->line);
+		else if (f->sym && f->module)
+			printf("  (%s)", f->module);
+		printf("\n");
+	}
+	if (!fr->n && r->o.by_cache)
+		;
+	else if (!fr->n)
+		printf("    (no stack: %s)\n", g->stack_id == -1 ? "not taken" : "lost");
+	for (unsigned i = 0; i < g->nshown; i++)
+		printf("      addr 0x%" PRIx64 " size %" PRIu64 " age %.1f s\n", g->shown[i].addr,
+		       g->shown[i].size, (now - g->shown[i].ts_ns) / 1e9);
+	printf("\n");
+}
+
+static void render_json_frame(struct json *j, const struct sym_frame *f)
+{
+	char addr[32];
+
+	json_obj_begin(j);
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, f->addr);
+	json_kstr(j, "addr", addr);
+	json_key(j, "sym");
+	json_str(j, f->sym);
+	json_ku64(j, "offset", f->sym ? f->offset : f->module_offset);
+	json_key(j, "module");
+	json_str(j, f->module);
+	json_key(j, "build_id");
+	json_str(j, f->build_id);
+	json_key(j, "file");
+	json_str(j, f->file);
+	json_key(j, "line");
+	if (f->line > 0)
+		json_i64(j, f->line);
+	else
+		json_null(j);
+	json_obj_end(j);
+}
+
+static void render_json_group(struct leak_report *r, const struct group *g, const struct frames *fr,
+			      uint64_t now, uint64_t scale, bool final)
+{
+	struct json *j = &r->j;
+	char buf[64], cache[64];
+	const char *cn = cache_name(r, g, cache, sizeof(cache));
+
+	json_obj_begin(j);
+	json_kstr(j, "type", "stack");
+	if (!r->o.kernel)
+		json_ki64(j, "pid", r->o.pid);
+	json_kbool(j, "final", final);
+	json_ku64(j, "bytes", g->bytes * scale);
+	json_ku64(j, "count", g->count * scale);
+	json_kbool(j, "estimate", scale > 1);
+	json_key(j, "oldest_ms");
+	if (g->oldest_ts)
+		json_u64(j, (now - g->oldest_ts) / 1000000);
+	else
+		json_null(j);
+	json_kstr(j, "trend", trend_name(g->trend));
+	json_ki64(j, "growth_bytes", g->growth * (int64_t)scale);
+	json_key(j, "kind");
+	json_str(j, g->kind != LK_NONE && !g->mixed_kinds ? kind_names[g->kind] : NULL);
+	if (r->o.kernel) {
+		json_key(j, "site");
+		if (g->site && !r->o.by_cache) {
+			snprintf(buf, sizeof(buf), "0x%" PRIx64, g->site);
+			json_str(j, buf);
+		} else {
+			json_null(j);
+		}
+		json_key(j, "cache");
+		json_str(j, cn);
+	}
+	json_ki64(j, "stack_id", g->stack_id);
+	json_key(j, "frames");
+	json_arr_begin(j);
+	for (int i = 0; i < fr->n; i++)
+		render_json_frame(j, &fr->f[i]);
+	json_arr_end(j);
+	if (r->o.show_allocs) {
+		json_key(j, "allocs");
+		json_arr_begin(j);
+		for (unsigned i = 0; i < g->nshown; i++) {
+			json_obj_begin(j);
+			snprintf(buf, sizeof(buf), "0x%" PRIx64, g->shown[i].addr);
+			json_kstr(j, "addr", buf);
+			json_ku64(j, "size", g->shown[i].size);
+			json_ku64(j, "age_ms", (now - g->shown[i].ts_ns) / 1000000);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+	}
+	json_obj_end(j);
+	json_end_record(j);
+}
+
+/* Collapsed stacks and the SVG: every group, outermost frame first. */
+static void write_graphs(struct leak_report *r, struct group **gs, size_t n, uint64_t scale)
+{
+	struct fg_stack *st;
+	char **names;
+	size_t i;
+	int k;
+
+	if (!r->o.folded_path && !r->o.svg_path)
+		return;
+	st = calloc(n, sizeof(*st));
+	names = calloc(n * MAX_FRAMES + 1, sizeof(*names));
+	if (!st || !names)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct frames fr;
+		char buf[256], cache[64];
+		char **f = names + i * MAX_FRAMES;
+		const char *cn;
+
+		resolve_frames(r, gs[i], &fr);
+		cn = cache_name(r, gs[i], cache, sizeof(cache));
+		st[i].frames = (const char *const *)f;
+		st[i].value = gs[i]->bytes * scale;
+		if (r->o.by_cache && cn) {
+			f[0] = strdup(cn);
+			st[i].nframes = 1;
+			continue;
+		}
+		for (k = 0; k < fr.n; k++)
+			f[k] = strdup(sym_frame_name(&fr.f[fr.n - 1 - k], buf, sizeof(buf)));
+		if (!fr.n)
+			f[k++] = strdup(cn ? cn : "[no stack]");
+		st[i].nframes = k;
+	}
+	if (r->o.folded_path) {
+		char tmp[4096];
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.folded_path);
+		f = fopen(tmp, "w");
+		if (!f || fg_write_folded(f, st, n) < 0 || fclose(f) || rename(tmp, r->o.folded_path))
+			log_warn("cannot write %s: %s", r->o.folded_path, strerror(errno));
+	}
+	if (r->o.svg_path) {
+		struct fg_svg_opts so = { .unit = "bytes", .width = 1200 };
+		char tmp[4096], title[256], sub[256], b[32];
+		time_t t = time(NULL);
+		FILE *f;
+
+		if (r->o.kernel)
+			snprintf(title, sizeof(title), "Outstanding kernel memory%s",
+				 r->o.by_cache ? " by cache" : "");
+		else
+			snprintf(title, sizeof(title), "Outstanding memory: %s (pid %d)",
+				 r->o.target ? r->o.target : "?", r->o.pid);
+		strftime(sub, sizeof(sub), "memscope leak, %Y-%m-%d %H:%M:%S", localtime(&t));
+		snprintf(sub + strlen(sub), sizeof(sub) - strlen(sub), ", %zu stacks, %s%s", n,
+			 fmt_bytes(r->last_bytes, b, sizeof(b)), scale > 1 ? " (estimate)" : "");
+		so.title = title;
+		so.subtitle = sub;
+		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.svg_path);
+		f = fopen(tmp, "w");
+		if (!f || fg_write_svg(f, st, n, &so) < 0 || fclose(f) || rename(tmp, r->o.svg_path))
+			log_warn("cannot write %s: %s", r->o.svg_path, strerror(errno));
+	}
+out:
+	if (names)
+		for (i = 0; i < n * MAX_FRAMES; i++)
+			free(names[i]);
+	free(names);
+	free(st);
+}
+
+int leak_report_interval(struct leak_report *r, bool final)
+{
+	uint64_t now = now_ns(), cutoff = now - (uint64_t)r->o.older_ms * 1000000;
+	uint64_t scale = r->o.sample_rate, total_bytes = 0, total_count = 0;
+	struct group **gs = NULL;
+	size_t n = 0, i = 0, shown;
+	struct hkey k;
+	void *v;
+	int err;
+
+	hmap_clear(&r->groups);
+	if (r->o.combined_only)
+		err = gather_combined(r);
+	else
+		err = gather_allocs(r, cutoff);
+	if (!err)
+		err = gather_regions(r, cutoff);
+	if (err)
+		return err;
+	update_trends(r);
+
+	gs = calloc(r->groups.len + 1, sizeof(*gs));
+	if (!gs)
+		return -ENOMEM;
+	while (hmap_next(&r->groups, &i, &k, &v)) {
+		gs[n++] = v;
+		total_bytes += ((struct group *)v)->bytes;
+		total_count += ((struct group *)v)->count;
+	}
+	qsort_r(gs, n, sizeof(*gs), cmp_groups, &r->o.sort);
+	r->last_bytes = total_bytes * scale;
+	r->last_count = total_count * scale;
+	shown = r->o.top && r->o.top < n ? r->o.top : n;
+	r->reports++;
+	if (r->o.kernel)
+		prefetch_kernel_symbols(r, gs, r->o.folded_path || r->o.svg_path ? n : shown);
+
+	if (r->o.json) {
+		char ts[32];
+		time_t t = time(NULL);
+
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
+		json_obj_begin(&r->j);
+		json_kstr(&r->j, "type", "interval");
+		json_kstr(&r->j, "time", ts);
+		json_kbool(&r->j, "final", final);
+		json_ku64(&r->j, "stacks", n);
+		json_ku64(&r->j, "shown", shown);
+		json_ku64(&r->j, "outstanding_bytes", total_bytes * scale);
+		json_ku64(&r->j, "outstanding_count", total_count * scale);
+		json_kbool(&r->j, "estimate", scale > 1);
+		json_obj_end(&r->j);
+		json_end_record(&r->j);
+	} else {
+		char ts[32], b[32];
+		time_t t = time(NULL);
+
+		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
+		printf("[%s] %s%s outstanding in %" PRIu64 " allocations from %zu stacks", ts,
+		       final ? "final: " : "", fmt_bytes(total_bytes * scale, b, sizeof(b)),
+		       total_count * scale, n);
+		if (!r->o.kernel)
+			printf(" (pid %d%s%s)", r->o.pid, r->o.target ? " " : "",
+			       r->o.target ? r->o.target : "");
+		printf("%s", scale > 1 ? ", estimated from samples" : "");
+		if (shown < n)
+			printf("; top %zu by %s", shown,
+			       r->o.sort == SORT_COUNT ? "count" : r->o.sort == SORT_GROWTH ? "growth" : "size");
+		printf(":\n\n");
+	}
+	for (i = 0; i < shown; i++) {
+		struct frames fr;
+
+		resolve_frames(r, gs[i], &fr);
+		if (r->o.json)
+			render_json_group(r, gs[i], &fr, now, scale, final);
+		else
+			render_text_group(r, gs[i], &fr, now, scale);
+	}
+	if (!r->o.json)
+		fflush(stdout);
+	write_graphs(r, gs, n, scale);
+	free(gs);
+	return 0;
+}
+
+/* ---- summary ------------------------------------------------------------------ */
+
+static void read_stats(struct leak_report *r, uint64_t out[ST_NR])
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(r->skel->maps.stats);
+	uint64_t *vals;
+
+	memset(out, 0, ST_NR * sizeof(out[0]));
+	if (ncpu <= 0)
+		return;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return;
+	for (__u32 k = 0; k < ST_NR; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}
+
+static const struct {
+	int stat;
+	const char *key;	/* JSON */
+	const char *text;	/* for people */
+} drops[] = {
+	{ ST_ALLOCS_FULL, "allocs_map_full", "allocation map full (raise --max-allocs)" },
+	{ ST_STACK_FULL, "stack_map_full", "stack map full (raise --max-stacks)" },
+	{ ST_STACK_COLLISION, "stack_collisions", "stack map hash collisions" },
+	{ ST_STACK_ERROR, "stack_errors", "stacks that could not be walked" },
+	{ ST_RB_DROPS, "ringbuf_drops", "ring buffer full: events lost" },
+	{ ST_PENDING_FULL, "pending_map_full", "entry/return handoff map full" },
+	{ ST_COMBINED_FULL, "combined_map_full", "-C totals map full" },
+};
+
+void leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
+			 int target_exit_code)
+{
+	uint64_t st[ST_NR];
+	struct json *j = &r->j;
+	size_t i;
+
+	read_stats(r, st);
+	if (r->o.json) {
+		json_obj_begin(j);
+		json_kstr(j, "type", "summary");
+		json_kstr(j, "mode", r->o.kernel ? "kernel" : "user");
+		if (!r->o.kernel)
+			json_ki64(j, "pid", r->o.pid);
+		json_ku64(j, "allocs", st[ST_ALLOCS]);
+		json_ku64(j, "frees", st[ST_FREES]);
+		json_ku64(j, "failed_allocs", st[ST_FAILED]);
+		json_ku64(j, "outstanding_bytes", r->last_bytes);
+		json_ku64(j, "outstanding_count", r->last_count);
+		json_ku64(j, "sample_rate", r->o.sample_rate);
+		json_ku64(j, "sampled_out", st[ST_SAMPLED_OUT]);
+		json_ku64(j, "filtered", st[ST_FILTERED]);
+		json_ku64(j, "free_unknown", st[ST_FREE_UNKNOWN]);
+		json_ku64(j, "missed_free", st[ST_MISSED_FREE]);
+		json_ku64(j, "nested_calls", st[ST_NESTED]);
+		json_key(j, "drops");
+		json_obj_begin(j);
+		for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+			json_ku64(j, drops[i].key, st[drops[i].stat]);
+		json_obj_end(j);
+		json_key(j, "attach_failures");
+		json_arr_begin(j);
+		for (int k = 0; k < nfails; k++) {
+			json_obj_begin(j);
+			json_kstr(j, "function", fails[k].function);
+			json_kstr(j, "error", strerror(-fails[k].err));
+			json_key(j, "hint");
+			json_str(j, fails[k].hint);
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+		json_key(j, "target_exit_code");
+		if (target_exit_code >= 0)
+			json_i64(j, target_exit_code);
+		else
+			json_null(j);
+		json_obj_end(j);
+		json_end_record(j);
+		return;
+	}
+	printf("summary: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " failed allocation calls",
+	       st[ST_ALLOCS], st[ST_FREES], st[ST_FAILED]);
+	if (target_exit_code >= 0)
+		printf("; the target exited with %d", target_exit_code);
+	printf("\n");
+	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
+		if (st[drops[i].stat])
+			printf("  lost: %" PRIu64 " x %s\n", st[drops[i].stat], drops[i].text);
+	if (st[ST_SAMPLED_OUT])
+		printf("  sampling: 1 in %u recorded, %" PRIu64 " skipped; figures are estimates\n",
+		       r->o.sample_rate, st[ST_SAMPLED_OUT]);
+	for (int k = 0; k < nfails; k++)
+		printf("  not traced: %s (%s%s%s)\n", fails[k].function, strerror(-fails[k].err),
+		       fails[k].hint ? ": " : "", fails[k].hint ? fails[k].hint : "");
+	fflush(stdout);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The reporting half of `memscope leak`: reads what the BPF side holds
+ * (outstanding allocations, stacks, counters) plus the mmap regions kept in
+ * user space, groups them by stack, follows each stack's trend across
+ * intervals and renders text, JSON Lines, collapsed stacks and SVG. */
+#ifndef MEMSCOPE_LEAK_REPORT_H
+#define MEMSCOPE_LEAK_REPORT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct leak_bpf;
+struct regions;
+struct usyms;
+struct ksyms;
+struct leak_report;
+
+enum leak_sort { SORT_SIZE, SORT_COUNT, SORT_GROWTH };
+
+struct leak_report_opts {
+	bool json;
+	bool kernel;		/* kernel mode: ksyms, sites, caches */
+	pid_t pid;		/* user mode target */
+	const char *target;	/* its name, for headers */
+	unsigned top;		/* stacks per report, 0: all */
+	enum leak_sort sort;
+	unsigned older_ms;	/* ignore allocations younger than this */
+	bool show_allocs;	/* -a */
+	bool combined_only;	/* -C: totals kept in BPF */
+	unsigned sample_rate;	/* -s: scale counts back up */
+	bool by_cache;
+	const char *folded_path;
+	const char *svg_path;
+};
+
+/* One failed uprobe attachment, for the summary. */
+struct attach_failure {
+	const char *function;
+	int err;		/* negative errno */
+	const char *hint;	/* NULL or a likely cause */
+};
+
+struct leak_report *leak_report_new(const struct leak_report_opts *o, struct leak_bpf *skel,
+				    struct regions *regions, struct usyms *us, struct ksyms *ks);
+/* One report (the final one at exit: final = true). 0 or -errno. */
+int leak_report_interval(struct leak_report *r, bool final);
+/* The closing summary with every counter; exit_code < 0: not applicable. */
+void leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
+			 int target_exit_code);
+void leak_report_free(struct leak_report *r);
+
+/* Human-readable byte count ("1.5 KiB") into buf. */
+const char *fmt_bytes(unsigned long long v, char *buf, size_t len);
+
+#endif
