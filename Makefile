@@ -140,13 +140,18 @@ $(TEST_BIN): $(TEST_OBJS) $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 # Workloads are built without optimisation of their call structure (frame
-# pointers, debug info) so tests can predict their stacks.
+# pointers, debug info) so tests can predict their stacks. Those named
+# *_static are linked statically in every build: tests need a program that
+# serves its own malloc.
+WORKLOAD_LDFLAGS :=
+$(filter %_static,$(WORKLOADS)): WORKLOAD_LDFLAGS := -static
+
 $(OUTPUT)/tests/workloads/%: tests/workloads/%.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 		-std=gnu11 $(WARNINGS) -D_GNU_SOURCE -MMD -MP $(ALL_LDFLAGS) \
-		$< -lpthread -o $@
+		$(WORKLOAD_LDFLAGS) $< -lpthread -o $@
 
 # ---- top-level jobs ----------------------------------------------------------
 
