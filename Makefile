@@ -108,6 +108,7 @@ WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/tests/workloads/%,$(WORKLOAD_SRCS))
 VARIANT_WORKLOADS := ledger
 WORKLOADS += $(foreach w,$(VARIANT_WORKLOADS),$(addprefix $(OUTPUT)/tests/workloads/$(w),_static _stripped _static_stripped))
+WORKLOADS += $(OUTPUT)/tests/workloads/alloc_calls_static
 WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
