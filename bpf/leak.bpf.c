@@ -576,7 +576,7 @@ int BPF_PROG(tp_btf_kmalloc, unsigned long call_site, const void *ptr, size_t by
 	     size_t bytes_alloc)
 {
 	kernel_alloc(ctx, (__u64)ptr, bytes_req, LK_KMALLOC, call_site, NULL,
-		     SITE_KMALLOC_BIT | bytes_alloc);
+		     SITE_KMALLOC_BASE + (bytes_alloc & SITE_KMALLOC_MASK));
 	return 0;
 }
 
@@ -651,7 +651,7 @@ SEC("tracepoint/kmem/kmalloc")
 int tp_kmalloc(struct trace_event_raw_kmalloc *ctx)
 {
 	kernel_alloc(ctx, (__u64)ctx->ptr, ctx->bytes_req, LK_KMALLOC, ctx->call_site, NULL,
-		     SITE_KMALLOC_BIT | ctx->bytes_alloc);
+		     SITE_KMALLOC_BASE + (ctx->bytes_alloc & SITE_KMALLOC_MASK));
 	return 0;
 }
 

@@ -117,8 +117,11 @@ struct site_state {
 
 #define CACHE_NAME_LEN 32
 
-/* Synthetic sites for --by-cache groups that have no kmem_cache. */
-#define SITE_KMALLOC_BIT (1ULL << 63)	/* | bytes_alloc: "kmalloc-N" */
+/* Synthetic sites for --by-cache groups that have no kmem_cache. Kernel
+ * pointers have their top 17 bits set, so small values cannot collide. */
+#define SITE_KMALLOC_BASE (1ULL << 40)	/* + bytes_alloc: "kmalloc-N" */
+#define SITE_KMALLOC_MASK ((1ULL << 40) - 1)
+#define SITE_IS_KMALLOC(site) (((site) & ~SITE_KMALLOC_MASK) == SITE_KMALLOC_BASE)
 #define SITE_PAGES 1ULL			/* the page allocator */
 #define SITE_PERCPU 2ULL		/* the percpu allocator */
 

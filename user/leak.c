@@ -275,13 +275,13 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	switch (e->type) {
 	case EV_MMAP:
-		regions_map(&run->regions, e->addr, e->size, e->stack_id, e->ts_ns);
+		regions_map(&run->regions, (uint64_t)e->addr, (uint64_t)e->size, e->stack_id, e->ts_ns);
 		break;
 	case EV_MUNMAP:
-		regions_unmap(&run->regions, e->addr, e->size);
+		regions_unmap(&run->regions, (uint64_t)e->addr, (uint64_t)e->size);
 		break;
 	case EV_MREMAP:
-		regions_remap(&run->regions, e->addr, e->size, e->addr2, e->size2);
+		regions_remap(&run->regions, (uint64_t)e->addr, (uint64_t)e->size, (uint64_t)e->addr2, (uint64_t)e->size2);
 		break;
 	default:
 		break;
@@ -292,17 +292,17 @@ static int on_event(void *ctx, void *data, size_t len)
 	case EV_ALLOC:
 	case EV_MMAP:
 		printf("alloc  tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes  stack %d\n", e->tid,
-		       e->addr, e->size, e->stack_id);
+		       (uint64_t)e->addr, (uint64_t)e->size, e->stack_id);
 		break;
 	case EV_FREE:
-		printf("free   tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, e->addr, e->size);
+		printf("free   tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, (uint64_t)e->addr, (uint64_t)e->size);
 		break;
 	case EV_MUNMAP:
-		printf("munmap tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, e->addr, e->size);
+		printf("munmap tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, (uint64_t)e->addr, (uint64_t)e->size);
 		break;
 	case EV_MREMAP:
 		printf("mremap tid %-7u 0x%016" PRIx64 " %8" PRIu64 " -> 0x%016" PRIx64 " %8" PRIu64 "\n",
-		       e->tid, e->addr, e->size, e->addr2, e->size2);
+		       e->tid, (uint64_t)e->addr, (uint64_t)e->size, (uint64_t)e->addr2, (uint64_t)e->size2);
 		break;
 	}
 	return 0;
@@ -317,13 +317,13 @@ json:
 		json_kstr(&j, "type", "event");
 		json_kstr(&j, "event", e->type < 6 ? names[e->type] : "?");
 		json_ku64(&j, "tid", e->tid);
-		snprintf(a, sizeof(a), "0x%" PRIx64, e->addr);
+		snprintf(a, sizeof(a), "0x%" PRIx64, (uint64_t)e->addr);
 		json_kstr(&j, "addr", a);
-		json_ku64(&j, "size", e->size);
+		json_ku64(&j, "size", (uint64_t)e->size);
 		if (e->type == EV_MREMAP) {
-			snprintf(a, sizeof(a), "0x%" PRIx64, e->addr2);
+			snprintf(a, sizeof(a), "0x%" PRIx64, (uint64_t)e->addr2);
 			json_kstr(&j, "new_addr", a);
-			json_ku64(&j, "new_size", e->size2);
+			json_ku64(&j, "new_size", (uint64_t)e->size2);
 		}
 		json_ki64(&j, "stack_id", e->stack_id);
 		json_obj_end(&j);
@@ -525,8 +525,7 @@ static int setup_user(struct leak_run *run)
 		log_error("loading the BPF programs failed: %s", strerror(-err));
 		return EXIT_FAIL;
 	}
-	if (!attach_user(run, obj, sites) || run->nfails && (!sites[AF_MALLOC].found ||
-							     !sites[AF_FREE].found)) {
+	if (!attach_user(run, obj, sites)) {
 		log_error("no allocator function of %s could be traced", obj);
 		return EXIT_FAIL;
 	}

@@ -190,9 +190,12 @@ static int gather_allocs(struct leak_report *r, uint64_t cutoff)
 
 	while (batched) {
 		__u32 n = BATCH;
+		bool last;
 
 		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL);
-		if (err && errno != ENOENT) {
+		/* ENOENT: this was the last batch (n may still be > 0). */
+		last = err && errno == ENOENT;
+		if (err && !last) {
 			if (first && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)) {
 				batched = false;
 				break;
@@ -205,7 +208,7 @@ static int gather_allocs(struct leak_report *r, uint64_t cutoff)
 			    (err = add(r, keys[i], vals[i].size, vals[i].ts_ns, vals[i].site,
 				       vals[i].stack_id, vals[i].kind)))
 				return err;
-		if (errno == ENOENT || n == 0)
+		if (last || n == 0)
 			return 0;
 	}
 	/* Old kernels: walk the keys. */
@@ -382,7 +385,7 @@ static void resolve_frames(struct leak_report *r, const struct group *g, struct 
 	if (skip)
 		memmove(fr->f, fr->f + skip, (n - skip) * sizeof(fr->f[0]));
 	n -= skip;
-	if (!r->o.by_cache && g->site && !(g->site & SITE_KMALLOC_BIT)) {
+	if (!r->o.by_cache && g->site) {
 		bool have = false;
 
 		for (int i = 0; i < n && !have; i++)
@@ -415,8 +418,8 @@ static const char *cache_name(struct leak_report *r, const struct group *g, char
 	if (!r->o.kernel)
 		return NULL;
 	if (r->o.by_cache) {
-		if (g->site & SITE_KMALLOC_BIT) {
-			snprintf(buf, len, "kmalloc-%" PRIu64, g->site & ~SITE_KMALLOC_BIT);
+		if (SITE_IS_KMALLOC(g->site)) {
+			snprintf(buf, len, "kmalloc-%" PRIu64, (uint64_t)(g->site & SITE_KMALLOC_MASK));
 			return buf;
 		}
 		if (g->site == SITE_PAGES)
@@ -502,7 +505,7 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 		printf("    #%-2d 0x%016" PRIx64 " %s", i, f->addr, sym_frame_name(f, name, sizeof(name)));
 		if (f->file)
 			printf("  %s:%d", f->file, f->line);
-		else if (f->sym && f->module)
+		else if (f->sym && f->module && strcmp(f->module, "vmlinux"))
 			printf("  (%s)", f->module);
 		printf("\n");
 	}
