@@ -2,7 +2,7 @@
 /* memscope leak: outstanding allocations of a process (uprobes on the
  * allocator) or of the kernel (kmem tracepoints).
  *
- * User mode keeps malloc-family allocations in the allocs map by address;
+ * User mode keeps malloc-family allocations in the allocation table;
  * mmap-family changes go to user space through the ring buffer, where range
  * arithmetic (partial munmap, mremap) is easy. Kernel mode keeps kmalloc,
  * slab, page and percpu allocations in the same map. */
@@ -28,12 +28,14 @@ const volatile bool combined;		/* -C: keep per-stack totals in BPF */
 const volatile bool by_cache;		/* --by-cache: site = the kmem_cache */
 const volatile __u32 kstack_mode;	/* enum kstack_mode */
 const volatile bool user_stacks = true;
+const volatile __u32 bucket_mask = 16383;	/* allocs buckets - 1 (a power of two) */
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 131072);	/* resized by user space (--max-allocs) */
-	__type(key, __u64);
-	__type(value, struct alloc_info);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 16384);	/* buckets; resized by user space (--max-allocs) */
+	__type(key, __u32);
+	__type(value, struct alloc_bucket);
 } allocs SEC(".maps");
 
 struct {
@@ -68,11 +70,24 @@ struct {
 } combined_map SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct site_state);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SITE_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct site_bucket);
 } sites SEC(".maps");
+
+/* Allocation timestamps: a clock user space advances every 20 ms. Ages are
+ * shown in tenths of seconds and -o works in milliseconds of hundreds: no
+ * need to read the clock on every allocation. */
+__u64 clock_ns;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);	/* a power of two */
+	__type(key, __u32);
+	__type(value, struct path_bucket);
+} paths SEC(".maps");
 
 struct cache_name {
 	char name[CACHE_NAME_LEN];
@@ -181,43 +196,56 @@ static __always_inline void combined_add(const struct alloc_info *a, __s64 sign)
 	__sync_fetch_and_add(&v->count, sign);
 }
 
+static __always_inline struct alloc_bucket *bucket_of(__u64 addr)
+{
+	__u32 b = leak_bucket(addr, bucket_mask);
+
+	return bpf_map_lookup_elem(&allocs, &b);
+}
+
 /* Remember an allocation. */
 static __always_inline void record(__u64 addr, __u64 size, __u16 kind, __u64 site,
 				   __s32 stack_id)
 {
-	struct alloc_info a = {
-		.size = size,
-		.ts_ns = bpf_ktime_get_ns(),
-		.site = site,
-		.stack_id = stack_id,
-		.kind = kind,
-	};
-	struct alloc_info *old;
-	long err;
+	struct alloc_bucket *b = bucket_of(addr);
+	struct alloc_info *v;
+	int i, slot = -1;
 
-	if (combined) {
-		old = bpf_map_lookup_elem(&allocs, &addr);
-		if (old) {
+	if (!b)
+		return;
+	for (i = 0; i < ALLOC_WAYS; i++) {
+		__u64 k = b->keys[i];
+
+		if (k == addr) {
+			/* Handed out again while tracked: its free went past
+			 * us (e.g. before the probes were attached). */
 			count(ST_MISSED_FREE);
-			combined_add(old, -1);
+			v = &b->vals[i];
+			if (combined)
+				combined_add(v, -1);
+			goto fill;
 		}
-		err = bpf_map_update_elem(&allocs, &addr, &a, BPF_ANY);
-	} else {
-		/* An address handed out again while tracked: its free went
-		 * past us (e.g. before the probes were attached). */
-		err = bpf_map_update_elem(&allocs, &addr, &a, BPF_NOEXIST);
-		if (err == -EEXIST) {
-			count(ST_MISSED_FREE);
-			err = bpf_map_update_elem(&allocs, &addr, &a, BPF_ANY);
-		}
+		if (!k && slot < 0)
+			slot = i;
 	}
-	if (err) {
+	for (i = slot; i >= 0 && i < ALLOC_WAYS; i++)
+		if (!b->keys[i] && __sync_val_compare_and_swap(&b->keys[i], 0, addr) == 0)
+			break;
+	if (i < 0 || i >= ALLOC_WAYS) {
 		count(ST_ALLOCS_FULL);
 		return;
 	}
+	v = &b->vals[i];
+fill:
+	v->size = size;
+	v->site = site;
+	v->stack_id = stack_id;
+	v->kind = kind;
+	/* Last: it makes the entry visible to readers. */
+	v->ts_ns = clock_ns ?: bpf_ktime_get_ns();
 	count(ST_ALLOCS);
 	if (combined)
-		combined_add(&a, 1);
+		combined_add(v, 1);
 	if (trace_events)
 		emit(EV_ALLOC, kind, addr, size, 0, 0, site, stack_id);
 }
@@ -225,23 +253,28 @@ static __always_inline void record(__u64 addr, __u64 size, __u16 kind, __u64 sit
 /* Forget an allocation; false if it was not tracked. */
 static __always_inline bool release(__u64 addr, __u16 kind)
 {
-	struct alloc_info *a;
+	struct alloc_bucket *b = bucket_of(addr);
+	struct alloc_info *v;
+	int i;
 
-	if (combined || trace_events) {
-		a = bpf_map_lookup_elem(&allocs, &addr);
-		if (!a) {
-			count(ST_FREE_UNKNOWN);
-			return false;
-		}
-		if (combined)
-			combined_add(a, -1);
-		if (trace_events)
-			emit(EV_FREE, kind, addr, a->size, 0, 0, a->site, a->stack_id);
-	}
-	if (bpf_map_delete_elem(&allocs, &addr)) {
+	if (!b)
+		return false;
+	for (i = 0; i < ALLOC_WAYS; i++)
+		if (b->keys[i] == addr)
+			break;
+	if (i >= ALLOC_WAYS) {
 		count(ST_FREE_UNKNOWN);
 		return false;
 	}
+	v = &b->vals[i];
+	if (combined)
+		combined_add(v, -1);
+	if (trace_events)
+		emit(EV_FREE, kind, addr, v->size, 0, 0, v->site, v->stack_id);
+	/* First: readers stop seeing it before the slot is given back. Only
+	 * the owner frees an address, so a plain store releases the slot. */
+	v->ts_ns = 0;
+	b->keys[i] = 0;
 	count(ST_FREES);
 	return true;
 }
@@ -493,11 +526,61 @@ static __always_inline __s32 get_kstack(void *ctx)
 	return stack_result(bpf_get_stackid(ctx, &stacks, 0));
 }
 
-/* Note a call site the first time it is seen: its slab cache (named once
- * in cache_names) and the first stack. */
-static __always_inline __s32 site_first(void *ctx, __u64 call_site, struct kmem_cache *cache)
+/* The stack of an allocation at a many-path call site, from the path cache
+ * when this thread came through this site recently. */
+static __always_inline __s32 cached_stack(void *ctx, __u64 site)
 {
-	struct site_state fresh = { .cache = (__u64)cache, .stack_id = -1, .samples = 1 };
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 b = (__u32)(((site ^ tid) * 0x9E3779B97F4A7C15ULL) >> 40) & 4095;
+	struct path_bucket *pb = bpf_map_lookup_elem(&paths, &b);
+	struct path_slot *ps;
+	int i;
+
+	if (!pb)
+		return get_kstack(ctx);
+	for (i = 0; i < PATH_WAYS; i++) {
+		ps = &pb->s[i];
+		if (ps->site != site || ps->tid != tid)
+			continue;
+		if (++ps->uses & PATH_RECHECK_MASK)
+			return ps->stack_id;
+		ps->stack_id = get_kstack(ctx);
+		return ps->stack_id;
+	}
+	ps = &pb->s[bpf_get_prandom_u32() & (PATH_WAYS - 1)];
+	ps->stack_id = get_kstack(ctx);
+	ps->uses = 1;
+	ps->tid = tid;
+	ps->site = site;
+	return ps->stack_id;
+}
+
+/* The state of a call site, claiming a slot for it when it is new (*fresh
+ * set); NULL when its bucket is full. */
+static __always_inline struct site_state *site_lookup(__u64 site, bool *fresh)
+{
+	__u32 b = leak_bucket(site, SITE_BUCKETS - 1);
+	struct site_bucket *sb = bpf_map_lookup_elem(&sites, &b);
+	int i;
+
+	*fresh = false;
+	if (!sb)
+		return NULL;
+	for (i = 0; i < SITE_WAYS; i++)
+		if (sb->keys[i] == site)
+			return &sb->st[i];
+	for (i = 0; i < SITE_WAYS; i++)
+		if (!sb->keys[i] && __sync_val_compare_and_swap(&sb->keys[i], 0, site) == 0) {
+			*fresh = true;
+			return &sb->st[i];
+		}
+	return NULL;
+}
+
+/* A new call site: name its slab cache once (cache_names) and start
+ * learning its paths with this first stack. */
+static __always_inline __s32 site_first(void *ctx, struct site_state *st, struct kmem_cache *cache)
+{
 	struct cache_name cn = {};
 	__u64 key = (__u64)cache;
 
@@ -505,10 +588,11 @@ static __always_inline __s32 site_first(void *ctx, __u64 call_site, struct kmem_
 		bpf_probe_read_kernel_str(cn.name, sizeof(cn.name), BPF_CORE_READ(cache, name));
 		bpf_map_update_elem(&cache_names, &key, &cn, BPF_NOEXIST);
 	}
-	if (kstack_mode != KSTACK_NEVER)
-		fresh.stack_id = get_kstack(ctx);
-	bpf_map_update_elem(&sites, &call_site, &fresh, BPF_NOEXIST);
-	return fresh.stack_id;
+	st->cache = key;
+	st->mode = SITE_LEARN;
+	st->stack_id = kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx);
+	st->samples = 1;	/* last: the slot is complete */
+	return st->stack_id;
 }
 
 /* A kernel call site's stack adds information only when the site is
@@ -517,11 +601,14 @@ static __always_inline __s32 site_first(void *ctx, __u64 call_site, struct kmem_
 static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site, struct kmem_cache *cache)
 {
 	struct site_state *st;
+	bool fresh;
 	__s32 id;
 
-	st = bpf_map_lookup_elem(&sites, &call_site);
+	st = site_lookup(call_site, &fresh);
 	if (!st)
-		return site_first(ctx, call_site, cache);
+		return kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx);
+	if (fresh)
+		return site_first(ctx, st, cache);
 	switch (kstack_mode) {
 	case KSTACK_NEVER:
 		return -1;
@@ -532,7 +619,7 @@ static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site, struct kme
 	}
 	switch (st->mode) {
 	case SITE_MANY_PATHS:
-		return get_kstack(ctx);
+		return cached_stack(ctx, call_site);
 	case SITE_ONE_PATH:
 		if ((bpf_get_prandom_u32() & SITE_RECHECK_MASK) == 0) {
 			id = get_kstack(ctx);
@@ -545,12 +632,15 @@ static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site, struct kme
 		id = get_kstack(ctx);
 		if (id < 0)
 			return id;
-		if (st->stack_id < 0)
+		/* A slot another CPU is still filling counts as unlearned. */
+		if (!st->samples || st->stack_id < 0) {
 			st->stack_id = id;
-		else if (id != st->stack_id)
+			st->samples = 1;
+		} else if (id != st->stack_id) {
 			st->mode = SITE_MANY_PATHS;
-		else if (++st->samples >= SITE_LEARN_SAMPLES)
+		} else if (++st->samples >= SITE_LEARN_SAMPLES) {
 			st->mode = SITE_ONE_PATH;
+		}
 		return id;
 	}
 }
@@ -591,8 +681,8 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(tp_btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
 	     struct kmem_cache *s)
 {
-	kernel_alloc(ctx, (__u64)ptr, BPF_CORE_READ(s, object_size), LK_KMEM_CACHE,
-		     call_site, s, (__u64)s);
+	/* A trusted BTF pointer: read directly, no helper call. */
+	kernel_alloc(ctx, (__u64)ptr, s->object_size, LK_KMEM_CACHE, call_site, s, (__u64)s);
 	return 0;
 }
 
@@ -603,13 +693,23 @@ int BPF_PROG(tp_btf_kmem_cache_free, unsigned long call_site, const void *ptr)
 	return 0;
 }
 
+/* The struct page pointer as a plain number: the verifier forbids hashing
+ * a typed pointer, so read the raw argument. */
+static __always_inline __u64 page_key(void *ctx)
+{
+	__u64 key = 0;
+
+	bpf_probe_read_kernel(&key, sizeof(key), ctx);
+	return key;
+}
+
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(tp_btf_mm_page_alloc, struct page *page, unsigned int order)
 {
 	/* No call site in this event: the stack is the only context. */
 	if (!page || self() || sampled_out())
 		return 0;
-	record((__u64)page, 4096ULL << order, LK_PAGE, by_cache ? SITE_PAGES : 0,
+	record(page_key(ctx), 4096ULL << order, LK_PAGE, by_cache ? SITE_PAGES : 0,
 	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
 	return 0;
 }
@@ -617,14 +717,14 @@ int BPF_PROG(tp_btf_mm_page_alloc, struct page *page, unsigned int order)
 SEC("tp_btf/mm_page_free")
 int BPF_PROG(tp_btf_mm_page_free, struct page *page)
 {
-	kernel_free((__u64)page, LK_PAGE);
+	kernel_free(page_key(ctx), LK_PAGE);
 	return 0;
 }
 
 SEC("tp_btf/mm_page_free_batched")
 int BPF_PROG(tp_btf_mm_page_free_batched, struct page *page)
 {
-	kernel_free((__u64)page, LK_PAGE);
+	kernel_free(page_key(ctx), LK_PAGE);
 	return 0;
 }
 

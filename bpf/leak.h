@@ -31,8 +31,8 @@ enum leak_kind {
 	LK_NR_KINDS,
 };
 
-/* One outstanding allocation: the value of the allocs map, keyed by its
- * address (kernel pages: by struct page pointer). */
+/* One outstanding allocation, kept in a slot of the allocation table under
+ * its address (kernel pages: the struct page pointer). */
 struct alloc_info {
 	__u64 size;		/* bytes requested */
 	__u64 ts_ns;		/* bpf_ktime_get_ns() at allocation */
@@ -40,6 +40,20 @@ struct alloc_info {
 	__s32 stack_id;		/* stacks map id, <0: none */
 	__u16 kind;		/* enum leak_kind */
 	__u16 pad;
+};
+
+/* The allocation table: a set-associative hash table in an mmapable BPF
+ * array. An address hashes to one bucket and lives in one of its ways; a
+ * slot is claimed with a compare-and-swap on its key, and ts_ns is written
+ * last (and cleared first on free) so a reader that sees ts_ns != 0 sees a
+ * complete entry. Array lookups are inlined by the verifier and user space
+ * reads the table through mmap: both much cheaper than a BPF hash map,
+ * which matters when every kernel allocation passes through here. */
+#define ALLOC_WAYS 16
+
+struct alloc_bucket {
+	__u64 keys[ALLOC_WAYS];			/* 0: free slot */
+	struct alloc_info vals[ALLOC_WAYS];
 };
 
 /* Aggregate per stack (user) or per stack/site (kernel) for -C. */
@@ -86,7 +100,7 @@ enum leak_stat {
 	ST_FAILED,		/* allocation calls that failed (NULL, MAP_FAILED) */
 	ST_FREE_UNKNOWN,	/* frees of addresses not tracked */
 	ST_MISSED_FREE,		/* an address handed out again while tracked */
-	ST_ALLOCS_FULL,		/* allocs map full: allocation not tracked */
+	ST_ALLOCS_FULL,		/* allocation table bucket full: not tracked */
 	ST_PENDING_FULL,	/* entry->return handoff map full */
 	ST_STACK_FULL,		/* stack map out of entries */
 	ST_STACK_COLLISION,	/* stack map hash collision */
@@ -107,13 +121,30 @@ enum site_mode {
 };
 
 /* Per kernel call site: how its stacks are taken, and the slab cache it
- * allocates from (so reports can name it). */
+ * allocates from (so reports can name it). Kept in a set-associative
+ * table like the allocations; samples == 0 marks a slot being filled. */
 struct site_state {
 	__u64 cache;		/* struct kmem_cache *, 0 if none */
 	__s32 stack_id;		/* the one path, for SITE_ONE_PATH */
 	__u16 samples;
 	__u16 mode;		/* enum site_mode */
 };
+
+#define SITE_WAYS 4
+#define SITE_BUCKETS 4096
+
+struct site_bucket {
+	__u64 keys[SITE_WAYS];	/* call site, 0: free */
+	struct site_state st[SITE_WAYS];
+};
+
+/* The bucket of a key in the set-associative tables: Fibonacci hashing,
+ * since allocator addresses and call sites share their low bits. Used by
+ * both sides. */
+static inline __u32 leak_bucket(__u64 key, __u32 mask)
+{
+	return (__u32)((key * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
+}
 
 #define CACHE_NAME_LEN 32
 
@@ -130,6 +161,25 @@ enum kstack_mode {
 	KSTACK_ADAPTIVE,	/* full stack only where a call site has several paths */
 	KSTACK_ALWAYS,
 	KSTACK_NEVER,
+};
+
+/* At a call site with several paths, one thread usually keeps taking the
+ * same one (a process writing to a socket: always the socket's send
+ * path). The path cache remembers, per thread and site, the last stack
+ * and walks the stack again only once per PATH_RECHECK_MASK+1 uses. */
+#define PATH_WAYS 4
+#define PATH_RECHECK_MASK 63
+
+struct path_slot {
+	__u64 site;
+	__u32 tid;
+	__s32 stack_id;
+	__u32 uses;
+	__u32 pad;
+};
+
+struct path_bucket {
+	struct path_slot s[PATH_WAYS];
 };
 
 #define SITE_LEARN_SAMPLES 16

@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@
 _Static_assert(sizeof(struct alloc_info) == 32, "alloc_info layout");
 _Static_assert(sizeof(struct leak_event) == 64, "leak_event layout");
 _Static_assert(sizeof(struct site_state) == 16, "site_state layout");
+_Static_assert(sizeof(struct alloc_bucket) == 640, "alloc_bucket layout");
 
 struct leak_opts {
 	struct common_opts common;
@@ -57,6 +60,7 @@ struct leak_opts {
 	enum kstack_mode kstacks;
 	const char *folded, *svg;
 	uint64_t max_allocs, max_stacks;
+	size_t buckets;		/* allocation table buckets, from max_allocs */
 	unsigned interval_s;
 	unsigned count;
 	int npositional;
@@ -102,7 +106,8 @@ static const struct argp_option leak_options[] = {
 	{ "folded", OPT_FOLDED, "FILE", 0, "Write collapsed stacks (flame graph input) to FILE", 0 },
 	{ "svg", OPT_SVG, "FILE", 0, "Write a flame graph of outstanding bytes to FILE", 0 },
 	{ "max-allocs", OPT_MAX_ALLOCS, "N", 0,
-	  "Outstanding allocations the kernel side can track (default 131072)", 0 },
+	  "Outstanding allocations the kernel side can track (default 131072; the table "
+	  "takes 80 bytes per allocation)", 0 },
 	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks it can keep (default 8192)", 0 },
 	{},
 };
@@ -257,6 +262,11 @@ struct leak_run {
 	struct usyms *us;
 	struct ksyms *ks;
 	struct leak_report *rep;
+	void *table;		/* the allocation table, mmapped */
+	size_t table_len;
+	pthread_t clock_thread;
+	bool clock_running;
+	volatile bool clock_stop;
 	struct spawned child;
 	bool have_child;
 	pid_t pid;
@@ -647,7 +657,9 @@ static struct leak_bpf *open_skel(const struct leak_opts *o)
 	s->rodata->combined = o->combined_only;
 	s->rodata->by_cache = o->by_cache;
 	s->rodata->kstack_mode = o->kstacks;
-	bpf_map__set_max_entries(s->maps.allocs, o->max_allocs);
+	bpf_map__set_max_entries(s->maps.allocs, o->buckets);
+	s->rodata->bucket_mask = o->buckets - 1;
+
 	bpf_map__set_max_entries(s->maps.stacks, o->max_stacks);
 	if (!o->combined_only)
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -667,6 +679,51 @@ static struct leak_bpf *open_skel(const struct leak_opts *o)
 						      !strncmp(sec, "uretprobe", 9)));
 	}
 	return s;
+}
+
+/* ---- the allocation clock -------------------------------------------------------- */
+
+/* The BPF side stamps allocations with a clock we advance here, instead
+ * of reading the time on every allocation (see clock_ns in leak.bpf.c). */
+static void *clock_main(void *arg)
+{
+	struct leak_run *run = arg;
+	struct timespec ts, nap = { 0, 20 * 1000 * 1000 };
+
+	while (!run->clock_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		__atomic_store_n(&run->skel->bss->clock_ns, ts.tv_sec * 1000000000ULL + ts.tv_nsec,
+				 __ATOMIC_RELAXED);
+		nanosleep(&nap, NULL);
+	}
+	return NULL;
+}
+
+static void clock_start(struct leak_run *run)
+{
+	struct timespec ts;
+	sigset_t all, old;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	run->skel->bss->clock_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	/* Signals stay with the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	run->clock_running = !pthread_create(&run->clock_thread, NULL, clock_main, run);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!run->clock_running)
+		log_warn("no clock thread: allocation ages will come from the kernel clock");
+}
+
+static void clock_end(struct leak_run *run)
+{
+	if (!run->clock_running)
+		return;
+	run->clock_stop = true;
+	pthread_join(run->clock_thread, NULL);
+	run->clock_running = false;
+	/* Back to the kernel clock for the last events. */
+	run->skel->bss->clock_ns = 0;
 }
 
 /* ---- main loop -------------------------------------------------------------------- */
@@ -760,6 +817,11 @@ int cmd_leak(int argc, char **argv)
 	err = cli_parse(&argp, "memscope leak", argc, argv, &o, &o.common);
 	if (err)
 		return err;
+	/* Table slots come in buckets of ALLOC_WAYS; keep them at most half
+	 * full so a bucket rarely overflows. */
+	o.buckets = 64;
+	while (o.buckets * ALLOC_WAYS < 2 * o.max_allocs)
+		o.buckets *= 2;
 	if (o.combined_only && o.show_allocs) {
 		log_warn("-a needs per-allocation data: ignored with -C");
 		o.show_allocs = false;
@@ -779,6 +841,7 @@ int cmd_leak(int argc, char **argv)
 		ret = err;
 		goto out;
 	}
+	clock_start(&run);
 
 	rb = ring_buffer__new(bpf_map__fd(run.skel->maps.events), on_event, &run, NULL);
 	if (!rb) {
@@ -798,6 +861,16 @@ int cmd_leak(int argc, char **argv)
 	ro.by_cache = o.by_cache;
 	ro.folded_path = o.folded;
 	ro.svg_path = o.svg;
+	run.table_len = o.buckets * sizeof(struct alloc_bucket);
+	run.table = mmap(NULL, run.table_len, PROT_READ, MAP_SHARED,
+			 bpf_map__fd(run.skel->maps.allocs), 0);
+	if (run.table == MAP_FAILED) {
+		run.table = NULL;
+		log_error("mapping the allocation table failed: %s", strerror(errno));
+		goto out;
+	}
+	ro.table = run.table;
+	ro.table_buckets = o.buckets;
 	run.rep = leak_report_new(&ro, run.skel, run.pid ? &run.regions : NULL, run.us, run.ks);
 	if (!run.rep)
 		goto out;
@@ -829,8 +902,11 @@ out:
 	/* Detach before anything else goes. */
 	for (int i = 0; i < run.nlinks; i++)
 		bpf_link__destroy(run.links[i]);
+	clock_end(&run);
 	ring_buffer__free(rb);
 	leak_report_free(run.rep);
+	if (run.table)
+		munmap(run.table, run.table_len);
 	leak_bpf__destroy(run.skel);
 	if (run.have_child)
 		spawn_kill(&run.child);

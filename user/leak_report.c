@@ -176,50 +176,25 @@ static int add(struct leak_report *r, uint64_t addr, uint64_t size, uint64_t ts,
 	return 0;
 }
 
-/* Every outstanding allocation of the allocs map, in batches where the
- * kernel can (5.6+), else key by key. */
+/* Every outstanding allocation, read straight from the table's mmap. */
 static int gather_allocs(struct leak_report *r, uint64_t cutoff)
 {
-	enum { BATCH = 4096 };
-	int fd = bpf_map__fd(r->skel->maps.allocs);
-	static uint64_t keys[BATCH];
-	static struct alloc_info vals[BATCH];
-	uint64_t token = 0, key, next;
-	bool first = true, batched = true;
+	const struct alloc_bucket *b = r->o.table;
 	int err;
 
-	while (batched) {
-		__u32 n = BATCH;
-		bool last;
+	for (size_t i = 0; i < r->o.table_buckets; i++, b++) {
+		for (int w = 0; w < ALLOC_WAYS; w++) {
+			/* Copy first: the kernel side changes slots under us. A
+			 * zero ts_ns is a slot being filled or emptied. */
+			uint64_t key = __atomic_load_n(&b->keys[w], __ATOMIC_ACQUIRE);
+			struct alloc_info a = b->vals[w];
 
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL);
-		/* ENOENT: this was the last batch (n may still be > 0). */
-		last = err && errno == ENOENT;
-		if (err && !last) {
-			if (first && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)) {
-				batched = false;
-				break;
-			}
-			return -errno;
-		}
-		first = false;
-		for (__u32 i = 0; i < n; i++)
-			if (vals[i].ts_ns <= cutoff &&
-			    (err = add(r, keys[i], vals[i].size, vals[i].ts_ns, vals[i].site,
-				       vals[i].stack_id, vals[i].kind)))
+			if (!key || !a.ts_ns || a.ts_ns > cutoff)
+				continue;
+			err = add(r, key, a.size, a.ts_ns, a.site, a.stack_id, a.kind);
+			if (err)
 				return err;
-		if (last || n == 0)
-			return 0;
-	}
-	/* Old kernels: walk the keys. */
-	for (err = bpf_map_get_next_key(fd, NULL, &key); !err;
-	     err = bpf_map_get_next_key(fd, &key, &next), key = next) {
-		struct alloc_info a;
-
-		if (bpf_map_lookup_elem(fd, &key, &a))
-			continue;
-		if (a.ts_ns <= cutoff && (err = add(r, key, a.size, a.ts_ns, a.site, a.stack_id, a.kind)))
-			return err;
+		}
 	}
 	return 0;
 }
@@ -412,7 +387,6 @@ static void resolve_frames(struct leak_report *r, const struct group *g, struct 
 static const char *cache_name(struct leak_report *r, const struct group *g, char *buf, size_t len)
 {
 	struct { char name[CACHE_NAME_LEN]; } cn;
-	struct site_state st;
 	uint64_t cache = 0;
 
 	if (!r->o.kernel)
@@ -427,8 +401,14 @@ static const char *cache_name(struct leak_report *r, const struct group *g, char
 		if (g->site == SITE_PERCPU)
 			return "percpu allocator";
 		cache = g->site;
-	} else if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.sites), &g->site, &st)) {
-		cache = st.cache;
+	} else {
+		struct site_bucket sb;
+		__u32 b = leak_bucket(g->site, SITE_BUCKETS - 1);
+
+		if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.sites), &b, &sb))
+			for (int i = 0; i < SITE_WAYS; i++)
+				if (sb.keys[i] == g->site)
+					cache = sb.st[i].cache;
 	}
 	if (!cache || bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.cache_names), &cache, &cn))
 		return NULL;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct leak_bpf;
+struct alloc_bucket;
 struct regions;
 struct usyms;
 struct ksyms;
@@ -31,6 +32,9 @@ struct leak_report_opts {
 	bool by_cache;
 	const char *folded_path;
 	const char *svg_path;
+	/* The allocation table, mmapped read-only. */
+	const struct alloc_bucket *table;
+	size_t table_buckets;
 };
 
 /* One failed uprobe attachment, for the summary. */
