@@ -20,6 +20,8 @@ TEST(unit_procfs_maps_line, 0)
 	ASSERT_EQ(m.end, 0x55d0c0a60000UL, "end");
 	ASSERT_EQ(m.pgoff, 0x2000, "pgoff");
 	ASSERT_EQ(m.inode, 1234, "inode");
+	ASSERT_EQ(m.dev_major, 0xfe, "device major");
+	ASSERT_EQ(m.dev_minor, 0, "device minor");
 	ASSERT_STREQ(m.perms, "r-xp", "perms");
 	ASSERT_STREQ(m.path, "/usr/bin/with space", "path keeps spaces");
 

@@ -10,13 +10,12 @@
 
 int proc_map_parse(const char *line, struct proc_map *m)
 {
-	unsigned int dev_major, dev_minor;
 	int path_at = 0;
 
 	memset(m, 0, sizeof(*m));
 	/* 55d0c0a5e000-55d0c0a60000 r-xp 00002000 fe:00 1234   /usr/bin/x */
 	if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &m->start, &m->end, m->perms,
-		   &m->pgoff, &dev_major, &dev_minor, &m->inode, &path_at) < 7)
+		   &m->pgoff, &m->dev_major, &m->dev_minor, &m->inode, &path_at) < 7)
 		return -EINVAL;
 	if (m->end < m->start)
 		return -EINVAL;

@@ -13,6 +13,7 @@
 struct proc_map {
 	unsigned long start, end, pgoff;
 	char perms[5];
+	unsigned int dev_major, dev_minor;
 	unsigned long inode;
 	char path[512];		/* "" for anonymous mappings */
 };

@@ -1,0 +1,1332 @@
+// SPDX-License-Identifier: GPL-2.0
+/* User-space symbolization with libdwfl (see usyms.h).
+ *
+ * Why not dwfl_linux_proc_report() and dwfl_linux_proc_find_elf()? In
+ * elfutils 0.188 they open the path from the maps line, lazily, in *our*
+ * root: the wrong file or none for a process in a container, nothing once
+ * the container's process is gone. A deleted file is read from
+ * /proc/PID/mem only after dwfl_linux_proc_attach(), which ptrace-stops
+ * the target, and the image in memory has no .symtab. And the load bias is
+ * taken from where a file's first mapping starts, as if ld.so had mapped
+ * it. So modules are reported here, one libdwfl module per file, from a
+ * descriptor opened through /proc/PID/map_files/START-END at refresh and
+ * held open.
+ *
+ * Load bias: every module is reported with bias 0, i.e. libdwfl sees
+ * link-time addresses. An address is turned into one by way of the file:
+ * the mapping gives its file offset (addr - start + pgoff), the PT_LOAD
+ * segment holding that offset gives the link-time address (offset -
+ * p_offset + p_vaddr). That is the same as addr - load bias for what ld.so
+ * and the kernel map, and also right for an ELF file mmap()ed whole (a JIT
+ * or a test doing it), whose segments are not where ld.so would put them.
+ * Since we never ask libdwfl which module an address is in, its modules may
+ * overlap in its address space; their names are made unique, because
+ * libdwfl takes a second module with the same name and range for the first.
+ *
+ * Memory: libdw builds line tables a whole compile unit at a time (1.6 MB
+ * for CPython's ceval.c), inflates compressed DWARF whole (10 MB for
+ * libc6-dbg), and what it reads of the mapped files stays resident. Our
+ * RSS growth inside libdw calls is counted, and past the budget the whole
+ * Dwfl is dropped and rebuilt on the next miss: the strings we hand out
+ * are our own copies and answers are cached, so nothing handed out goes
+ * stale. The files stay open (ours, libdwfl gets dups) for the rebuild.
+ *
+ * Debug files are found by our own find_debuginfo callback, not by
+ * dwfl_standard_find_debuginfo(): that one (0.188) dlopen()s libdebuginfod
+ * (and libcurl, gnutls... about 8 MB of RSS) whenever a lookup fails, and
+ * asks the network when DEBUGINFOD_URLS is set. Ours looks by build-id
+ * under /usr/lib/debug/.build-id, then by .gnu_debuglink next to the file,
+ * in .debug/ and under /usr/lib/debug, first in the target's root, then in
+ * ours; candidates must carry the module's build-id when it has one. It also
+ * finds the dwz alternate file (.gnu_debugaltlink). */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <malloc.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+
+#include "log.h"
+#include "procfs.h"
+#include "usyms.h"
+
+#define DEBUG_DIR "/usr/lib/debug"
+#define DELETED_SUFFIX " (deleted)"
+/* Cached addresses; the table is emptied when it would grow past this. */
+#define CACHE_MAX (1u << 16)
+
+/* A PT_LOAD segment: maps file offsets to link-time addresses. */
+struct useg {
+	uint64_t off, filesz, vaddr;
+};
+
+enum lines_state { LINES_UNKNOWN, LINES_OK, LINES_NONE };
+
+/* One file of the target (or the vdso, or anonymous code). */
+struct umod {
+	struct usyms *owner;
+	char *path;		/* as the target's maps show it */
+	unsigned int dev_major, dev_minor;
+	unsigned long inode;
+	dev_t st_dev;		/* the opened file, as we see it */
+	ino_t st_ino;
+	bool special;		/* [vdso], [anon]: no file identity */
+	unsigned int serial;
+	int fd;			/* ours; libdwfl gets a dup; -1: not an ELF file we can read */
+	bool dead;		/* libdwfl refused it: no symbols */
+	Dwfl_Module *mod;	/* in the current Dwfl, NULL until used */
+	bool segs_read;
+	struct useg *segs;
+	int nsegs;
+	char *build_id;
+	/* Debug information, looked up when first needed. */
+	bool debug_searched;
+	bool has_dwarf;		/* in the file itself or in debug_path */
+	char *debug_path;	/* separate debug file, NULL if none */
+	bool debug_in_root;	/* debug_path is in the target's root */
+	char *alt_name;		/* .gnu_debugaltlink name as libdwfl will ask */
+	char *alt_path;
+	bool alt_in_root;
+	size_t inflate_cost;	/* bytes libdw would inflate for its DWARF */
+	enum lines_state lines;
+	bool dwarf_loaded;	/* in the current Dwfl */
+};
+
+/* An executable mapping. */
+struct umap {
+	uint64_t start, end, pgoff;
+	struct umod *mod;
+};
+
+struct ucache_ent {
+	bool used;
+	bool ra;
+	struct sym_frame f;
+};
+
+/* Strings handed out, owned here: they outlive libdw's state. */
+struct strset {
+	char **slots;		/* open addressing, cap a power of 2 */
+	size_t n, cap;
+};
+
+struct usyms {
+	pid_t pid;
+	unsigned long long start_time;	/* tells the target from a reuse of its pid */
+	int root_fd;		/* the target's root directory; -1: same as ours */
+	Dwfl *dwfl;		/* created when needed, dropped over budget */
+	Dwfl_Callbacks cb;
+	size_t dwarf_mem_max;
+	size_t dw_mem;		/* our RSS growth in libdw calls since dwfl_begin */
+	struct strset strs;
+	struct umod **mods;
+	size_t nmods, capmods;
+	struct umap *maps;	/* sorted, disjoint */
+	size_t nmaps;
+	struct ucache_ent *cache;	/* open addressing, capcache a power of 2 */
+	size_t ncache, capcache;
+	bool no_lines;
+};
+
+/* ---- opening files ----------------------------------------------------- */
+
+/* Open a regular file read-only; never a device or FIFO, whose open could
+ * block or have side effects. With root_fd >= 0, path is looked up inside
+ * that root (absolute symlinks included, where openat2 exists). */
+static int open_regular(int root_fd, const char *path)
+{
+	char self[64];
+	struct stat st;
+	int pfd, fd;
+
+	if (root_fd < 0) {
+		pfd = open(path, O_PATH | O_CLOEXEC);
+	} else {
+		struct open_how how = {
+			.flags = O_PATH | O_CLOEXEC,
+			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		};
+
+		pfd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+		if (pfd < 0 && errno == ENOSYS) {
+			/* Before 5.6: absolute symlinks escape to our root. */
+			while (*path == '/')
+				path++;
+			pfd = openat(root_fd, path, O_PATH | O_CLOEXEC);
+		}
+	}
+	if (pfd < 0)
+		return -1;
+	if (fstat(pfd, &st) || !S_ISREG(st.st_mode)) {
+		close(pfd);
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	fd = open(self, O_RDONLY | O_CLOEXEC);
+	close(pfd);
+	return fd;
+}
+
+static bool is_elf(int fd)
+{
+	unsigned char ident[SELFMAG];
+
+	return pread(fd, ident, SELFMAG, 0) == SELFMAG && !memcmp(ident, ELFMAG, SELFMAG);
+}
+
+static bool is_deleted(const char *path)
+{
+	size_t n = strlen(path), sl = strlen(DELETED_SUFFIX);
+
+	return n > sl && !strcmp(path + n - sl, DELETED_SUFFIX);
+}
+
+/* The file behind a mapping: through map_files (the mapped inode itself,
+ * whatever the path; needs CAP_SYS_ADMIN), else by path in the target's
+ * root if that still is the same inode. */
+static int open_mapped(struct usyms *u, const struct proc_map *pm)
+{
+	char p[96];
+	struct stat st;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%lx-%lx", u->pid, pm->start, pm->end);
+	fd = open_regular(-1, p);
+	if (fd < 0 && pm->path[0] == '/' && !is_deleted(pm->path)) {
+		fd = open_regular(u->root_fd, pm->path);
+		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != pm->inode)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd >= 0 && !is_elf(fd)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* The target's vdso as a file libdwfl can read: copied from its memory
+ * (reading /proc/PID/mem does not stop it), else our own, which is the
+ * same image when it has the same size (same kernel, same ABI). */
+static int vdso_memfd(struct usyms *u, const struct proc_map *pm)
+{
+	size_t size = pm->end - pm->start;
+	unsigned long ours = getauxval(AT_SYSINFO_EHDR);
+	char path[64], *buf;
+	struct proc_map m;
+	int fd, mem;
+	bool ok = false;
+
+	if (!size || size > (1u << 20))
+		return -1;
+	buf = malloc(size);
+	if (!buf)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/mem", u->pid);
+	mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (mem >= 0) {
+		ok = pread(mem, buf, size, pm->start) == (ssize_t)size;
+		close(mem);
+	}
+	if (!ok && ours && !proc_map_find(0, ours, &m) && m.end - m.start == size) {
+		memcpy(buf, (const void *)m.start, size);
+		ok = true;
+	}
+	fd = ok ? memfd_create("memscope-vdso", MFD_CLOEXEC) : -1;
+	if (fd >= 0 && write(fd, buf, size) != (ssize_t)size) {
+		close(fd);
+		fd = -1;
+	}
+	free(buf);
+	return fd;
+}
+
+/* Our resident memory: what libdw allocates, and the pages of the files
+ * it maps that it touches, show as growth here. */
+static size_t rss_bytes(void)
+{
+	unsigned long size, resident;
+	char buf[128];
+
+	if (read_file_str("/proc/self/statm", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%lu %lu", &size, &resident) != 2)
+		return 0;
+	return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* libelf maps whole files, and DWARF is read a few bytes per compile unit
+ * (dwarf_getaranges() visits every CU header): with the default readahead
+ * each of those reads maps tens of pages. Measured on CPython's
+ * libpython3.11 (9 MB of .debug_info): 5.6 MB resident for the aranges,
+ * 0.6 MB with MADV_RANDOM. */
+static void advise_random(Elf *elf)
+{
+	uintptr_t page = sysconf(_SC_PAGESIZE), start, end;
+	size_t n = 0;
+	char *p = elf ? elf_rawfile(elf, &n) : NULL;
+
+	if (!p || !n)
+		return;
+	start = (uintptr_t)p & ~(page - 1);
+	end = ((uintptr_t)p + n + page - 1) & ~(page - 1);
+	madvise((void *)start, end - start, MADV_RANDOM);
+}
+
+/* ---- debug files ----------------------------------------------------- */
+
+static bool elf_has_dwarf(Elf *elf)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
+			return true;
+	}
+	return false;
+}
+
+/* Bytes libdw will inflate into memory for this file's DWARF: it
+ * decompresses every compressed debug section when it opens the file. */
+static size_t elf_inflate_cost(Elf *elf)
+{
+	size_t shstrndx, cost = 0;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		GElf_Chdr ch;
+		const char *name;
+		ssize_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			continue;
+		if ((sh.sh_flags & SHF_COMPRESSED) && !strncmp(name, ".debug_", 7)) {
+			if (gelf_getchdr(scn, &ch))
+				cost += ch.ch_size;
+		} else if (!strncmp(name, ".zdebug_", 8)) {
+			n = dwelf_scn_gnu_compressed_size(scn);
+			if (n > 0)
+				cost += n;
+		}
+	}
+	return cost;
+}
+
+/* The .gnu_debugaltlink section: a file name, NUL, the file's build-id. */
+static bool elf_altlink(Elf *elf, const char **name, const void **id, size_t *id_len)
+{
+	size_t shstrndx, n;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		const char *s;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		s = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!s || strcmp(s, ".gnu_debugaltlink"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || !d->d_size)
+			return false;
+		s = d->d_buf;
+		n = strnlen(s, d->d_size);
+		if (n == 0 || n + 1 >= d->d_size)
+			return false;
+		*name = s;
+		*id = s + n + 1;
+		*id_len = d->d_size - n - 1;
+		return true;
+	}
+	return false;
+}
+
+static bool id_matches(Elf *elf, const void *id, size_t id_len)
+{
+	const void *got;
+	ssize_t n = dwelf_elf_gnu_build_id(elf, &got);
+
+	return n > 0 && (size_t)n == id_len && !memcmp(got, id, id_len);
+}
+
+struct found {
+	char *path;
+	bool in_root;
+	Elf *elf;		/* open while searching */
+	int fd;
+};
+
+static void found_close(struct found *f)
+{
+	if (f->elf)
+		elf_end(f->elf);
+	if (f->fd >= 0)
+		close(f->fd);
+	f->elf = NULL;
+	f->fd = -1;
+}
+
+/* Try one candidate, a path in the target's root (in_root) or in ours;
+ * true if it is a debug file for the module: carries want_id when given,
+ * and is not the main file under another name. */
+static bool try_candidate(struct usyms *u, bool in_root, const char *path,
+			  const void *want_id, size_t want_len,
+			  const struct stat *main_st, struct found *out)
+{
+	struct stat st;
+	Elf *elf;
+	int fd;
+
+	fd = open_regular(in_root ? u->root_fd : -1, path);
+	if (fd < 0)
+		return false;
+	if (main_st && !fstat(fd, &st) && st.st_dev == main_st->st_dev &&
+	    st.st_ino == main_st->st_ino)
+		goto reject;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		goto reject_elf;
+	if (want_len && !id_matches(elf, want_id, want_len))
+		goto reject_elf;
+	out->path = strdup(path);
+	if (!out->path)
+		goto reject_elf;
+	out->in_root = in_root;
+	out->elf = elf;
+	out->fd = fd;
+	log_debug("usyms: debug file %s%s", in_root && u->root_fd >= 0 ? "(target root) " : "",
+		  path);
+	return true;
+reject_elf:
+	if (elf)
+		elf_end(elf);
+reject:
+	close(fd);
+	return false;
+}
+
+/* path in the target's root, then in ours if that is another one. */
+static bool try_roots(struct usyms *u, const char *path, const void *want_id, size_t want_len,
+		      const struct stat *main_st, struct found *out)
+{
+	return try_candidate(u, true, path, want_id, want_len, main_st, out) ||
+	       (u->root_fd >= 0 && try_candidate(u, false, path, want_id, want_len, main_st, out));
+}
+
+/* "/usr/lib/debug/.build-id/ab/cdef....debug". */
+static bool find_by_build_id(struct usyms *u, const unsigned char *id, size_t len,
+			     const struct stat *main_st, struct found *out)
+{
+	char path[PATH_MAX], *p;
+	size_t i;
+
+	if (len < 2 || len > 64)
+		return false;
+	p = path + snprintf(path, sizeof(path), DEBUG_DIR "/.build-id/%02x/", id[0]);
+	for (i = 1; i < len; i++)
+		p += sprintf(p, "%02x", id[i]);
+	strcpy(p, ".debug");
+	return try_roots(u, path, id, len, main_st, out);
+}
+
+/* The module's directory as the target sees it, for .gnu_debuglink. */
+static void module_dir(const struct umod *um, char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", um->path);
+	if (is_deleted(buf))
+		buf[strlen(buf) - strlen(DELETED_SUFFIX)] = 0;
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	else
+		buf[0] = 0;
+}
+
+static bool find_by_debuglink(struct usyms *u, struct umod *um, Elf *main_elf,
+			      const struct stat *main_st, struct found *out)
+{
+	const unsigned char *id = NULL;
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	const char *link;
+	GElf_Addr vaddr;
+	GElf_Word crc;
+	int id_len;
+
+	link = dwelf_elf_gnu_debuglink(main_elf, &crc);
+	if (!link || !*link || strchr(link, '/') || um->path[0] != '/')
+		return false;
+	/* Without a build-id the CRC is not checked either (as with "-" in
+	 * libdwfl's debuginfo_path): debug files are found by name. */
+	id_len = dwfl_module_build_id(um->mod, &id, &vaddr);
+	if (id_len < 0)
+		id_len = 0;
+	module_dir(um, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, link);
+	if (try_candidate(u, true, path, id, id_len, main_st, out))
+		return true;
+	snprintf(path, sizeof(path), "%s/.debug/%s", dir, link);
+	if (try_candidate(u, true, path, id, id_len, main_st, out))
+		return true;
+	snprintf(path, sizeof(path), DEBUG_DIR "%s/%s", dir, link);
+	return try_roots(u, path, id, id_len, main_st, out);
+}
+
+/* The dwz file shared by several debug files. */
+static bool find_alt(struct usyms *u, struct umod *um, Elf *dw_elf, bool dw_in_root,
+		     const char *dw_path, struct found *out)
+{
+	char path[PATH_MAX * 2], dir[PATH_MAX], *slash;
+	const void *id;
+	const char *name;
+	size_t id_len;
+
+	if (!elf_altlink(dw_elf, &name, &id, &id_len))
+		return false;
+	free(um->alt_name);
+	um->alt_name = strdup(name);
+	if (!um->alt_name)
+		return false;
+	if (name[0] == '/') {
+		if (try_roots(u, name, id, id_len, NULL, out))
+			return true;
+	} else if (dw_path) {
+		snprintf(dir, sizeof(dir), "%s", dw_path);
+		slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			if (try_candidate(u, dw_in_root, path, id, id_len, NULL, out))
+				return true;
+		}
+	}
+	return find_by_build_id(u, id, id_len, NULL, out);
+}
+
+/* Where this module's DWARF is and what loading it would cost. Runs once,
+ * before libdwfl needs the answer (from symbol lookup or line lookup). */
+static void search_debuginfo(struct usyms *u, struct umod *um)
+{
+	struct found dbg = { .fd = -1 }, alt = { .fd = -1 };
+	const unsigned char *id;
+	struct stat main_st, *mst = NULL;
+	GElf_Addr bias, vaddr;
+	Elf *main_elf;
+	int id_len;
+
+	um->debug_searched = true;
+	main_elf = dwfl_module_getelf(um->mod, &bias);
+	if (!main_elf)
+		return;
+	if (um->st_ino) {
+		main_st.st_dev = um->st_dev;
+		main_st.st_ino = um->st_ino;
+		mst = &main_st;
+	}
+	if (elf_has_dwarf(main_elf)) {
+		um->has_dwarf = true;
+		um->inflate_cost = elf_inflate_cost(main_elf);
+		if (find_alt(u, um, main_elf, true, um->path, &alt)) {
+			um->inflate_cost += elf_inflate_cost(alt.elf);
+			um->alt_path = alt.path;
+			um->alt_in_root = alt.in_root;
+			found_close(&alt);
+		}
+		return;
+	}
+	id_len = dwfl_module_build_id(um->mod, &id, &vaddr);
+	if (!(id_len > 0 && find_by_build_id(u, id, id_len, mst, &dbg)) &&
+	    !find_by_debuglink(u, um, main_elf, mst, &dbg))
+		return;
+	/* A debug file with symbols only is still worth having. */
+	um->debug_path = dbg.path;
+	um->debug_in_root = dbg.in_root;
+	um->has_dwarf = elf_has_dwarf(dbg.elf);
+	if (!um->has_dwarf) {
+		found_close(&dbg);
+		return;
+	}
+	um->inflate_cost = elf_inflate_cost(dbg.elf);
+	if (find_alt(u, um, dbg.elf, dbg.in_root, dbg.path, &alt)) {
+		um->inflate_cost += elf_inflate_cost(alt.elf);
+		um->alt_path = alt.path;
+		um->alt_in_root = alt.in_root;
+		found_close(&alt);
+	}
+	found_close(&dbg);
+}
+
+/* libdwfl asks for the separate debug file (for .symtab or DWARF), and,
+ * once DWARF is open, for its dwz alternate (debuglink_file is then the
+ * .gnu_debugaltlink name). */
+static int find_debuginfo_cb(Dwfl_Module *mod, void **userdata, const char *modname,
+			     GElf_Addr base, const char *file_name, const char *debuglink_file,
+			     GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	struct umod *um = *userdata;
+	const char *path;
+	bool in_root;
+	int fd;
+
+	if (!um)
+		return -1;
+	if (!um->debug_searched)
+		search_debuginfo(um->owner, um);
+	if (debuglink_file && um->alt_name && !strcmp(debuglink_file, um->alt_name)) {
+		path = um->alt_path;
+		in_root = um->alt_in_root;
+	} else {
+		path = um->debug_path;
+		in_root = um->debug_in_root;
+	}
+	if (!path)
+		return -1;
+	fd = open_regular(in_root ? um->owner->root_fd : -1, path);
+	if (fd < 0)
+		return -1;
+	*debuginfo_file_name = strdup(path);
+	if (!*debuginfo_file_name) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Every module is reported with its descriptor: libdwfl never looks for
+ * files by name in our file system. */
+static int find_elf_cb(Dwfl_Module *mod, void **userdata, const char *modname,
+		       Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	return -1;
+}
+
+/* ---- modules and mappings ---------------------------------------------- */
+
+static void umod_free(struct umod *um)
+{
+	if (!um)
+		return;
+	if (um->fd >= 0)
+		close(um->fd);
+	free(um->path);
+	free(um->segs);
+	free(um->build_id);
+	free(um->debug_path);
+	free(um->alt_name);
+	free(um->alt_path);
+	free(um);
+}
+
+static char *hex(const unsigned char *b, size_t n)
+{
+	char *s = malloc(n * 2 + 1);
+	size_t i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < n; i++)
+		sprintf(s + 2 * i, "%02x", b[i]);
+	s[2 * n] = 0;
+	return s;
+}
+
+static void umod_read_segs(struct umod *um)
+{
+	const unsigned char *id;
+	GElf_Addr bias, vaddr;
+	size_t phnum, i;
+	Elf *elf;
+	int n;
+
+	um->segs_read = true;
+	elf = dwfl_module_getelf(um->mod, &bias);
+	if (!elf || elf_getphdrnum(elf, &phnum))
+		return;
+	um->segs = calloc(phnum ? phnum : 1, sizeof(*um->segs));
+	if (!um->segs)
+		return;
+	for (i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !ph.p_filesz)
+			continue;
+		um->segs[um->nsegs++] = (struct useg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+	}
+	n = dwfl_module_build_id(um->mod, &id, &vaddr);
+	if (n > 0)
+		um->build_id = hex(id, n);
+}
+
+/* Hand the module to libdwfl (again, after a drop) when first used. */
+static bool umod_ready(struct usyms *u, struct umod *um)
+{
+	GElf_Addr bias;
+	char name[64];
+	void **userdata;
+	int fd;
+
+	if (um->mod)
+		return true;
+	if (um->dead || um->fd < 0)
+		return false;
+	if (!u->dwfl) {
+		u->dwfl = dwfl_begin(&u->cb);
+		if (!u->dwfl)
+			return false;
+		u->dw_mem = 0;
+	}
+	fd = fcntl(um->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	/* Unique per module (see the top of this file); libdwfl's modname is
+	 * not shown anywhere. */
+	snprintf(name, sizeof(name), "%u:%.50s", um->serial,
+		 strrchr(um->path, '/') ? strrchr(um->path, '/') + 1 : um->path);
+	dwfl_report_begin_add(u->dwfl);
+	um->mod = dwfl_report_elf(u->dwfl, name, um->path, fd, 0, true);
+	dwfl_report_end(u->dwfl, NULL, NULL);
+	if (!um->mod) {
+		log_debug("usyms: %s: %s", um->path, dwfl_errmsg(-1));
+		close(fd);
+		um->dead = true;
+		return false;
+	}
+	dwfl_module_info(um->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	*userdata = um;
+	advise_random(dwfl_module_getelf(um->mod, &bias));
+	if (!um->segs_read)
+		umod_read_segs(um);
+	return true;
+}
+
+/* Free all libdw holds; modules are reported again when next used. */
+static void dwfl_drop(struct usyms *u)
+{
+	size_t i;
+
+	if (!u->dwfl)
+		return;
+	log_debug("usyms: dropping libdw state (%zu KiB)", u->dw_mem >> 10);
+	dwfl_end(u->dwfl);
+	u->dwfl = NULL;
+	u->dw_mem = 0;
+	for (i = 0; i < u->nmods; i++) {
+		u->mods[i]->mod = NULL;
+		u->mods[i]->dwarf_loaded = false;
+	}
+	/* Line tables are many small blocks: give the heap's top back. */
+	malloc_trim(0);
+}
+
+/* Link-time address of a file offset, through the segment holding it. */
+static bool off_to_vaddr(const struct umod *um, uint64_t off, uint64_t *vaddr)
+{
+	int i;
+
+	for (i = 0; i < um->nsegs; i++) {
+		const struct useg *s = &um->segs[i];
+
+		if (off >= s->off && off - s->off < s->filesz) {
+			*vaddr = off - s->off + s->vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct umod *umod_find(struct usyms *u, const struct proc_map *pm, bool special,
+			      const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < u->nmods; i++) {
+		struct umod *um = u->mods[i];
+
+		if (special ? um->special && !strcmp(um->path, path)
+			    : !um->special && um->inode == pm->inode &&
+			      um->dev_major == pm->dev_major && um->dev_minor == pm->dev_minor &&
+			      (pm->inode || !strcmp(um->path, path)))
+			return um;
+	}
+	return NULL;
+}
+
+static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool special,
+			     const char *path)
+{
+	struct umod *um;
+	struct stat st;
+
+	if (u->nmods == u->capmods) {
+		size_t cap = u->capmods ? u->capmods * 2 : 16;
+		struct umod **m = realloc(u->mods, cap * sizeof(*m));
+
+		if (!m)
+			return NULL;
+		u->mods = m;
+		u->capmods = cap;
+	}
+	um = calloc(1, sizeof(*um));
+	if (!um)
+		return NULL;
+	um->owner = u;
+	um->fd = -1;
+	um->serial = u->nmods;
+	um->special = special;
+	um->path = strdup(path);
+	if (!um->path) {
+		free(um);
+		return NULL;
+	}
+	if (!special) {
+		um->dev_major = pm->dev_major;
+		um->dev_minor = pm->dev_minor;
+		um->inode = pm->inode;
+		/* Now: the target may be gone when the module is first used. */
+		um->fd = open_mapped(u, pm);
+		if (um->fd >= 0 && !fstat(um->fd, &st)) {
+			um->st_dev = st.st_dev;
+			um->st_ino = st.st_ino;
+		}
+	} else if (!strcmp(path, "[vdso]")) {
+		um->fd = vdso_memfd(u, pm);
+	}
+	u->mods[u->nmods++] = um;
+	return um;
+}
+
+static void cache_clear(struct usyms *u)
+{
+	free(u->cache);
+	u->cache = NULL;
+	u->ncache = u->capcache = 0;
+}
+
+static int map_cmp(const void *a, const void *b)
+{
+	const struct umap *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* First mapping in maps[0..n) whose end is above addr. */
+static size_t map_upper(const struct umap *maps, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (maps[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool overlaps_any(const struct umap *maps, size_t n, const struct umap *m)
+{
+	size_t i = map_upper(maps, n, m->start);
+
+	return i < n && maps[i].start < m->end;
+}
+
+/* State (field 3) and start time (field 22, clock ticks since boot) from
+ * /proc/PID/stat; -ESRCH if there is no such process. */
+static int proc_stat(pid_t pid, char *state, unsigned long long *start_time)
+{
+	char path[64], buf[1024], *p;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_str(path, buf, sizeof(buf)) <= 0)
+		return -ESRCH;
+	/* The name (field 2) may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -ESRCH;
+	*state = p[2];
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -ESRCH;
+	*start_time = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+/* The target, not another process that got its pid, and not a zombie. */
+static bool target_alive(const struct usyms *u)
+{
+	unsigned long long t;
+	char state;
+
+	return !proc_stat(u->pid, &state, &t) && t == u->start_time && state != 'Z' &&
+	       state != 'X';
+}
+
+int usyms_refresh(struct usyms *u)
+{
+	struct umap *fresh = NULL, *merged = NULL, *tmp;
+	size_t nfresh = 0, capfresh = 0, nmerged = 0, i;
+	char path[64], *line = NULL;
+	size_t linecap = 0, nmods_before = u->nmods;
+	bool changed;
+	int err = 0;
+	FILE *f;
+
+	if (!target_alive(u))
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/maps", u->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &linecap, f) > 0) {
+		struct proc_map pm;
+		const char *name;
+		bool special;
+		struct umod *um;
+
+		if (proc_map_parse(line, &pm))
+			continue;
+		/* Only what can hold code: anonymous data mappings come and go
+		 * with every large malloc and would pile up here. */
+		if (!strchr(pm.perms, 'x'))
+			continue;
+		special = !pm.inode && pm.path[0] != '/';
+		name = pm.path;
+		if (special && !pm.path[0])
+			name = "[anon]";
+		um = umod_find(u, &pm, special, name);
+		if (!um)
+			um = umod_add(u, &pm, special, name);
+		if (!um) {
+			err = -ENOMEM;
+			break;
+		}
+		if (nfresh == capfresh) {
+			capfresh = capfresh ? capfresh * 2 : 64;
+			tmp = realloc(fresh, capfresh * sizeof(*fresh));
+			if (!tmp) {
+				err = -ENOMEM;
+				break;
+			}
+			fresh = tmp;
+		}
+		/* An anonymous mapping's pgoff is its address in pages. */
+		fresh[nfresh++] = (struct umap){ pm.start, pm.end, special ? 0 : pm.pgoff, um };
+	}
+	if (!err && ferror(f))
+		err = -EIO;
+	fclose(f);
+	free(line);
+	/* A process exiting while we read shows empty maps, and once reaped,
+	 * its pid may be someone else's. */
+	if (!err && !target_alive(u))
+		err = -ESRCH;
+	if (err)
+		goto out;
+
+	qsort(fresh, nfresh, sizeof(*fresh), map_cmp);
+	/* New mappings replace what they overlap; the rest of what we knew
+	 * stays, for addresses captured before it was unmapped. */
+	merged = malloc((nfresh + u->nmaps + 1) * sizeof(*merged));
+	if (!merged) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memcpy(merged, fresh, nfresh * sizeof(*fresh));
+	nmerged = nfresh;
+	for (i = 0; i < u->nmaps; i++)
+		if (!overlaps_any(fresh, nfresh, &u->maps[i]))
+			merged[nmerged++] = u->maps[i];
+	qsort(merged, nmerged, sizeof(*merged), map_cmp);
+	changed = nmerged != u->nmaps ||
+		  (nmerged && memcmp(merged, u->maps, nmerged * sizeof(*merged)));
+	free(u->maps);
+	u->maps = merged;
+	u->nmaps = nmerged;
+	if (changed)
+		cache_clear(u);
+	err = u->nmods - nmods_before;
+out:
+	free(fresh);
+	return err;
+}
+
+/* ---- resolving ----------------------------------------------------------- */
+
+/* Whether this module can have file:line at all. */
+static bool lines_possible(struct usyms *u, struct umod *um)
+{
+	if (um->lines != LINES_UNKNOWN)
+		return um->lines == LINES_OK;
+	um->lines = LINES_NONE;
+	if (u->no_lines)
+		return false;
+	if (!um->debug_searched)
+		search_debuginfo(u, um);
+	if (!um->has_dwarf)
+		return false;
+	if (um->inflate_cost > u->dwarf_mem_max) {
+		log_info("usyms: %s: no file:line, its DWARF is compressed and would take "
+			 "%zu KiB in memory (budget %zu KiB)", um->path, um->inflate_cost >> 10,
+			 u->dwarf_mem_max >> 10);
+		return false;
+	}
+	um->lines = LINES_OK;
+	return true;
+}
+
+static const char *intern(struct usyms *u, const char *s);
+
+static bool sym_is_code(const GElf_Sym *sym)
+{
+	switch (GELF_ST_TYPE(sym->st_info)) {
+	case STT_FUNC:
+	case STT_GNU_IFUNC:
+	case STT_NOTYPE:	/* assembly labels */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct umap *map_find(struct usyms *u, uint64_t addr)
+{
+	size_t i = map_upper(u->maps, u->nmaps, addr);
+
+	return i < u->nmaps && u->maps[i].start <= addr ? &u->maps[i] : NULL;
+}
+
+static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
+			     struct sym_frame *out)
+{
+	/* The call instruction ends right before a return address, which may
+	 * be the first byte of the next function (a call to a noreturn
+	 * function at the very end). */
+	uint64_t look = return_addr && addr ? addr - 1 : addr;
+	const char *name, *file = NULL;
+	size_t rss0, rss1;
+	Dwarf_Addr bias;
+	Dwarf *dw;
+	uint64_t vaddr;
+	struct umap *m;
+	struct umod *um;
+	Dwfl_Line *line;
+	GElf_Off off;
+	GElf_Sym sym;
+	int lineno = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	m = map_find(u, look);
+	if (!m)
+		return;
+	um = m->mod;
+	out->module = um->path;
+	out->module_offset = addr - m->start + m->pgoff;
+	if (um->dead || um->fd < 0)
+		return;
+	rss0 = rss_bytes();
+	if (!umod_ready(u, um))
+		goto account;
+	out->build_id = um->build_id;
+	if (!off_to_vaddr(um, look - m->start + m->pgoff, &vaddr))
+		goto account;
+	name = dwfl_module_addrinfo(um->mod, vaddr, &off, &sym, NULL, NULL, NULL);
+	if (name && *name && sym_is_code(&sym)) {
+		out->sym = intern(u, name);
+		out->offset = out->sym ? off + (addr - look) : 0;
+	}
+	if (!lines_possible(u, um))
+		goto account;
+	/* Make room first for DWARF that will be inflated whole. */
+	if (!um->dwarf_loaded && um->inflate_cost &&
+	    u->dw_mem + um->inflate_cost > u->dwarf_mem_max) {
+		dwfl_drop(u);
+		rss0 = rss_bytes();
+		if (!umod_ready(u, um))
+			goto account;
+	}
+	if (!um->dwarf_loaded) {
+		um->dwarf_loaded = true;
+		dw = dwfl_module_getdwarf(um->mod, &bias);
+		if (dw)
+			advise_random(dwarf_getelf(dw));
+	}
+	line = dwfl_module_getsrc(um->mod, vaddr);
+	if (line)
+		file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
+	if (file && lineno > 0) {
+		out->file = intern(u, file);
+		out->line = out->file ? lineno : 0;
+	}
+account:
+	rss1 = rss_bytes();
+	if (rss1 > rss0)
+		u->dw_mem += rss1 - rss0;
+	if (u->dw_mem > u->dwarf_mem_max)
+		dwfl_drop(u);
+}
+
+static size_t str_hash(const char *s)
+{
+	size_t h = 14695981039346656037ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+/* Our copy of s; NULL when out of memory (libdw's own string would not
+ * outlive the next drop). */
+static const char *intern(struct usyms *u, const char *s)
+{
+	struct strset *ss = &u->strs;
+	size_t i, cap;
+	char **slots, *copy;
+
+	if (ss->cap && ss->n * 2 >= ss->cap) {
+		cap = ss->cap * 2;
+		slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return NULL;
+		for (i = 0; i < ss->cap; i++) {
+			size_t j;
+
+			if (!ss->slots[i])
+				continue;
+			for (j = str_hash(ss->slots[i]) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
+				;
+			slots[j] = ss->slots[i];
+		}
+		free(ss->slots);
+		ss->slots = slots;
+		ss->cap = cap;
+	} else if (!ss->cap) {
+		ss->slots = calloc(256, sizeof(*ss->slots));
+		if (!ss->slots)
+			return NULL;
+		ss->cap = 256;
+	}
+	for (i = str_hash(s) & (ss->cap - 1); ss->slots[i]; i = (i + 1) & (ss->cap - 1))
+		if (!strcmp(ss->slots[i], s))
+			return ss->slots[i];
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	ss->slots[i] = copy;
+	ss->n++;
+	return copy;
+}
+
+static size_t cache_slot(uint64_t addr, bool ra, size_t cap)
+{
+	uint64_t h = (addr ^ ra) * 0x9e3779b97f4a7c15ull;
+
+	return (h >> 32) & (cap - 1);
+}
+
+static struct ucache_ent *cache_lookup(struct usyms *u, uint64_t addr, bool ra)
+{
+	size_t i;
+
+	if (!u->capcache)
+		return NULL;
+	for (i = cache_slot(addr, ra, u->capcache); u->cache[i].used; i = (i + 1) & (u->capcache - 1))
+		if (u->cache[i].f.addr == addr && u->cache[i].ra == ra)
+			return &u->cache[i];
+	return NULL;
+}
+
+static void cache_insert(struct usyms *u, bool ra, const struct sym_frame *f)
+{
+	struct ucache_ent *ents;
+	size_t i, cap;
+
+	if (u->ncache >= CACHE_MAX)
+		cache_clear(u);
+	if ((u->ncache + 1) * 2 > u->capcache) {
+		/* Grow at half full: probes stay short. */
+		cap = u->capcache ? u->capcache * 2 : 256;
+		ents = calloc(cap, sizeof(*ents));
+		if (!ents)
+			return;	/* no cache is slower, not wrong */
+		for (i = 0; i < u->capcache; i++) {
+			size_t j;
+
+			if (!u->cache[i].used)
+				continue;
+			j = cache_slot(u->cache[i].f.addr, u->cache[i].ra, cap);
+			while (ents[j].used)
+				j = (j + 1) & (cap - 1);
+			ents[j] = u->cache[i];
+		}
+		free(u->cache);
+		u->cache = ents;
+		u->capcache = cap;
+	}
+	i = cache_slot(f->addr, ra, u->capcache);
+	while (u->cache[i].used)
+		i = (i + 1) & (u->capcache - 1);
+	u->cache[i].used = true;
+	u->cache[i].ra = ra;
+	u->cache[i].f = *f;
+	u->ncache++;
+}
+
+int usyms_resolve(struct usyms *u, uint64_t addr, bool return_addr, struct sym_frame *out)
+{
+	struct ucache_ent *e;
+
+	if (!u || !out)
+		return -EINVAL;
+	e = cache_lookup(u, addr, return_addr);
+	if (e) {
+		*out = e->f;
+		return 0;
+	}
+	resolve_uncached(u, addr, return_addr, out);
+	cache_insert(u, return_addr, out);
+	return 0;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+struct usyms *usyms_new(pid_t pid)
+{
+	return usyms_new_opts(pid, NULL);
+}
+
+struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
+{
+	struct stat root_st, our_st;
+	char path[64], state;
+	struct usyms *u;
+	int err;
+
+	if (pid < 0 || (opts && opts->sz < sizeof(size_t))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	u->pid = pid ? pid : getpid();
+	u->root_fd = -1;
+	if (proc_stat(u->pid, &state, &u->start_time)) {
+		err = ESRCH;
+		goto err;
+	}
+	u->dwarf_mem_max = USYMS_DEFAULT_DWARF_MEM;
+	if (opts) {
+		/* Fields beyond what the caller's struct has are zero. */
+		struct usyms_opts o = {};
+
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+		if (o.dwarf_mem_max)
+			u->dwarf_mem_max = o.dwarf_mem_max;
+		u->no_lines = o.no_lines;
+	}
+
+	snprintf(path, sizeof(path), "/proc/%d/root", u->pid);
+	u->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Same root as ours: plain paths (and no openat2 needed). A root we
+	 * may not look at is taken as ours too. */
+	if (u->root_fd >= 0 && (fstat(u->root_fd, &root_st) || stat("/", &our_st) ||
+				(root_st.st_dev == our_st.st_dev && root_st.st_ino == our_st.st_ino))) {
+		close(u->root_fd);
+		u->root_fd = -1;
+	}
+
+	u->cb.find_elf = find_elf_cb;
+	u->cb.find_debuginfo = find_debuginfo_cb;
+	u->cb.section_address = dwfl_offline_section_address;
+	err = usyms_refresh(u);
+	if (err < 0) {
+		err = -err;
+		goto err;
+	}
+	return u;
+err:
+	usyms_free(u);
+	errno = err;
+	return NULL;
+}
+
+void usyms_free(struct usyms *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	if (u->dwfl)
+		dwfl_end(u->dwfl);
+	for (i = 0; i < u->nmods; i++)
+		umod_free(u->mods[i]);
+	for (i = 0; i < u->strs.cap; i++)
+		free(u->strs.slots[i]);
+	free(u->strs.slots);
+	free(u->mods);
+	free(u->maps);
+	free(u->cache);
+	if (u->root_fd >= 0)
+		close(u->root_fd);
+	free(u);
+}
+
+/* ---- text ---------------------------------------------------------------- */
+
+const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)
+{
+	const char *base;
+
+	if (!len)
+		return buf;
+	if (f->sym) {
+		snprintf(buf, len, "%s+0x%" PRIx64, f->sym, f->offset);
+	} else if (f->module) {
+		base = strrchr(f->module, '/');
+		snprintf(buf, len, "%s+0x%" PRIx64, base ? base + 1 : f->module, f->module_offset);
+	} else {
+		snprintf(buf, len, "0x%" PRIx64, f->addr);
+	}
+	return buf;
+}
