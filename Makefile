@@ -66,7 +66,13 @@ ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 	-DMEMSCOPE_VERSION='"$(VERSION)$(if $(GIT_REV),-$(GIT_REV))"' \
 	-I$(OUTPUT) -Ibpf -Iuser $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(LDFLAGS_STATIC)
+ifeq ($(STATIC),1)
 LIBS := $(PKG_LIBS) -lcapstone -lpthread
+else
+# Loaded on demand (see user/uprobe_place.c).
+LIBS := $(PKG_LIBS) -lpthread
+ALL_CFLAGS += -DMEMSCOPE_CAPSTONE_DLOPEN
+endif
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 	-I$(VMLINUX_DIR) -Ibpf -Wall -Wno-unused-function -MMD -MP
@@ -173,6 +179,11 @@ $(OUTPUT)/tests/workloads/%_static_stripped: tests/workloads/%.c $(FLAGS_STAMP)
 .PHONY: test
 test:
 	$(Q)OUTPUT=$(OUTPUT) scripts/test.sh
+
+# Overhead benchmarks (paired runs, ratios against untraced runs).
+.PHONY: bench
+bench: all
+	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
 
 .PHONY: demo
 demo: $(BIN)

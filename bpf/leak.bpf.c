@@ -32,18 +32,25 @@ const volatile __u32 bucket_mask = 16383;	/* allocs buckets - 1 (a power of two)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 16384);	/* buckets; resized by user space (--max-allocs) */
 	__type(key, __u32);
 	__type(value, struct alloc_bucket);
 } allocs SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);	/* resized by user space (--max-stacks) */
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, LEAK_STACK_DEPTH * sizeof(__u64));
+	__type(key, __u32);
+	__type(value, struct stack_rec);
 } stacks SEC(".maps");
+
+/* Where a stack is taken before it is known whether it is new. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_rec);
+} stack_scratch SEC(".maps");
 
 /* Entry -> return handoff, per thread. See enter()/ret(). */
 struct pending {
@@ -71,7 +78,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, SITE_BUCKETS);
 	__type(key, __u32);
 	__type(value, struct site_bucket);
@@ -120,17 +126,43 @@ static __always_inline void count(__u32 which)
 		(*v)++;
 }
 
-static __always_inline __s32 stack_result(long id)
+/* Take the current stack (user or kernel, per flags) and return its id in
+ * the stacks store, -1 when it could not be kept. */
+static __always_inline __s32 take_stack(void *ctx, __u64 flags)
 {
-	if (id >= 0)
-		return id;
-	if (id == -EEXIST)
-		count(ST_STACK_COLLISION);
-	else if (id == -ENOMEM)
-		count(ST_STACK_FULL);
-	else
+	__u64 h = 0xcbf29ce484222325ULL;
+	struct stack_rec *s, *old;
+	__u32 zero = 0, id;
+	long n, err;
+	int i;
+
+	s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!s)
+		return -1;
+	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags);
+	if (n <= 0) {
 		count(ST_STACK_ERROR);
-	return -1;
+		return -1;
+	}
+	n /= sizeof(__u64);
+	for (i = 0; i < LEAK_STACK_DEPTH && i < n; i++)
+		h = (h ^ s->ips[i]) * 0x100000001b3ULL;
+	id = (__u32)(h >> 33);
+	old = bpf_map_lookup_elem(&stacks, &id);
+	if (old) {
+		if (old->hash == h)
+			return id;
+		count(ST_STACK_COLLISION);
+		return -1;
+	}
+	s->hash = h;
+	s->nr = n;
+	err = bpf_map_update_elem(&stacks, &id, s, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count(ST_STACK_FULL);
+		return -1;
+	}
+	return id;
 }
 
 static __always_inline bool sampled_out(void)
@@ -431,7 +463,7 @@ static __always_inline __s32 user_stack(struct pt_regs *ctx)
 {
 	if (!user_stacks)
 		return -1;
-	return stack_result(bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK));
+	return take_stack(ctx, BPF_F_USER_STACK);
 }
 
 /* One return probe serves every allocator function. */
@@ -523,7 +555,7 @@ static __always_inline bool self(void)
 
 static __always_inline __s32 get_kstack(void *ctx)
 {
-	return stack_result(bpf_get_stackid(ctx, &stacks, 0));
+	return take_stack(ctx, 0);
 }
 
 /* The stack of an allocation at a many-path call site, from the path cache

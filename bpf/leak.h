@@ -6,6 +6,18 @@
 
 #define LEAK_STACK_DEPTH 127
 
+/* A stack, stored under a 31-bit id taken from a 64-bit FNV-1a hash of its
+ * frames. The kernel's stack-trace map refuses a stack whose bucket holds
+ * another one (and the stack is lost); here two different stacks share an
+ * id only if their hashes agree in 31 bits, and the full hash kept in the
+ * record tells them apart, so that is detected and counted, not merged. */
+struct stack_rec {
+	__u64 hash;
+	__u32 nr;		/* frames in ips */
+	__u32 pad;
+	__u64 ips[LEAK_STACK_DEPTH];
+};
+
 /* What made an allocation (and what released one). */
 enum leak_kind {
 	LK_NONE,
@@ -42,13 +54,13 @@ struct alloc_info {
 	__u16 pad;
 };
 
-/* The allocation table: a set-associative hash table in an mmapable BPF
- * array. An address hashes to one bucket and lives in one of its ways; a
- * slot is claimed with a compare-and-swap on its key, and ts_ns is written
- * last (and cleared first on free) so a reader that sees ts_ns != 0 sees a
- * complete entry. Array lookups are inlined by the verifier and user space
- * reads the table through mmap: both much cheaper than a BPF hash map,
- * which matters when every kernel allocation passes through here. */
+/* The allocation table: a set-associative hash table in a BPF array. An
+ * address hashes to one bucket and lives in one of its ways; a slot is
+ * claimed with a compare-and-swap on its key, and ts_ns is written last
+ * (and cleared first on free) so a reader that sees ts_ns != 0 sees a
+ * complete entry. Array lookups are inlined by the verifier: much cheaper
+ * than a BPF hash map, which matters when every kernel allocation passes
+ * through here. */
 #define ALLOC_WAYS 16
 
 struct alloc_bucket {
@@ -102,8 +114,8 @@ enum leak_stat {
 	ST_MISSED_FREE,		/* an address handed out again while tracked */
 	ST_ALLOCS_FULL,		/* allocation table bucket full: not tracked */
 	ST_PENDING_FULL,	/* entry->return handoff map full */
-	ST_STACK_FULL,		/* stack map out of entries */
-	ST_STACK_COLLISION,	/* stack map hash collision */
+	ST_STACK_FULL,		/* stack store full */
+	ST_STACK_COLLISION,	/* two stacks with the same id (31-bit hash) */
 	ST_STACK_ERROR,		/* other stack walking errors */
 	ST_RB_DROPS,		/* ring buffer full */
 	ST_SAMPLED_OUT,		/* skipped by -s sampling */

@@ -464,17 +464,6 @@ out:
 	assert_no_progs_left(before, "after kernel mode");
 }
 
-/* Line i (0-based, non-empty lines) of a JSON Lines text. */
-static const char *report_line(const char *text, int i)
-{
-	while (text && i-- > 0) {
-		text = strchr(text, '\n');
-		while (text && *text == '\n')
-			text++;
-	}
-	return text ? text : "";
-}
-
 /* By stack: the struct files come from the open path. */
 TEST_FULL(e2e_leak_kernel_stacks, T_ROOT | T_E2E, 300)
 {
@@ -483,6 +472,7 @@ TEST_FULL(e2e_leak_kernel_stacks, T_ROOT | T_E2E, 300)
 	struct bg ms, wl = {};
 	struct jlines l;
 	size_t at = 0;
+	long long through_open = 0;
 	bool found = false;
 
 	snprintf(n, sizeof(n), "%d", NFILES);
@@ -505,26 +495,33 @@ TEST_FULL(e2e_leak_kernel_stacks, T_ROOT | T_E2E, 300)
 	bg_wait_out(&wl, "closed", NULL, 60000);
 	bg_stop(&wl, SIGTERM, 10000);
 	bg_stop(&ms, SIGINT, 30000);
+	/* The call site in alloc_empty_file is reached by open and exec:
+	 * one thread's stacks there come from the path cache, exact per
+	 * site and right per path but for the odd recheck. Sum the open
+	 * path's stacks. */
 	if (rep && parse_jlines_str(rep, &l)) {
-		for (int i = 0; i < l.n && !found; i++) {
+		for (int i = 0; i < l.n; i++) {
 			const struct jv *fr = jv_get(l.recs[i], "frames");
 			const char *cache = jv_gets(l.recs[i], "cache");
+			bool open_path = false;
 
-			if (jv_geti(l.recs[i], "count") < NFILES || !cache || strcmp(cache, "filp"))
+			if (!cache || strcmp(cache, "filp"))
 				continue;
 			for (size_t k = 0; fr && k < fr->len; k++) {
 				const char *sym = jv_gets(fr->items[k], "sym");
 
-				if (sym && (strstr(sym, "openat") || strstr(sym, "do_filp_open")))
-					found = true;
+				if (sym && strstr(sym, "openat"))
+					open_path = true;
 			}
-			if (!found)
-				test_log("filp stack without the open path: %.600s", report_line(rep, i));
+			if (open_path)
+				through_open += jv_geti(l.recs[i], "count");
 		}
 		jlines_free(&l);
 	}
 	free(rep);
-	ASSERT_TRUE(found, "a filp stack of >= NFILES allocations through the open path");
+	test_log("struct files allocated through openat: %lld", through_open);
+	found = through_open >= NFILES;
+	ASSERT_TRUE(found, ">= NFILES struct files on stacks through the open path");
 out:
 	bg_free(&wl);
 	bg_free(&ms);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -262,8 +261,6 @@ struct leak_run {
 	struct usyms *us;
 	struct ksyms *ks;
 	struct leak_report *rep;
-	void *table;		/* the allocation table, mmapped */
-	size_t table_len;
 	pthread_t clock_thread;
 	bool clock_running;
 	volatile bool clock_stop;
@@ -507,6 +504,7 @@ static int setup_user(struct leak_run *run)
 		return EXIT_FAIL;
 	}
 	n = uprobe_plan(obj, o->prefix, sites);
+	uprobe_place_release();
 	if (n < 0 || !sites[AF_MALLOC].found || !sites[AF_FREE].found) {
 		log_error("%s has no %smalloc/%sfree to trace%s%s", obj, o->prefix ? o->prefix : "",
 			  o->prefix ? o->prefix : "", n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
@@ -750,6 +748,18 @@ static int child_event(void *ctx)
 	return spawn_handle(&run->child, refresh_symbols, run);
 }
 
+/* Kernel memory our maps pin, as the kernel accounts it. */
+static uint64_t maps_memory(struct leak_bpf *skel)
+{
+	struct bpf_map *m;
+	uint64_t sum = 0;
+
+	bpf_object__for_each_map(m, skel->obj)
+		if (bpf_map__fd(m) >= 0)
+			sum += fd_memlock(bpf_map__fd(m));
+	return sum;
+}
+
 static void print_attached(struct leak_run *run, double startup_ms)
 {
 	struct leak_opts *o = run->o;
@@ -766,6 +776,7 @@ static void print_attached(struct leak_run *run, double startup_ms)
 			json_kstr(&j, "target", run->target);
 		}
 		json_ki64(&j, "links", run->nlinks);
+		json_ku64(&j, "bpf_map_kib", maps_memory(run->skel) / 1024);
 		json_ki64(&j, "attach_failures", run->nfails);
 		json_kdouble(&j, "startup_ms", startup_ms);
 		json_obj_end(&j);
@@ -776,6 +787,8 @@ static void print_attached(struct leak_run *run, double startup_ms)
 	} else {
 		fprintf(stderr, "memscope: tracing kernel allocations; Ctrl-C to stop\n");
 	}
+	log_info("attached in %.1f ms; BPF maps pin %" PRIu64 " KiB", startup_ms,
+		 maps_memory(run->skel) / 1024);
 }
 
 static double ms_since(const struct timespec *t0)
@@ -861,15 +874,6 @@ int cmd_leak(int argc, char **argv)
 	ro.by_cache = o.by_cache;
 	ro.folded_path = o.folded;
 	ro.svg_path = o.svg;
-	run.table_len = o.buckets * sizeof(struct alloc_bucket);
-	run.table = mmap(NULL, run.table_len, PROT_READ, MAP_SHARED,
-			 bpf_map__fd(run.skel->maps.allocs), 0);
-	if (run.table == MAP_FAILED) {
-		run.table = NULL;
-		log_error("mapping the allocation table failed: %s", strerror(errno));
-		goto out;
-	}
-	ro.table = run.table;
 	ro.table_buckets = o.buckets;
 	run.rep = leak_report_new(&ro, run.skel, run.pid ? &run.regions : NULL, run.us, run.ks);
 	if (!run.rep)
@@ -905,8 +909,6 @@ out:
 	clock_end(&run);
 	ring_buffer__free(rb);
 	leak_report_free(run.rep);
-	if (run.table)
-		munmap(run.table, run.table_len);
 	leak_bpf__destroy(run.skel);
 	if (run.have_child)
 		spawn_kill(&run.child);

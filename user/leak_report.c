@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -176,25 +177,59 @@ static int add(struct leak_report *r, uint64_t addr, uint64_t size, uint64_t ts,
 	return 0;
 }
 
-/* Every outstanding allocation, read straight from the table's mmap. */
-static int gather_allocs(struct leak_report *r, uint64_t cutoff)
+static int add_bucket(struct leak_report *r, const struct alloc_bucket *b, uint64_t cutoff)
 {
-	const struct alloc_bucket *b = r->o.table;
 	int err;
 
-	for (size_t i = 0; i < r->o.table_buckets; i++, b++) {
-		for (int w = 0; w < ALLOC_WAYS; w++) {
-			/* Copy first: the kernel side changes slots under us. A
-			 * zero ts_ns is a slot being filled or emptied. */
-			uint64_t key = __atomic_load_n(&b->keys[w], __ATOMIC_ACQUIRE);
-			struct alloc_info a = b->vals[w];
+	for (int w = 0; w < ALLOC_WAYS; w++) {
+		const struct alloc_info *a = &b->vals[w];
 
-			if (!key || !a.ts_ns || a.ts_ns > cutoff)
-				continue;
-			err = add(r, key, a.size, a.ts_ns, a.site, a.stack_id, a.kind);
-			if (err)
+		/* A zero ts_ns is a slot being filled or emptied. */
+		if (!b->keys[w] || !a->ts_ns || a->ts_ns > cutoff)
+			continue;
+		err = add(r, b->keys[w], a->size, a->ts_ns, a->site, a->stack_id, a->kind);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Every outstanding allocation of the table, copied out a chunk at a
+ * time: mapping the table instead would put all of it into our resident
+ * set (it is already counted as kernel memory). */
+static int gather_allocs(struct leak_report *r, uint64_t cutoff)
+{
+	enum { CHUNK = 256 };
+	int fd = bpf_map__fd(r->skel->maps.allocs);
+	static struct alloc_bucket buf[CHUNK];
+	static __u32 keys[CHUNK];
+	__u32 token = 0, n;
+	bool first = true;
+	int err;
+
+	for (;;) {
+		bool last;
+
+		n = CHUNK;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, buf, &n, NULL);
+		last = err && errno == ENOENT;
+		if (err && !last)
+			break;
+		first = false;
+		for (__u32 i = 0; i < n; i++)
+			if ((err = add_bucket(r, &buf[i], cutoff)))
 				return err;
-		}
+		if (last || !n)
+			return 0;
+	}
+	if (!first)
+		return -errno;
+	/* No batch operations (before 5.6): one bucket at a time. */
+	for (__u32 k = 0; k < r->o.table_buckets; k++) {
+		if (bpf_map_lookup_elem(fd, &k, buf))
+			return -errno;
+		if ((err = add_bucket(r, buf, cutoff)))
+			return err;
 	}
 	return 0;
 }
@@ -335,20 +370,31 @@ static bool tracing_frame(const char *sym)
 
 static void resolve_frames(struct leak_report *r, const struct group *g, struct frames *fr)
 {
-	uint64_t ips[LEAK_STACK_DEPTH] = {};
+	const uint64_t *ips = NULL;
+	struct stack_rec rec;
 	int n = 0, skip = 0;
 
 	fr->n = 0;
 	if (g->stack_id >= 0 &&
-	    !bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.stacks), &g->stack_id, ips))
-		while (n < LEAK_STACK_DEPTH && ips[n])
-			n++;
+	    !bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.stacks), &g->stack_id, &rec)) {
+		ips = (const uint64_t *)rec.ips;
+		n = rec.nr < LEAK_STACK_DEPTH ? rec.nr : LEAK_STACK_DEPTH;
+	}
 
 	if (!r->o.kernel) {
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			struct sym_frame *f = &fr->f[fr->n];
+
 			/* Every frame of a user stack taken at a return probe is
 			 * a return address: look its line up at addr - 1. */
-			usyms_resolve(r->us, ips[i], true, &fr->f[fr->n++]);
+			usyms_resolve(r->us, ips[i], true, f);
+			/* A frame-pointer walk through code built without them
+			 * ends in whatever the register held: stop at the first
+			 * address that is in no mapping. */
+			if (i && !f->module)
+				break;
+			fr->n++;
+		}
 		return;
 	}
 
@@ -422,7 +468,8 @@ static const char *cache_name(struct leak_report *r, const struct group *g, char
 static void prefetch_kernel_symbols(struct leak_report *r, struct group **gs, size_t n)
 {
 	int fd = bpf_map__fd(r->skel->maps.stacks);
-	uint64_t *addrs, ips[LEAK_STACK_DEPTH];
+	uint64_t *addrs, ips[LEAK_STACK_DEPTH + 1];
+	struct stack_rec rec;
 	struct sym_frame *out;
 	size_t cap = 4096, len = 0;
 
@@ -433,11 +480,12 @@ static void prefetch_kernel_symbols(struct leak_report *r, struct group **gs, si
 		int k = 0;
 
 		memset(ips, 0, sizeof(ips));
-		if (gs[i]->stack_id >= 0)
-			bpf_map_lookup_elem(fd, &gs[i]->stack_id, ips);
+		if (gs[i]->stack_id >= 0 && !bpf_map_lookup_elem(fd, &gs[i]->stack_id, &rec))
+			memcpy(ips, rec.ips, (rec.nr < LEAK_STACK_DEPTH ? rec.nr : LEAK_STACK_DEPTH) *
+			       sizeof(ips[0]));
 		if (gs[i]->site && !r->o.by_cache)
-			ips[LEAK_STACK_DEPTH - 1] = gs[i]->site;
-		for (k = 0; k < LEAK_STACK_DEPTH; k++) {
+			ips[LEAK_STACK_DEPTH] = gs[i]->site;
+		for (k = 0; k <= LEAK_STACK_DEPTH; k++) {
 			if (!ips[k])
 				continue;
 			if (len == cap) {
@@ -763,6 +811,14 @@ static void read_stats(struct leak_report *r, uint64_t out[ST_NR])
 	free(vals);
 }
 
+/* Our own peak resident memory. */
+static long max_rss_kib(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
+}
+
 static const struct {
 	int stat;
 	const char *key;	/* JSON */
@@ -818,6 +874,7 @@ void leak_report_summary(struct leak_report *r, const struct attach_failure *fai
 			json_obj_end(j);
 		}
 		json_arr_end(j);
+		json_ki64(j, "max_rss_kib", max_rss_kib());
 		json_key(j, "target_exit_code");
 		if (target_exit_code >= 0)
 			json_i64(j, target_exit_code);

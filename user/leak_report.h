@@ -10,7 +10,6 @@
 #include <sys/types.h>
 
 struct leak_bpf;
-struct alloc_bucket;
 struct regions;
 struct usyms;
 struct ksyms;
@@ -32,9 +31,7 @@ struct leak_report_opts {
 	bool by_cache;
 	const char *folded_path;
 	const char *svg_path;
-	/* The allocation table, mmapped read-only. */
-	const struct alloc_bucket *table;
-	size_t table_buckets;
+	size_t table_buckets;	/* size of the allocation table */
 };
 
 /* One failed uprobe attachment, for the summary. */

@@ -40,6 +40,10 @@ ssize_t read_file_str(const char *path, char *buf, size_t len);
 /* True if word occurs as a whitespace- or comma-separated item of list. */
 bool word_in_list(const char *list, const char *word);
 
+/* Kernel memory charged to a BPF map or program fd ("memlock:" in
+ * /proc/self/fdinfo/FD), in bytes; 0 if unknown. */
+uint64_t fd_memlock(int fd);
+
 /* A "Key:  N kB" value from /proc/meminfo, 0 if absent. */
 uint64_t meminfo_kb(const char *key);
 

@@ -10,6 +10,9 @@
  * write; the bytes that decide emulation are re-read here the way the
  * kernel's decoder sees them. */
 #include <capstone/capstone.h>
+#ifdef MEMSCOPE_CAPSTONE_DLOPEN
+#include <dlfcn.h>
+#endif
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +20,68 @@
 
 #include "elfsym.h"
 #include "uprobe_place.h"
+
+/* Capstone's tables hold thousands of pointers: in a dynamic build the
+ * loader relocates them at start-up and ~3 MiB of them stay resident for
+ * the process's life, though only leak's set-up disassembles anything. So
+ * dynamic builds open the library when it is first needed and close it
+ * again in uprobe_place_release(); static builds (no relocation at run
+ * time) call it directly. */
+#ifdef MEMSCOPE_CAPSTONE_DLOPEN
+static struct {
+	void *lib;
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*malloc)(csh);
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+} cs_dl;
+
+static cs_err dl_cs_open(cs_arch arch, cs_mode mode, csh *h)
+{
+	static const char *const names[] = { "libcapstone.so.4", "libcapstone.so.5",
+					     "libcapstone.so" };
+
+	for (size_t i = 0; !cs_dl.lib && i < sizeof(names) / sizeof(names[0]); i++)
+		cs_dl.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!cs_dl.lib)
+		return CS_ERR_MEM;
+	if (!cs_dl.open) {
+		*(void **)&cs_dl.open = dlsym(cs_dl.lib, "cs_open");
+		*(void **)&cs_dl.option = dlsym(cs_dl.lib, "cs_option");
+		*(void **)&cs_dl.malloc = dlsym(cs_dl.lib, "cs_malloc");
+		*(void **)&cs_dl.disasm_iter = dlsym(cs_dl.lib, "cs_disasm_iter");
+		*(void **)&cs_dl.free = dlsym(cs_dl.lib, "cs_free");
+		*(void **)&cs_dl.close = dlsym(cs_dl.lib, "cs_close");
+		if (!cs_dl.open || !cs_dl.option || !cs_dl.malloc || !cs_dl.disasm_iter ||
+		    !cs_dl.free || !cs_dl.close) {
+			dlclose(cs_dl.lib);
+			memset(&cs_dl, 0, sizeof(cs_dl));
+			return CS_ERR_MEM;
+		}
+	}
+	return cs_dl.open(arch, mode, h);
+}
+
+#define cs_open dl_cs_open
+#define cs_option cs_dl.option
+#define cs_malloc cs_dl.malloc
+#define cs_disasm_iter cs_dl.disasm_iter
+#define cs_free cs_dl.free
+#define cs_close cs_dl.close
+
+void uprobe_place_release(void)
+{
+	if (cs_dl.lib)
+		dlclose(cs_dl.lib);
+	memset(&cs_dl, 0, sizeof(cs_dl));
+}
+#else
+void uprobe_place_release(void)
+{
+}
+#endif
 
 static const char *const fn_names[AF_NR] = {
 	[AF_MALLOC] = "malloc",

@@ -100,4 +100,7 @@ int uprobe_branch_into(const uint8_t *code, size_t len, int lo, int hi);
  * functions were found, or -errno (-ENOEXEC: not an ELF file). */
 int uprobe_plan(const char *path, const char *prefix, struct probe_site sites[AF_NR]);
 
+/* Done planning: give back the disassembler's memory (see uprobe_place.c). */
+void uprobe_place_release(void);
+
 #endif

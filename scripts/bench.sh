@@ -1,0 +1,127 @@
+#!/bin/sh
+# Benchmarks of memscope's overhead: paired, interleaved runs of a workload
+# with and without tracing; medians and ratios. Not a test: numbers vary
+# with the machine; the README quotes what this printed on ours.
+#
+# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory ...]
+#   default: all, 5 pairs each
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${OUTPUT:-build}
+case $out in /*) ;; *) out=$top/$out ;; esac
+ms=$out/memscope
+wl=$out/tests/workloads
+pairs=5
+
+while getopts n: opt; do
+	case $opt in
+	n) pairs=$OPTARG ;;
+	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory ...]" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory
+
+make -s -C "$top" OUTPUT="$out" all >/dev/null || exit 1
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: needs root" >&2
+	exit 1
+fi
+
+# The number after "key": in a JSON line.
+field() {
+	sed -n "s/.*\"$1\":\\([0-9.]*\\).*/\\1/p" | head -n 1
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+wait_attached() {
+	i=0
+	while [ $i -lt 300 ] && ! grep -q '"type":"attached"' "$1" 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+tmp=$(mktemp -d)
+trap 'pkill -INT -f "$ms leak" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+bench_user() {
+	n=2000000
+	: >"$tmp/base" && : >"$tmp/traced"
+	for _ in $(seq "$pairs"); do
+		"$wl/mallocloop" "$n" | field ns_per_op >>"$tmp/base"
+		"$ms" leak -j -c "$wl/mallocloop $n" 3600 2>/dev/null | field ns_per_op >>"$tmp/traced"
+	done
+	b=$(median <"$tmp/base")
+	t=$(median <"$tmp/traced")
+	echo "leak-user: malloc(64)+free pair: untraced $b ns, traced $t ns, added $(echo "$t $b" | awk '{ printf "%.0f", $1 - $2 }') ns per pair (median of $pairs pairs)"
+}
+
+bench_kernel() {
+	n=300000
+	: >"$tmp/base" && : >"$tmp/traced"
+	for _ in $(seq "$pairs"); do
+		"$wl/sockloop" "$n" | field ns_per_op >>"$tmp/base"
+		"$ms" leak -j 3600 >"$tmp/ms.json" 2>/dev/null &
+		pid=$!
+		wait_attached "$tmp/ms.json"
+		"$wl/sockloop" "$n" | field ns_per_op >>"$tmp/traced"
+		kill -INT $pid
+		wait $pid
+	done
+	b=$(median <"$tmp/base")
+	t=$(median <"$tmp/traced")
+	echo "leak-kernel: socketpair 64-byte round trip: untraced $b ns, traced $t ns, ratio $(echo "$t $b" | awk '{ printf "%.2f", $1 / $2 }')x (median of $pairs pairs)"
+}
+
+bench_startup() {
+	: >"$tmp/st"
+	for _ in $(seq "$pairs"); do
+		"$wl/ledger" --out "$tmp/l.json" --wait --hold &
+		lp=$!
+		"$ms" leak -j -p $lp 3600 >"$tmp/ms.json" 2>/dev/null &
+		pid=$!
+		wait_attached "$tmp/ms.json"
+		field startup_ms <"$tmp/ms.json" >>"$tmp/st"
+		kill -INT $pid
+		wait $pid
+		kill -TERM $lp
+		wait $lp
+	done
+	echo "startup: leak -p, start of memscope to all probes attached: $(median <"$tmp/st") ms (median of $pairs)"
+}
+
+bench_memory() {
+	"$wl/ledger" --out "$tmp/l.json" --wait --hold &
+	lp=$!
+	"$ms" leak -j -p $lp 1 >"$tmp/ms.json" 2>/dev/null &
+	pid=$!
+	wait_attached "$tmp/ms.json"
+	kill -USR1 $lp
+	sleep 3
+	kill -TERM $lp
+	wait $lp
+	wait $pid
+	echo "memory (user mode): BPF maps $(field bpf_map_kib <"$tmp/ms.json") KiB pinned; tracer peak RSS $(grep '"type":"summary"' "$tmp/ms.json" | field max_rss_kib) KiB"
+	"$ms" leak -j 1 >"$tmp/ms.json" 2>/dev/null &
+	pid=$!
+	wait_attached "$tmp/ms.json"
+	sleep 3
+	kill -INT $pid
+	wait $pid
+	echo "memory (kernel mode): BPF maps $(field bpf_map_kib <"$tmp/ms.json") KiB pinned; tracer peak RSS $(grep '"type":"summary"' "$tmp/ms.json" | field max_rss_kib) KiB"
+}
+
+for b in "$@"; do
+	case $b in
+	leak-user) bench_user ;;
+	leak-kernel) bench_kernel ;;
+	startup) bench_startup ;;
+	memory) bench_memory ;;
+	*) echo "bench: unknown benchmark '$b'" >&2; exit 2 ;;
+	esac
+done
