@@ -693,91 +693,113 @@ static __always_inline void kernel_free(__u64 ptr, __u16 kind)
 		release(ptr, kind);
 }
 
-SEC("tp_btf/kmalloc")
-int BPF_PROG(tp_btf_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
-	     size_t bytes_alloc)
-{
-	kernel_alloc(ctx, (__u64)ptr, bytes_req, LK_KMALLOC, call_site, NULL,
-		     SITE_KMALLOC_BASE + (bytes_alloc & SITE_KMALLOC_MASK));
-	return 0;
-}
+/* Each kmem event below is one body and two programs: tp_btf (typed
+ * arguments: a trusted struct kmem_cache * is read directly, without a
+ * helper call) and raw_tp (untyped u64 arguments, read with CO-RE helpers).
+ * The raw_tp ones serve kernels whose verifier refuses some typed
+ * arguments, e.g. 6.1 reading a tp_btf `void *` ("arg1 type UNKNOWN is not
+ * a struct"). The bodies read ctx[] as the raw u64 arguments both get. */
+#define KMEM_PROGS(event)						\
+	SEC("tp_btf/" #event)						\
+	int tp_btf_##event(__u64 *ctx) { return event##_body(ctx, true); } \
+	SEC("raw_tp/" #event)						\
+	int raw_tp_##event(__u64 *ctx) { return event##_body(ctx, false); }
 
-SEC("tp_btf/kfree")
-int BPF_PROG(tp_btf_kfree, unsigned long call_site, const void *ptr)
+static __always_inline int kmalloc_body(__u64 *ctx, bool typed)
 {
-	kernel_free((__u64)ptr, LK_KMALLOC);
+	/* call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node */
+	kernel_alloc(ctx, ctx[1], ctx[2], LK_KMALLOC, ctx[0], NULL,
+		     SITE_KMALLOC_BASE + (ctx[3] & SITE_KMALLOC_MASK));
 	return 0;
 }
+KMEM_PROGS(kmalloc)
 
-SEC("tp_btf/kmem_cache_alloc")
-int BPF_PROG(tp_btf_kmem_cache_alloc, unsigned long call_site, const void *ptr,
-	     struct kmem_cache *s)
+static __always_inline int kfree_body(__u64 *ctx, bool typed)
 {
-	/* A trusted BTF pointer: read directly, no helper call. */
-	kernel_alloc(ctx, (__u64)ptr, s->object_size, LK_KMEM_CACHE, call_site, s, (__u64)s);
+	/* call_site, ptr */
+	kernel_free(ctx[1], LK_KMALLOC);
 	return 0;
 }
+KMEM_PROGS(kfree)
 
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(tp_btf_kmem_cache_free, unsigned long call_site, const void *ptr)
+static __always_inline int kmem_cache_alloc_body(__u64 *ctx, bool typed)
 {
-	kernel_free((__u64)ptr, LK_KMEM_CACHE);
+	/* call_site, ptr, struct kmem_cache *s, gfp_flags, node */
+	struct kmem_cache *s = (struct kmem_cache *)ctx[2];
+	__u64 size = typed ? s->object_size : BPF_CORE_READ(s, object_size);
+
+	kernel_alloc(ctx, ctx[1], size, LK_KMEM_CACHE, ctx[0], s, (__u64)s);
 	return 0;
 }
+KMEM_PROGS(kmem_cache_alloc)
+
+static __always_inline int kmem_cache_free_body(__u64 *ctx, bool typed)
+{
+	/* call_site, ptr, s */
+	kernel_free(ctx[1], LK_KMEM_CACHE);
+	return 0;
+}
+KMEM_PROGS(kmem_cache_free)
 
 /* The struct page pointer as a plain number: the verifier forbids hashing
- * a typed pointer, so read the raw argument. */
-static __always_inline __u64 page_key(void *ctx)
+ * a typed pointer, so a tp_btf program reads the raw argument. */
+static __always_inline __u64 page_arg(__u64 *ctx, bool typed)
 {
 	__u64 key = 0;
 
+	if (!typed)
+		return ctx[0];
 	bpf_probe_read_kernel(&key, sizeof(key), ctx);
 	return key;
 }
 
-SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(tp_btf_mm_page_alloc, struct page *page, unsigned int order)
+static __always_inline int mm_page_alloc_body(__u64 *ctx, bool typed)
 {
-	/* No call site in this event: the stack is the only context. */
+	/* struct page *page, order, gfp_flags, migratetype. No call site in
+	 * this event: the stack is the only context. */
+	__u64 page = page_arg(ctx, typed);
+
 	if (!page || self() || sampled_out())
 		return 0;
-	record(page_key(ctx), 4096ULL << order, LK_PAGE, by_cache ? SITE_PAGES : 0,
+	record(page, 4096ULL << (ctx[1] & 31), LK_PAGE, by_cache ? SITE_PAGES : 0,
 	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
 	return 0;
 }
+KMEM_PROGS(mm_page_alloc)
 
-SEC("tp_btf/mm_page_free")
-int BPF_PROG(tp_btf_mm_page_free, struct page *page)
+static __always_inline int mm_page_free_body(__u64 *ctx, bool typed)
 {
-	kernel_free(page_key(ctx), LK_PAGE);
+	kernel_free(page_arg(ctx, typed), LK_PAGE);
 	return 0;
 }
+KMEM_PROGS(mm_page_free)
 
-SEC("tp_btf/mm_page_free_batched")
-int BPF_PROG(tp_btf_mm_page_free_batched, struct page *page)
+static __always_inline int mm_page_free_batched_body(__u64 *ctx, bool typed)
 {
-	kernel_free(page_key(ctx), LK_PAGE);
+	kernel_free(page_arg(ctx, typed), LK_PAGE);
 	return 0;
 }
+KMEM_PROGS(mm_page_free_batched)
 
-SEC("tp_btf/percpu_alloc_percpu")
-int BPF_PROG(tp_btf_percpu_alloc_percpu, unsigned long call_site, bool reserved,
-	     bool is_atomic, size_t size, size_t align, void *base_addr, int off,
-	     void *ptr)
+static __always_inline int percpu_alloc_percpu_body(__u64 *ctx, bool typed)
 {
-	kernel_alloc(ctx, (__u64)ptr, size, LK_PERCPU, call_site, NULL, SITE_PERCPU);
+	/* call_site, reserved, is_atomic, size, align, base_addr, off, ptr, ... */
+	kernel_alloc(ctx, ctx[7], ctx[3], LK_PERCPU, ctx[0], NULL, SITE_PERCPU);
 	return 0;
 }
+KMEM_PROGS(percpu_alloc_percpu)
 
-SEC("tp_btf/percpu_free_percpu")
-int BPF_PROG(tp_btf_percpu_free_percpu, void *base_addr, int off, void *ptr)
+static __always_inline int percpu_free_percpu_body(__u64 *ctx, bool typed)
 {
-	kernel_free((__u64)ptr, LK_PERCPU);
+	/* base_addr, off, ptr */
+	kernel_free(ctx[2], LK_PERCPU);
 	return 0;
 }
+KMEM_PROGS(percpu_free_percpu)
 
-/* Classic tracepoints: the same, for kernels where tp_btf is refused (and
- * for MEMSCOPE_ATTACH=tracepoint). Field offsets are CO-RE relocated. */
+/* Classic tracepoints: the same, for kernels without BTF-based tracing
+ * programs (and MEMSCOPE_ATTACH=tracepoint). Field offsets are CO-RE
+ * relocated. */
 
 SEC("tracepoint/kmem/kmalloc")
 int tp_kmalloc(struct trace_event_raw_kmalloc *ctx)

@@ -25,6 +25,15 @@ int probe_raw_tp(void *ctx) { return hit(PROBE_RAW_TP); }
 SEC("tp_btf/sched_switch")
 int probe_tp_btf(void *ctx) { return hit(PROBE_TP_BTF); }
 
+/* Not an attach type of its own: whether a tp_btf program may read a
+ * `void *` argument (6.1's verifier refuses: "arg1 type UNKNOWN is not a
+ * struct"), which decides between tp_btf and raw_tp for the kmem events. */
+SEC("tp_btf/kfree")
+int probe_tp_btf_void_arg(__u64 *ctx)
+{
+	return ctx[1] ? hit(PROBE_TP_BTF) : 0;
+}
+
 /* kprobe-family and uprobe-family targets are chosen at run time. */
 SEC("kprobe")
 int probe_kprobe(void *ctx) { return hit(PROBE_KPROBE); }

@@ -187,6 +187,14 @@ cp "$output/static/tests/memscope-test" "$payload/memscope/tests/"
 if [ -d "$output/static/tests/workloads" ]; then
 	find "$output/static/tests/workloads" -maxdepth 1 -type f -perm -u+x \
 		-exec cp {} "$payload/memscope/tests/workloads/" \;
+	# Most workloads are dynamically linked (the leak tool must find the
+	# allocator in libc): bring their shared libraries and the loader.
+	for w in "$payload"/memscope/tests/workloads/*; do
+		ldd "$w" 2>/dev/null | grep -o '/[^ ]*'
+	done | sort -u | while read -r lib; do
+		mkdir -p "$payload$(dirname "$lib")"
+		cp -L "$lib" "$payload$lib"
+	done
 fi
 # There is no /proc/config.gz in Debian's kernels; some tools look here.
 cp "$kdir/boot/config-$krel" "$payload/boot/" 2>/dev/null || true

@@ -327,7 +327,9 @@ TEST_FULL(e2e_leak_signals, T_ROOT | T_E2E, 120)
 
 	for (size_t i = 0; i < 2; i++) {
 		unsigned before = bpf_prog_max_id();
-		char *sleeper[] = { "/bin/sh", "-c", "while :; do sleep 1; done", NULL };
+		/* Our own workload: the shell may be a stripped static busybox. */
+		char *sleeper[] = { (char *)bin_path("tests/workloads/ledger"), "--out", "/dev/null",
+				    "--wait", "--hold", NULL };
 		char pid[16];
 		struct bg target, ms;
 		size_t at = 0;

@@ -323,6 +323,24 @@ const char *attach_hint(enum probe_kind kind, const struct attach_result *r)
 	return NULL;
 }
 
+bool features_tp_btf_void_args(void)
+{
+	struct probe_bpf *skel;
+	struct bpf_program *p;
+	bool ok = false;
+
+	log_quiet_push();
+	skel = probe_bpf__open();
+	if (skel) {
+		bpf_object__for_each_program(p, skel->obj)
+			bpf_program__set_autoload(p, p == skel->progs.probe_tp_btf_void_arg);
+		ok = !probe_bpf__load(skel);
+	}
+	probe_bpf__destroy(skel);
+	log_quiet_pop();
+	return ok;
+}
+
 /* ---- tracepoints --------------------------------------------------------- */
 
 const struct tp_desc tp_table[] = {
@@ -721,13 +739,16 @@ static void decide_modes(struct features *f)
 	int mv = tp_index("mark_victim");
 	bool task_layout = f->tp[mv].layout && !strcmp(f->tp[mv].layout, "task");
 	bool uprobes = a[PROBE_UPROBE].attached && a[PROBE_URETPROBE].attached;
+	bool void_args = f->tp_btf_void_args;
 
 	const struct mode_option leak_user[] = {
 		{ PROBE_UPROBE, uprobes, a[PROBE_UPROBE_MULTI].attached ?
 			"uprobes (uprobe_multi available)" : "uprobes" },
 	};
 	const struct mode_option leak_kernel[] = {
-		{ PROBE_TP_BTF, all_usable_by(f, kmem, PROBE_TP_BTF), "tp_btf (kmem tracepoints)" },
+		{ PROBE_TP_BTF, void_args && all_usable_by(f, kmem, PROBE_TP_BTF),
+		  "tp_btf (kmem tracepoints)" },
+		{ PROBE_RAW_TP, all_usable_by(f, kmem, PROBE_RAW_TP), "raw_tp (kmem tracepoints)" },
 		{ PROBE_TRACEPOINT, all_usable_by(f, kmem, PROBE_TRACEPOINT), "tracepoints (kmem)" },
 	};
 	const struct mode_option cache[] = {
@@ -790,6 +811,7 @@ int features_detect(struct features *f, const struct features_opts *opts)
 
 	for (k = 0; k < PROBE_NR_KINDS; k++)
 		features_try_attach(k, &f->attach[k]);
+	f->tp_btf_void_args = f->attach[PROBE_TP_BTF].loaded && features_tp_btf_void_args();
 
 	btf = opts->btf_path ? btf__parse(opts->btf_path, NULL) : btf__load_vmlinux_btf();
 	if (!btf)

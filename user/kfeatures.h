@@ -30,6 +30,9 @@ const char *probe_kind_name(enum probe_kind kind);
 /* Load, attach and trigger the tiny program for one attach type; nothing
  * stays loaded afterwards. Expected failures are logged at debug level. */
 void features_try_attach(enum probe_kind kind, struct attach_result *res);
+/* Whether a tp_btf program may read a `void *` argument (not on 6.1). */
+bool features_tp_btf_void_args(void);
+
 /* Likely reason for a failure, for people; NULL if none is known. */
 const char *attach_hint(enum probe_kind kind, const struct attach_result *res);
 
@@ -100,6 +103,7 @@ struct features {
 	struct sys_facts sys;
 	struct attach_result attach[PROBE_NR_KINDS];
 	struct tp_state *tp;	/* tp_table_len entries */
+	bool tp_btf_void_args;	/* tp_btf may read `void *` arguments */
 	struct tool_mode tools[TID_NR];
 };
 

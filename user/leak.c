@@ -558,62 +558,68 @@ static int setup_user(struct leak_run *run)
 
 /* ---- kernel mode -------------------------------------------------------------- */
 
-static void kernel_autoload(struct leak_bpf *s, bool btf, bool percpu)
-{
-	struct bpf_program *tp_btf[] = {
-		s->progs.tp_btf_kmalloc, s->progs.tp_btf_kfree, s->progs.tp_btf_kmem_cache_alloc,
-		s->progs.tp_btf_kmem_cache_free, s->progs.tp_btf_mm_page_alloc,
-		s->progs.tp_btf_mm_page_free, s->progs.tp_btf_mm_page_free_batched,
-	};
-	struct bpf_program *tp[] = {
-		s->progs.tp_kmalloc, s->progs.tp_kfree, s->progs.tp_kmem_cache_alloc,
-		s->progs.tp_kmem_cache_free, s->progs.tp_mm_page_alloc, s->progs.tp_mm_page_free,
-		s->progs.tp_mm_page_free_batched,
-	};
+/* Kernel mode's attach tiers, in the order they are tried. */
+static const struct {
+	enum probe_kind kind;
+	const char *sec_prefix;
+	const char *name;
+} kernel_tiers[] = {
+	{ PROBE_TP_BTF, "tp_btf/", "tp_btf" },
+	{ PROBE_RAW_TP, "raw_tp/", "raw_tp" },
+	{ PROBE_TRACEPOINT, "tracepoint/", "classic tracepoints" },
+};
 
-	for (size_t i = 0; i < sizeof(tp) / sizeof(tp[0]); i++) {
-		bpf_program__set_autoload(tp_btf[i], btf);
-		bpf_program__set_autoload(tp[i], !btf);
+static void kernel_autoload(struct leak_bpf *s, int tier, bool percpu)
+{
+	const char *prefix = kernel_tiers[tier].sec_prefix;
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, s->obj) {
+		const char *sec = bpf_program__section_name(p);
+		bool on = !strncmp(sec, prefix, strlen(prefix));
+
+		if (strstr(sec, "percpu"))
+			on = on && percpu;
+		bpf_program__set_autoload(p, on);
 	}
-	bpf_program__set_autoload(s->progs.tp_btf_percpu_alloc_percpu, btf && percpu);
-	bpf_program__set_autoload(s->progs.tp_btf_percpu_free_percpu, btf && percpu);
-	bpf_program__set_autoload(s->progs.tp_percpu_alloc_percpu, !btf && percpu);
-	bpf_program__set_autoload(s->progs.tp_percpu_free_percpu, !btf && percpu);
 }
 
 static struct leak_bpf *open_skel(const struct leak_opts *o);
 
 static int setup_kernel(struct leak_run *run)
 {
-	int forced = attach_override();
-	bool btf = forced != PROBE_TRACEPOINT;
+	int forced = attach_override(), ntiers = sizeof(kernel_tiers) / sizeof(kernel_tiers[0]);
 	struct bpf_program *p;
 	char tracefs[256];
-	int err;
+	int tier, err = 0;
 
-	if (forced >= 0 && forced != PROBE_TRACEPOINT && forced != PROBE_TP_BTF)
-		forced = -1;	/* not an alternative of this tool */
-	for (;;) {
-		kernel_autoload(run->skel, btf, run->o->percpu);
-		if (!btf && tracefs_find(tracefs, sizeof(tracefs), true, NULL)) {
-			log_error("kmem tracepoints need tracefs; mount it at /sys/kernel/tracing");
-			return EXIT_FAIL;
+	for (tier = 0; tier < ntiers; tier++) {
+		if (forced >= 0 && (int)kernel_tiers[tier].kind != forced)
+			continue;
+		if (kernel_tiers[tier].kind == PROBE_TRACEPOINT &&
+		    tracefs_find(tracefs, sizeof(tracefs), true, NULL)) {
+			err = -ENOENT;
+			log_info("classic tracepoints need tracefs, which cannot be mounted");
+			continue;
 		}
+		if (!run->skel && !(run->skel = open_skel(run->o)))
+			return EXIT_FAIL;
+		kernel_autoload(run->skel, tier, run->o->percpu);
 		log_quiet_push();
 		err = leak_bpf__load(run->skel);
 		log_quiet_pop();
 		if (!err)
 			break;
-		if (!btf || forced == PROBE_TP_BTF) {
-			log_error("loading the kmem tracepoint programs failed: %s", strerror(-err));
-			return EXIT_FAIL;
-		}
-		log_info("tp_btf refused (%s): falling back to classic tracepoints", strerror(-err));
+		log_info("%s refused (%s)%s", kernel_tiers[tier].name, strerror(-err),
+			 tier + 1 < ntiers && forced < 0 ? ": trying the next attach type" : "");
+		/* A failed load leaves the object unusable: start afresh. */
 		leak_bpf__destroy(run->skel);
-		run->skel = open_skel(run->o);
-		if (!run->skel)
-			return EXIT_FAIL;
-		btf = false;
+		run->skel = NULL;
+	}
+	if (tier == ntiers) {
+		log_error("the kmem tracepoints cannot be traced here (%s); see 'memscope probe' "
+			  "(run with -vv for the verifier's log)", strerror(-err));
+		return EXIT_FAIL;
 	}
 	bpf_object__for_each_program(p, run->skel->obj) {
 		struct bpf_link *l;
@@ -627,7 +633,7 @@ static int setup_kernel(struct leak_run *run)
 		}
 		run->links[run->nlinks++] = l;
 	}
-	log_info("kernel mode through %s", btf ? "tp_btf" : "classic tracepoints");
+	log_info("kernel mode through %s", kernel_tiers[tier].name);
 	run->ks = ksyms_new();
 	if (!run->ks)
 		log_warn("kernel symbols unavailable: %s", strerror(errno));

@@ -240,6 +240,7 @@ static void render_json(const struct features *f)
 	json_ki64(&j, "attach_types_usable", attach_ok);
 	json_ki64(&j, "attach_types_tried", PROBE_NR_KINDS);
 	json_ki64(&j, "tracepoints_missing", tp_missing);
+	json_kbool(&j, "tp_btf_void_args", f->tp_btf_void_args);
 	json_obj_end(&j);
 	json_end_record(&j);
 }
