@@ -46,6 +46,14 @@ wait_attached() {
 	done
 }
 
+wait_ready() {
+	i=0
+	while [ $i -lt 300 ] && ! grep -q ready "$1" 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 tmp=$(mktemp -d)
 trap 'pkill -INT -f "$ms leak" 2>/dev/null; rm -rf "$tmp"' EXIT
 
@@ -81,8 +89,9 @@ bench_kernel() {
 bench_startup() {
 	: >"$tmp/st"
 	for _ in $(seq "$pairs"); do
-		"$wl/ledger" --out "$tmp/l.json" --wait --hold &
+		"$wl/ledger" --out "$tmp/l.json" --wait --hold >"$tmp/ready" &
 		lp=$!
+		wait_ready "$tmp/ready"
 		"$ms" leak -j -p $lp 3600 >"$tmp/ms.json" 2>/dev/null &
 		pid=$!
 		wait_attached "$tmp/ms.json"
@@ -96,8 +105,9 @@ bench_startup() {
 }
 
 bench_memory() {
-	"$wl/ledger" --out "$tmp/l.json" --wait --hold &
+	"$wl/ledger" --out "$tmp/l.json" --wait --hold >"$tmp/ready" &
 	lp=$!
+	wait_ready "$tmp/ready"
 	"$ms" leak -j -p $lp 1 >"$tmp/ms.json" 2>/dev/null &
 	pid=$!
 	wait_attached "$tmp/ms.json"

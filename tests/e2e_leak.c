@@ -187,6 +187,8 @@ TEST_FULL(e2e_leak_ledger_pid, T_ROOT | T_E2E, 300)
 
 		if (!ASSERT_OK(bg_start(&ledger, argv, NULL), "start the ledger"))
 			return;
+		/* Attach once its libraries are mapped. */
+		ASSERT_TRUE(bg_wait_out(&ledger, "ready", NULL, 30000), "the ledger is ready");
 	}
 	snprintf(pid, sizeof(pid), "%d", ledger.pid);
 	{
@@ -336,6 +338,7 @@ TEST_FULL(e2e_leak_signals, T_ROOT | T_E2E, 120)
 
 		if (!ASSERT_OK(bg_start(&target, sleeper, NULL), "start target"))
 			return;
+		ASSERT_TRUE(bg_wait_out(&target, "ready", NULL, 30000), "the target is ready");
 		snprintf(pid, sizeof(pid), "%d", target.pid);
 		{
 			char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-p", pid, NULL };

@@ -7,7 +7,8 @@
  * tests compare memscope's report with.
  *
  * usage: ledger --out FILE [--wait] [--hold]
- *   --wait  do nothing until SIGUSR1 (so a tracer can attach with -p first)
+ *   --wait  print "ready" and do nothing until SIGUSR1 (so a tracer can
+ *           attach with -p first)
  *   --hold  after the ledger, keep everything until SIGTERM/SIGINT
  */
 #include <errno.h>
@@ -328,6 +329,11 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	if (wait) {
+		/* write(2): stdio would allocate before the tracer is there. */
+		if (write(1, "ready\n", 6) != 6)
+			return 1;
+	}
 	while (wait && !go && !stop)
 		usleep(10 * 1000);
 
