@@ -185,9 +185,11 @@ test:
 bench: all
 	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
 
+# The main job on the bundled demo: a toy server with a cache (grows, then
+# steady) and a leak (grows for ever), traced from its first instruction.
 .PHONY: demo
-demo: $(BIN)
-	$(Q)$(BIN) probe
+demo: $(BIN) $(OUTPUT)/tests/workloads/leaky
+	$(Q)$(BIN) leak -T 4 -c "$(OUTPUT)/tests/workloads/leaky 12" 3
 
 .PHONY: install uninstall
 install: $(BIN)

@@ -533,3 +533,124 @@ out:
 	rmdir(dir);
 	assert_no_progs_left(before, "after kernel stacks");
 }
+
+/* --folded and --svg hold the same outstanding bytes as the report. */
+TEST_FULL(e2e_leak_flame_outputs, T_ROOT | T_E2E, 300)
+{
+	char cmd[512], expect[128], folded[128], svg[128], line[4096], *dir = tmpdir();
+	struct run_opts o = { .timeout_ms = 120000 };
+	long long sum = 0, total = -1;
+	struct run_result r;
+	struct jlines out;
+	bool site = false;
+	FILE *f;
+
+	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
+	snprintf(folded, sizeof(folded), "%s/leak.folded", dir);
+	snprintf(svg, sizeof(svg), "%s/leak.svg", dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path("tests/workloads/ledger"), expect);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-o", "0", "--folded", folded, "--svg", svg,
+			       "-c", cmd, "60", NULL), "run");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &out)) {
+		int from = 0;
+		struct jv *iv, *last = NULL;
+
+		while ((iv = jlines_find(&out, &from, "interval", NULL, NULL)))
+			last = iv;
+		total = jv_geti(last, "outstanding_bytes");
+		jlines_free(&out);
+	}
+	f = fopen(folded, "r");
+	if (ASSERT_TRUE(f, "folded file written")) {
+		while (fgets(line, sizeof(line), f)) {
+			char *sp = strrchr(line, ' ');
+
+			if (!ASSERT_TRUE(sp, "a line ends in ' VALUE'"))
+				break;
+			sum += atoll(sp + 1);
+			site |= strstr(line, ";site_big_malloc") != NULL;
+		}
+		fclose(f);
+	}
+	ASSERT_EQ(sum, total, "folded values add up to the outstanding bytes");
+	ASSERT_TRUE(site, "folded stacks name the allocation sites");
+	f = fopen(svg, "r");
+	if (ASSERT_TRUE(f, "svg written")) {
+		size_t n = fread(line, 1, sizeof(line) - 1, f);
+
+		line[n] = 0;
+		ASSERT_CONTAINS(line, "<svg", "an SVG document");
+		fclose(f);
+	}
+	run_result_free(&r);
+	unlink(expect);
+	unlink(folded);
+	unlink(svg);
+	rmdir(dir);
+}
+
+/* -t: every allocation and free as an event. */
+TEST_FULL(e2e_leak_trace_events, T_ROOT | T_E2E, 300)
+{
+	char cmd[512], expect[128], *dir = tmpdir();
+	struct run_opts o = { .timeout_ms = 120000 };
+	struct run_result r;
+	struct jlines out;
+
+	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path("tests/workloads/ledger"), expect);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-t", "-j", "-c", cmd, "60", NULL), "run");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &out)) {
+		int allocs = 0, frees = 0, mremaps = 0;
+
+		for (int i = 0; i < out.n; i++) {
+			const char *e = jv_gets(out.recs[i], "event");
+
+			allocs += e && !strcmp(e, "alloc");
+			frees += e && !strcmp(e, "free");
+			mremaps += e && !strcmp(e, "mremap");
+		}
+		/* The ledger alone: 5+10+3+3+1+1+1+2+1+1+1+1+2+10+400 allocations
+		 * through malloc & co., 10+1+1+200+10 frees, 2 mremaps. */
+		ASSERT_GE(allocs, 442, "alloc events");
+		ASSERT_GE(frees, 222, "free events");
+		ASSERT_EQ(mremaps, 2, "mremap events");
+		jlines_free(&out);
+	}
+	run_result_free(&r);
+	unlink(expect);
+	rmdir(dir);
+}
+
+/* -s N records 1 in N at random: the scaled estimate lands near the truth. */
+TEST_FULL(e2e_leak_sampling_estimate, T_ROOT | T_E2E, 300)
+{
+	char cmd[512];
+	struct run_opts o = { .timeout_ms = 120000 };
+	struct run_result r;
+	struct jlines out;
+	const long long n = 50000, size = 100, truth = n * size;
+
+	snprintf(cmd, sizeof(cmd), "%s %lld %lld leak", bin_path("tests/workloads/mallocloop"), n, size);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-s", "10", "-z", "100", "-Z", "100", "-j", "-T", "0",
+			       "-o", "0", "-c", cmd, "60", NULL), "run");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &out)) {
+		struct jv *iv = NULL, *x;
+		int from = 0;
+		long long got;
+
+		while ((x = jlines_find(&out, &from, "interval", NULL, NULL)))
+			iv = x;
+		got = jv_geti(iv, "outstanding_bytes");
+		test_log("1-in-10 sample: estimate %lld bytes, truth %lld (%+.1f%%)", got, truth,
+			 100.0 * (got - truth) / truth);
+		ASSERT_TRUE(jv_getb(iv, "estimate"), "marked as an estimate");
+		/* 5000 expected samples: one standard deviation is 1.3%. */
+		ASSERT_LT(llabs(got - truth), truth / 10, "within 10% of the truth");
+		jlines_free(&out);
+	}
+	run_result_free(&r);
+}

@@ -3,10 +3,13 @@
  * JSON line {"type":"bench","ns_per_op":...}. Calls go through volatile
  * function pointers so the compiler keeps every one.
  *
- * usage: mallocloop N [SIZE]
+ * usage: mallocloop N [SIZE] [leak]
+ *   leak: keep every block (a known leak of N * SIZE bytes) and exit; a
+ *         tracer that started it with -c reports what it held.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static void *(*volatile do_malloc)(size_t) = malloc;
@@ -20,6 +23,14 @@ int main(int argc, char **argv)
 	double ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (argc > 3 && !strcmp(argv[3], "leak")) {
+		for (long i = 0; i < n; i++)
+			if (!do_malloc(size))
+				return 1;
+		printf("{\"type\":\"bench\",\"workload\":\"mallocloop\",\"leaked_bytes\":%ld}\n",
+		       n * (long)size);
+		return 0;
+	}
 	for (long i = 0; i < n; i++)
 		do_free(do_malloc(size));
 	clock_gettime(CLOCK_MONOTONIC, &b);
