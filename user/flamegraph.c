@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "flamegraph.h"
+#include "strutil.h"
 
 #define UNKNOWN_FRAME "[unknown]"
 #define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
@@ -67,40 +68,6 @@ static void arena_free(struct arena *a)
 
 /* ---- UTF-8 and frame names ---------------------------------------------- */
 
-/* Length (1..4) of the valid UTF-8 sequence at s and its code point, or 0.
- * Same rules as json.c: no overlong forms, surrogates or values past
- * U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* Characters we pass through: what XML 1.0 allows, minus the C0/C1 control
  * characters (legal in XML but shown as garbage, and a newline would end a
  * folded line) and the noncharacters U+FFFE/U+FFFF that XML forbids. */
@@ -142,7 +109,7 @@ static const char *canon_frame(const char *name, char *buf)
 		} else if (ascii_space(c)) {
 			buf[o++] = ' ';
 			i++;
-		} else if (!(len = utf8_seq(s + i, n - i, &cp)) || !char_ok(cp)) {
+		} else if (!(len = utf8_decode(s + i, n - i, &cp)) || !char_ok(cp)) {
 			/* One replacement per bad byte (as the JSON writer
 			 * does) or per unwanted character. */
 			memcpy(buf + o, REPLACEMENT, 3);
@@ -484,7 +451,7 @@ static void xml_putn(FILE *f, const char *str, size_t n)
 		if (ascii_space(c)) {
 			fputc(c == '\n' ? '\n' : ' ', f);
 			i++;
-		} else if (!(len = utf8_seq(s + i, n - i, &cp)) || !char_ok(cp)) {
+		} else if (!(len = utf8_decode(s + i, n - i, &cp)) || !char_ok(cp)) {
 			fputs(REPLACEMENT, f);
 			i += len ? len : 1;
 		} else {
@@ -506,7 +473,7 @@ static void xml_put(FILE *f, const char *s)
 static size_t char_cells(const char *s, size_t n, size_t *bytes)
 {
 	uint32_t cp;
-	size_t len = utf8_seq((const unsigned char *)s, n, &cp);
+	size_t len = utf8_decode((const unsigned char *)s, n, &cp);
 
 	*bytes = len ? len : 1;	/* a bad byte is drawn as one U+FFFD */
 	return len && cp >= 0x1100 ? 2 : 1;

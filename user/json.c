@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "strutil.h"
 
 void json_init(struct json *j, FILE *f)
 {
@@ -53,36 +54,6 @@ void json_key(struct json *j, const char *key)
 	j->after_key = true;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Reject overlong forms, surrogates and values past U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 void json_write_string(FILE *f, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -109,7 +80,7 @@ void json_write_string(FILE *f, const char *str, size_t n)
 		} else if (c < 0x80) {
 			fputc(c, f);
 			i++;
-		} else if ((len = utf8_seq_len(s + i, n - i))) {
+		} else if ((len = utf8_decode(s + i, n - i, NULL))) {
 			fwrite(s + i, 1, len, f);
 			i += len;
 		} else {

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "strutil.h"
 #include "usyms.h"
 
 /* How far past the last symbol of a region (a module's last function, a
@@ -74,19 +75,6 @@ struct pend {
 	int hi_mod;
 };
 
-static char *hexstr(const unsigned char *b, size_t n)
-{
-	char *s = malloc(n * 2 + 1);
-	size_t i;
-
-	if (!s)
-		return NULL;
-	for (i = 0; i < n; i++)
-		sprintf(s + 2 * i, "%02x", b[i]);
-	s[2 * n] = 0;
-	return s;
-}
-
 /* The GNU build-id in a raw ELF note blob (/sys/kernel/notes, a module's
  * notes/.note.gnu.build-id); NULL if none. */
 static char *notes_build_id(const char *path)
@@ -115,7 +103,7 @@ static char *notes_build_id(const char *path)
 			break;
 		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
 		    !memcmp(buf + name_at, "GNU", 4) && nh.n_descsz)
-			return hexstr(buf + desc_at, nh.n_descsz);
+			return hex_alloc(buf + desc_at, nh.n_descsz);
 		off = desc_at + ((nh.n_descsz + 3) & ~3u);
 	}
 	return NULL;

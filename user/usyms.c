@@ -61,6 +61,7 @@
 
 #include "log.h"
 #include "procfs.h"
+#include "strutil.h"
 #include "usyms.h"
 
 #define DEBUG_DIR "/usr/lib/debug"
@@ -651,19 +652,6 @@ static void umod_free(struct umod *um)
 	free(um);
 }
 
-static char *hex(const unsigned char *b, size_t n)
-{
-	char *s = malloc(n * 2 + 1);
-	size_t i;
-
-	if (!s)
-		return NULL;
-	for (i = 0; i < n; i++)
-		sprintf(s + 2 * i, "%02x", b[i]);
-	s[2 * n] = 0;
-	return s;
-}
-
 static void umod_read_segs(struct umod *um)
 {
 	const unsigned char *id;
@@ -688,7 +676,7 @@ static void umod_read_segs(struct umod *um)
 	}
 	n = dwfl_module_build_id(um->mod, &id, &vaddr);
 	if (n > 0)
-		um->build_id = hex(id, n);
+		um->build_id = hex_alloc(id, n);
 }
 
 /* Hand the module to libdwfl (again, after a drop) when first used. */

@@ -25,116 +25,6 @@ static long long mono_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int buf_read(struct buf *b, int fd)
-{
-	ssize_t n;
-
-	if (b->cap - b->len < 4096) {
-		size_t cap = b->cap ? b->cap * 2 : 65536;
-		char *p = realloc(b->p, cap);
-
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	n = read(fd, b->p + b->len, b->cap - b->len - 1);
-	if (n > 0)
-		b->len += n;
-	return n;
-}
-
-int run_argv(char *const argv[], const struct run_opts *o, struct run_result *r)
-{
-	static const struct run_opts defaults;
-	int outp[2], errp[2], inp[2];
-	struct buf out = {}, err = {};
-	long long start, deadline, sig_at;
-	bool out_open = true, err_open = true, term_sent = false, sig_sent = false;
-	int status = 0;
-	pid_t pid;
-
-	if (!o)
-		o = &defaults;
-	memset(r, 0, sizeof(*r));
-	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(inp, O_CLOEXEC))
-		return -errno;
-	start = mono_ms();
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		dup2(inp[0], 0);
-		dup2(outp[1], 1);
-		dup2(errp[1], 2);
-		if (o->uid && (setgid(o->uid) || setuid(o->uid)))
-			_exit(126);
-		for (const char *const *e = o->env; e && *e; e++)
-			putenv((char *)*e);
-		execv(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(outp[1]);
-	close(errp[1]);
-	close(inp[0]);
-	if (o->stdin_text && write(inp[1], o->stdin_text, strlen(o->stdin_text)) < 0)
-		test_log("writing stdin: %s", strerror(errno));
-	close(inp[1]);
-
-	deadline = start + (o->timeout_ms ? o->timeout_ms : 60000);
-	sig_at = o->signal_after_ms ? start + o->signal_after_ms : 0;
-	while (out_open || err_open) {
-		struct pollfd pfd[2] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
-		long long now = mono_ms();
-
-		if (sig_at && !sig_sent && now >= sig_at) {
-			kill(pid, o->signal_sig ? o->signal_sig : SIGINT);
-			sig_sent = true;
-		}
-		if (now >= deadline) {
-			if (!term_sent) {
-				kill(pid, SIGTERM);
-				term_sent = true;
-				r->timed_out = true;
-				deadline = now + 5000;
-			} else {
-				kill(pid, SIGKILL);
-				break;
-			}
-		}
-		if (!out_open)
-			pfd[0].fd = -1;
-		if (!err_open)
-			pfd[1].fd = -1;
-		if (poll(pfd, 2, 50) < 0 && errno != EINTR)
-			break;
-		if (out_open && (pfd[0].revents & (POLLIN | POLLHUP)) && buf_read(&out, outp[0]) <= 0)
-			out_open = false;
-		if (err_open && (pfd[1].revents & (POLLIN | POLLHUP)) && buf_read(&err, errp[0]) <= 0)
-			err_open = false;
-	}
-	close(outp[0]);
-	close(errp[0]);
-	waitpid(pid, &status, 0);
-	r->elapsed_ms = mono_ms() - start;
-	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	r->out = out.p ? out.p : strdup("");
-	r->err = err.p ? err.p : strdup("");
-	if (out.p)
-		out.p[out.len] = 0;
-	if (err.p)
-		err.p[err.len] = 0;
-	r->out_len = out.len;
-	r->err_len = err.len;
-	return 0;
-}
-
 void run_result_free(struct run_result *r)
 {
 	free(r->out);
@@ -165,19 +55,17 @@ static int bg_append(char **buf, size_t *len, size_t *cap, int fd)
 
 int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 {
-	int outp[2], errp[2];
+	int outp[2], errp[2], inp[2];
 
 	memset(b, 0, sizeof(*b));
 	b->out_fd = b->err_fd = -1;
-	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC))
+	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(inp, O_CLOEXEC))
 		return -errno;
 	b->pid = fork();
 	if (b->pid < 0)
 		return -errno;
 	if (b->pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		dup2(null, 0);
+		dup2(inp[0], 0);
 		dup2(outp[1], 1);
 		dup2(errp[1], 2);
 		if (o && o->uid && (setgid(o->uid) || setuid(o->uid)))
@@ -190,6 +78,10 @@ int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 	}
 	close(outp[1]);
 	close(errp[1]);
+	close(inp[0]);
+	if (o && o->stdin_text && write(inp[1], o->stdin_text, strlen(o->stdin_text)) < 0)
+		test_log("writing stdin: %s", strerror(errno));
+	close(inp[1]);
 	b->out_fd = outp[0];
 	b->err_fd = errp[0];
 	fcntl(b->out_fd, F_SETFL, O_NONBLOCK);
@@ -278,6 +170,49 @@ void bg_free(struct bg *b)
 	free(b->out);
 	free(b->err);
 	memset(b, 0, sizeof(*b));
+}
+
+/* Run in the foreground: the background machinery, waited for. */
+int run_argv(char *const argv[], const struct run_opts *o, struct run_result *r)
+{
+	static const struct run_opts defaults;
+	long long start = mono_ms(), deadline, sig_at;
+	bool sig_sent = false;
+	struct bg b;
+	int err;
+
+	if (!o)
+		o = &defaults;
+	memset(r, 0, sizeof(*r));
+	err = bg_start(&b, argv, o);
+	if (err)
+		return err;
+	deadline = start + (o->timeout_ms ? o->timeout_ms : 60000);
+	sig_at = o->signal_after_ms ? start + o->signal_after_ms : 0;
+	/* Until it closes its output (exits) or runs out of time. */
+	for (;;) {
+		long long now = mono_ms();
+
+		if (sig_at && !sig_sent && now >= sig_at) {
+			kill(b.pid, o->signal_sig ? o->signal_sig : SIGINT);
+			sig_sent = true;
+		}
+		if (now >= deadline) {
+			r->timed_out = true;
+			break;
+		}
+		if (!bg_pump(&b, 50))
+			break;
+	}
+	r->status = bg_stop(&b, r->timed_out ? SIGTERM : 0, 5000);
+	r->elapsed_ms = mono_ms() - start;
+	r->out = b.out;
+	r->err = b.err;
+	r->out_len = b.out_len;
+	r->err_len = b.err_len;
+	b.out = b.err = NULL;
+	bg_free(&b);
+	return 0;
 }
 
 const char *bin_path(const char *rel)
