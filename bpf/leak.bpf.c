@@ -27,7 +27,6 @@ const volatile bool trace_events;	/* -t: every alloc/free to the ring buffer */
 const volatile bool combined;		/* -C: keep per-stack totals in BPF */
 const volatile bool by_cache;		/* --by-cache: site = the kmem_cache */
 const volatile __u32 kstack_mode;	/* enum kstack_mode */
-const volatile bool user_stacks = true;
 const volatile __u32 bucket_mask = 16383;	/* allocs buckets - 1 (a power of two) */
 
 struct {
@@ -461,8 +460,6 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 
 static __always_inline __s32 user_stack(struct pt_regs *ctx)
 {
-	if (!user_stacks)
-		return -1;
 	return take_stack(ctx, BPF_F_USER_STACK);
 }
 

@@ -740,7 +740,7 @@ static int tick(void *ctx)
 	/* New libraries may have been loaded: symbols must cover them while
 	 * the process is there to read them from. */
 	refresh_symbols(run);
-	err = leak_report_interval(run->rep, false);
+	err = leak_report_interval(run->rep, false, false);
 	if (err)
 		log_warn("report failed: %s", strerror(-err));
 	run->reports++;
@@ -878,6 +878,7 @@ int cmd_leak(int argc, char **argv)
 	ro.combined_only = o.combined_only;
 	ro.sample_rate = o.sample_rate;
 	ro.by_cache = o.by_cache;
+	ro.stacks_off = o.kstacks == KSTACK_NEVER;
 	ro.folded_path = o.folded;
 	ro.svg_path = o.svg;
 	ro.table_buckets = o.buckets;
@@ -905,7 +906,7 @@ int cmd_leak(int argc, char **argv)
 
 	/* The final report, unless COUNT reports were just printed. */
 	if (end != LOOP_COUNT)
-		leak_report_interval(run.rep, true);
+		leak_report_interval(run.rep, true, end == LOOP_TARGET_EXIT);
 	leak_report_summary(run.rep, run.fails, run.nfails, exit_code);
 	ret = end < 0 ? EXIT_FAIL : EXIT_OK;
 out:

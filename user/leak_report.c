@@ -537,10 +537,9 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 			printf("  (%s)", f->module);
 		printf("\n");
 	}
-	if (!fr->n && r->o.by_cache)
-		;
-	else if (!fr->n)
-		printf("    (no stack: %s)\n", g->stack_id == -1 ? "not taken" : "lost");
+	/* --by-cache rows are caches, not stacks. */
+	if (!fr->n && !r->o.by_cache && !r->o.stacks_off)
+		printf("    (no stack: the stack could not be kept; see the summary)\n");
 	for (unsigned i = 0; i < g->nshown; i++)
 		printf("      addr 0x%" PRIx64 " size %" PRIu64 " age %.1f s\n", g->shown[i].addr,
 		       g->shown[i].size, (now - g->shown[i].ts_ns) / 1e9);
@@ -703,9 +702,12 @@ out:
 	free(st);
 }
 
-int leak_report_interval(struct leak_report *r, bool final)
+int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 {
-	uint64_t now = now_ns(), cutoff = now - (uint64_t)r->o.older_ms * 1000000;
+	/* Once the target is gone nothing it held is about to be freed: its
+	 * final report shows everything, whatever -o says. */
+	uint64_t now = now_ns(),
+		 cutoff = target_gone ? now : now - (uint64_t)r->o.older_ms * 1000000;
 	uint64_t scale = r->o.sample_rate, total_bytes = 0, total_count = 0;
 	struct group **gs = NULL;
 	size_t n = 0, i = 0, shown;

@@ -29,6 +29,7 @@ struct leak_report_opts {
 	bool combined_only;	/* -C: totals kept in BPF */
 	unsigned sample_rate;	/* -s: scale counts back up */
 	bool by_cache;
+	bool stacks_off;	/* --kernel-stacks never */
 	const char *folded_path;
 	const char *svg_path;
 	size_t table_buckets;	/* size of the allocation table */
@@ -43,8 +44,9 @@ struct attach_failure {
 
 struct leak_report *leak_report_new(const struct leak_report_opts *o, struct leak_bpf *skel,
 				    struct regions *regions, struct usyms *us, struct ksyms *ks);
-/* One report (the final one at exit: final = true). 0 or -errno. */
-int leak_report_interval(struct leak_report *r, bool final);
+/* One report (the final one at exit: final = true; target_gone: the
+ * traced process has exited, so -o no longer applies). 0 or -errno. */
+int leak_report_interval(struct leak_report *r, bool final, bool target_gone);
 /* The closing summary with every counter; exit_code < 0: not applicable. */
 void leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
 			 int target_exit_code);
