@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "harness.h"
 #include "run.h"
@@ -655,4 +656,51 @@ TEST_FULL(e2e_leak_sampling_estimate, T_ROOT | T_E2E, 300)
 		jlines_free(&out);
 	}
 	run_result_free(&r);
+}
+
+/* -P: percpu allocations. Each per-CPU array map this test creates holds
+ * one percpu allocation per element; closing the maps frees them. */
+TEST_FULL(e2e_leak_kernel_percpu, T_ROOT | T_E2E, 300)
+{
+	enum { MAPS = 200 };
+	unsigned before = bpf_prog_max_id();
+	int fds[MAPS], made = 0;
+	long long held, after;
+	struct bg ms;
+	size_t at = 0;
+	char *rep;
+
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "leak", "-P", "--by-cache", "-j", "-T",
+				 "0", "-o", "0", "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
+			return;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached"))
+		goto out;
+	for (int i = 0; i < MAPS; i++) {
+		fds[i] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 64, 1, NULL);
+		made += fds[i] >= 0;
+	}
+	ASSERT_EQ(made, MAPS, "maps created");
+	rep = fresh_report(&ms);
+	held = cache_count(rep, "percpu allocator", false);
+	free(rep);
+	for (int i = 0; i < MAPS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	/* Maps are freed from a work queue after an RCU grace period. */
+	usleep(2000 * 1000);
+	rep = fresh_report(&ms);
+	after = cache_count(rep, "percpu allocator", false);
+	free(rep);
+	test_log("percpu allocations outstanding: %lld with %d maps, %lld after closing them",
+		 held, MAPS, after);
+	ASSERT_GE(held, MAPS, "one percpu allocation per map outstanding");
+	ASSERT_LE(after, held - MAPS, "freed with the maps");
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+out:
+	bg_free(&ms);
+	assert_no_progs_left(before, "after percpu");
 }
