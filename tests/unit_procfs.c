@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* /proc and /sys parsers on fixed inputs. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "harness.h"
 #include "procfs.h"
@@ -91,4 +92,45 @@ TEST(unit_procfs_word_in_list, 0)
 	ASSERT_FALSE(word_in_list("rw,nomemory", "memory"), "prefix");
 	ASSERT_FALSE(word_in_list("memoryx", "memory"), "suffix");
 	ASSERT_FALSE(word_in_list("", "memory"), "empty");
+}
+
+/* Input we do not control: random and mutated lines must neither crash the
+ * parsers nor produce an impossible mapping. */
+TEST(unit_procfs_random_input, 0)
+{
+	static const char *const seeds[] = {
+		"55d0c0a5e000-55d0c0a60000 r-xp 00002000 fe:00 1234 /usr/bin/x\n",
+		"cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0\n",
+		"4:memory:/process_api/abc\n",
+	};
+	unsigned seed = 777;
+	char line[300], buf[256];
+
+	for (int round = 0; round < 20000; round++) {
+		const char *s = seeds[round % 3];
+		size_t n = strlen(s);
+		struct proc_map m;
+		FILE *f;
+
+		memcpy(line, s, n + 1);
+		for (int k = rand_r(&seed) % 6; k >= 0; k--) {
+			size_t at = rand_r(&seed) % (n + 1);
+
+			line[at] = (char)(rand_r(&seed) % 3 ? rand_r(&seed) : 0);
+		}
+		if (round % 7 == 0)
+			for (size_t i = 0; i + 1 < sizeof(line); i++)
+				line[i] = (char)(rand_r(&seed) % 255 + 1);
+		line[sizeof(line) - 1] = 0;
+		if (!proc_map_parse(line, &m) && !ASSERT_TRUE(m.start <= m.end, "start <= end"))
+			break;
+		f = fmemopen(line, strlen(line) + 1, "r");
+		if (f) {
+			mounts_find(f, "cgroup", "memory", buf, sizeof(buf));
+			rewind(f);
+			cgroup_find(f, "memory", buf, sizeof(buf));
+			fclose(f);
+		}
+		word_in_list(line, "memory");
+	}
 }
