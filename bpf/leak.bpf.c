@@ -771,10 +771,10 @@ static __always_inline int mm_page_free_body(__u64 *ctx, bool typed)
 }
 KMEM_PROGS(mm_page_free)
 
+/* Same first argument, same meaning (order-0 pages). */
 static __always_inline int mm_page_free_batched_body(__u64 *ctx, bool typed)
 {
-	kernel_free(page_arg(ctx, typed), LK_PAGE);
-	return 0;
+	return mm_page_free_body(ctx, typed);
 }
 KMEM_PROGS(mm_page_free_batched)
 

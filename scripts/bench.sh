@@ -38,17 +38,10 @@ median() {
 	sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-wait_attached() {
+# Wait (up to 15 s) until file $1 contains $2.
+wait_for() {
 	i=0
-	while [ $i -lt 300 ] && ! grep -q '"type":"attached"' "$1" 2>/dev/null; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
-wait_ready() {
-	i=0
-	while [ $i -lt 300 ] && ! grep -q ready "$1" 2>/dev/null; do
+	while [ $i -lt 300 ] && ! grep -q "$2" "$1" 2>/dev/null; do
 		sleep 0.05
 		i=$((i + 1))
 	done
@@ -76,7 +69,7 @@ bench_kernel() {
 		"$wl/sockloop" "$n" | field ns_per_op >>"$tmp/base"
 		"$ms" leak -j 3600 >"$tmp/ms.json" 2>/dev/null &
 		pid=$!
-		wait_attached "$tmp/ms.json"
+		wait_for "$tmp/ms.json" '"type":"attached"'
 		"$wl/sockloop" "$n" | field ns_per_op >>"$tmp/traced"
 		kill -INT $pid
 		wait $pid
@@ -91,10 +84,10 @@ bench_startup() {
 	for _ in $(seq "$pairs"); do
 		"$wl/ledger" --out "$tmp/l.json" --wait --hold >"$tmp/ready" &
 		lp=$!
-		wait_ready "$tmp/ready"
+		wait_for "$tmp/ready" ready
 		"$ms" leak -j -p $lp 3600 >"$tmp/ms.json" 2>/dev/null &
 		pid=$!
-		wait_attached "$tmp/ms.json"
+		wait_for "$tmp/ms.json" '"type":"attached"'
 		field startup_ms <"$tmp/ms.json" >>"$tmp/st"
 		kill -INT $pid
 		wait $pid
@@ -107,10 +100,10 @@ bench_startup() {
 bench_memory() {
 	"$wl/ledger" --out "$tmp/l.json" --wait --hold >"$tmp/ready" &
 	lp=$!
-	wait_ready "$tmp/ready"
+	wait_for "$tmp/ready" ready
 	"$ms" leak -j -p $lp 1 >"$tmp/ms.json" 2>/dev/null &
 	pid=$!
-	wait_attached "$tmp/ms.json"
+	wait_for "$tmp/ms.json" '"type":"attached"'
 	kill -USR1 $lp
 	sleep 3
 	kill -TERM $lp
@@ -119,7 +112,7 @@ bench_memory() {
 	echo "memory (user mode): BPF maps $(field bpf_map_kib <"$tmp/ms.json") KiB pinned; tracer peak RSS $(grep '"type":"summary"' "$tmp/ms.json" | field max_rss_kib) KiB"
 	"$ms" leak -j 1 >"$tmp/ms.json" 2>/dev/null &
 	pid=$!
-	wait_attached "$tmp/ms.json"
+	wait_for "$tmp/ms.json" '"type":"attached"'
 	sleep 3
 	kill -INT $pid
 	wait $pid
