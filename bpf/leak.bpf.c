@@ -51,7 +51,7 @@ struct {
 	__type(value, struct stack_rec);
 } stack_scratch SEC(".maps");
 
-/* Entry -> return handoff, per thread. See enter()/ret(). */
+/* Entry -> return handoff, per thread. See enter() and alloc_return(). */
 struct pending {
 	__u64 sp;		/* stack pointer at entry */
 	__u64 size;
@@ -83,13 +83,13 @@ struct {
 } sites SEC(".maps");
 
 /* Allocation timestamps: a clock user space advances every 20 ms. Ages are
- * shown in tenths of seconds and -o works in milliseconds of hundreds: no
- * need to read the clock on every allocation. */
+ * shown in tenths of seconds and -o is normally hundreds of milliseconds:
+ * no need to read the clock on every allocation. 0: use the kernel clock. */
 __u64 clock_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4096);	/* a power of two */
+	__uint(max_entries, PATH_BUCKETS);
 	__type(key, __u32);
 	__type(value, struct path_bucket);
 } paths SEC(".maps");
@@ -214,14 +214,13 @@ static __always_inline void combined_add(const struct alloc_info *a, __s64 sign)
 	if (!v) {
 		if (sign < 0)
 			return;
-		if (bpf_map_update_elem(&combined_map, &k, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&combined_map, &k)) {
+		/* Another CPU may insert it first: EEXIST is fine. */
+		bpf_map_update_elem(&combined_map, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&combined_map, &k);
+		if (!v) {
 			count(ST_COMBINED_FULL);
 			return;
 		}
-		v = bpf_map_lookup_elem(&combined_map, &k);
-		if (!v)
-			return;
 	}
 	__sync_fetch_and_add(&v->bytes, sign * (__s64)a->size);
 	__sync_fetch_and_add(&v->count, sign);
@@ -321,9 +320,9 @@ static __always_inline bool release(__u64 addr, __u16 kind)
  * entry whose return we never saw); a return counts only where the stack
  * pointer is the entry's plus the popped return address. */
 
-static __always_inline bool other_process(void)
+static __always_inline bool other_process(__u64 pid_tgid)
 {
-	return target_tgid && (bpf_get_current_pid_tgid() >> 32) != target_tgid;
+	return target_tgid && (pid_tgid >> 32) != target_tgid;
 }
 
 /* Inside another allocator call of this thread? */
@@ -341,11 +340,11 @@ static __always_inline bool nested(__u32 tid, __u64 sp)
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg,
 				 __u64 arg2)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 sp = PT_REGS_SP(ctx);
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), sp = PT_REGS_SP(ctx);
+	__u32 tid = (__u32)pid_tgid;
 	struct pending p = { .sp = sp, .size = size, .arg = arg, .arg2 = arg2, .kind = kind };
 
-	if (other_process() || nested(tid, sp))
+	if (other_process(pid_tgid) || nested(tid, sp))
 		return 0;
 	/* Sampling and size filters still leave an entry: calls nested in
 	 * a skipped one must be skipped too. munmap and mremap are never
@@ -450,9 +449,9 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!ptr || other_process() || nested(tid, PT_REGS_SP(ctx)))
+	if (!ptr || other_process(pid_tgid) || nested((__u32)pid_tgid, PT_REGS_SP(ctx)))
 		return 0;
 	release(ptr, LK_FREE);
 	return 0;
@@ -467,11 +466,11 @@ static __always_inline __s32 user_stack(struct pt_regs *ctx)
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), memptr = 0;
+	__u32 tid = (__u32)pid_tgid;
 	struct pending *pp, p;
-	__u64 memptr = 0;
 
-	if (other_process())
+	if (other_process(pid_tgid))
 		return 0;
 	pp = bpf_map_lookup_elem(&pending, &tid);
 	/* Only the return of the pending call itself counts. */
@@ -560,7 +559,7 @@ static __always_inline __s32 get_kstack(void *ctx)
 static __always_inline __s32 cached_stack(void *ctx, __u64 site)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 b = (__u32)(((site ^ tid) * 0x9E3779B97F4A7C15ULL) >> 40) & 4095;
+	__u32 b = leak_bucket(site ^ tid, PATH_BUCKETS - 1);
 	struct path_bucket *pb = bpf_map_lookup_elem(&paths, &b);
 	struct path_slot *ps;
 	int i;
@@ -684,6 +683,15 @@ static __always_inline void kernel_alloc(void *ctx, __u64 ptr, __u64 size, __u16
 	       kernel_stack(ctx, call_site, cache));
 }
 
+/* A page allocation has no call site: its stack is the only context. */
+static __always_inline void kernel_page_alloc(void *ctx, __u64 key, __u64 order)
+{
+	if (!key || self() || sampled_out())
+		return;
+	record(key, 4096ULL << (order & 31), LK_PAGE, by_cache ? SITE_PAGES : 0,
+	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
+}
+
 static __always_inline void kernel_free(__u64 ptr, __u16 kind)
 {
 	if (ptr)
@@ -752,14 +760,8 @@ static __always_inline __u64 page_arg(__u64 *ctx, bool typed)
 
 static __always_inline int mm_page_alloc_body(__u64 *ctx, bool typed)
 {
-	/* struct page *page, order, gfp_flags, migratetype. No call site in
-	 * this event: the stack is the only context. */
-	__u64 page = page_arg(ctx, typed);
-
-	if (!page || self() || sampled_out())
-		return 0;
-	record(page, 4096ULL << (ctx[1] & 31), LK_PAGE, by_cache ? SITE_PAGES : 0,
-	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
+	/* struct page *page, order, gfp_flags, migratetype */
+	kernel_page_alloc(ctx, page_arg(ctx, typed), ctx[1]);
 	return 0;
 }
 KMEM_PROGS(mm_page_alloc)
@@ -833,12 +835,10 @@ int tp_kmem_cache_free(struct trace_event_raw_kmem_cache_free *ctx)
 SEC("tracepoint/kmem/mm_page_alloc")
 int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 {
-	__u64 pfn = ctx->pfn;
-
-	if (pfn == ~0UL || self() || sampled_out())
-		return 0;
-	record(pfn, 4096ULL << ctx->order, LK_PAGE, by_cache ? SITE_PAGES : 0,
-	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
+	/* Pages are keyed by pfn here, by struct page elsewhere: one scheme
+	 * per run, so the frees match. */
+	if (ctx->pfn != ~0UL)
+		kernel_page_alloc(ctx, ctx->pfn, ctx->order);
 	return 0;
 }
 

@@ -47,7 +47,7 @@ enum leak_kind {
  * its address (kernel pages: the struct page pointer). */
 struct alloc_info {
 	__u64 size;		/* bytes requested */
-	__u64 ts_ns;		/* bpf_ktime_get_ns() at allocation */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC at allocation (see clock_ns) */
 	__u64 site;		/* kernel: call site, or the kmem_cache with --by-cache */
 	__s32 stack_id;		/* stacks map id, <0: none */
 	__u16 kind;		/* enum leak_kind */
@@ -180,6 +180,7 @@ enum kstack_mode {
  * path). The path cache remembers, per thread and site, the last stack
  * and walks the stack again only once per PATH_RECHECK_MASK+1 uses. */
 #define PATH_WAYS 4
+#define PATH_BUCKETS 4096
 #define PATH_RECHECK_MASK 63
 
 struct path_slot {
