@@ -38,3 +38,39 @@ TEST(unit_trend_growth, 0)
 	ASSERT_EQ(trend_growth(&h), 0, "window forgets");
 	ASSERT_STREQ(trend_name(TREND_GROWING), "growing", "name");
 }
+
+/* A key absent from reports gets exactly one 0 per report, and is
+ * forgotten after TREND_WINDOW + 1 reports without it, however many other
+ * keys come and go (deletions move slots under the iteration). */
+TEST(unit_trend_table_absence, 0)
+{
+	struct trend_table t;
+	struct hkey a = { 1, 1 };
+	const struct trend_hist *h;
+
+	trend_table_init(&t);
+	for (int rep = 0; rep < 3; rep++) {
+		trend_table_begin(&t);
+		trend_table_push(&t, a, 100 * (rep + 1));
+		/* Many short-lived keys, all forgotten along the way. */
+		for (uint64_t k = 0; k < 200; k++)
+			trend_table_push(&t, (struct hkey){ 1000 + rep * 1000 + k, 0 }, 1);
+		trend_table_end(&t);
+	}
+	for (int rep = 0; rep < TREND_WINDOW; rep++) {
+		trend_table_begin(&t);
+		trend_table_end(&t);
+		h = trend_table_get(&t, a);
+		if (!ASSERT_TRUE(h, "kept while absent within the window"))
+			goto out;
+		ASSERT_EQ(h->bytes[h->n - 1], 0, "a 0 for the report without it");
+		/* rep + 1 zeros after the last value seen, no more. */
+		ASSERT_EQ(h->bytes[h->n - 2 - rep], 300, "exactly one 0 per report");
+	}
+	trend_table_begin(&t);
+	trend_table_end(&t);
+	ASSERT_TRUE(!trend_table_get(&t, a), "forgotten after the window");
+	ASSERT_EQ(t.keys.len, 0, "the short-lived keys are gone too");
+out:
+	trend_table_free(&t);
+}

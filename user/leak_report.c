@@ -44,11 +44,6 @@ struct group {
 	int64_t growth;
 };
 
-struct history {
-	struct trend_hist h;
-	unsigned absent;	/* consecutive reports without it */
-};
-
 struct leak_report {
 	struct leak_report_opts o;
 	struct leak_bpf *skel;
@@ -56,9 +51,8 @@ struct leak_report {
 	struct usyms *us;
 	struct ksyms *ks;
 	struct hmap groups;	/* (site, stack) -> struct group, per report */
-	struct hmap history;	/* (site, stack) -> struct history, kept */
+	struct trend_table history;	/* (site, stack) -> trend, kept */
 	struct json j;
-	unsigned reports;
 	uint64_t last_bytes, last_count;
 };
 
@@ -107,14 +101,12 @@ struct leak_report *leak_report_new(const struct leak_report_opts *o, struct lea
 	if (!r)
 		return NULL;
 	r->o = *o;
-	if (!r->o.sample_rate)
-		r->o.sample_rate = 1;
 	r->skel = skel;
 	r->regions = regions;
 	r->us = us;
 	r->ks = ks;
 	hmap_init(&r->groups, sizeof(struct group));
-	hmap_init(&r->history, sizeof(struct history));
+	trend_table_init(&r->history);
 	json_init(&r->j, stdout);
 	return r;
 }
@@ -124,32 +116,38 @@ void leak_report_free(struct leak_report *r)
 	if (!r)
 		return;
 	hmap_free(&r->groups);
-	hmap_free(&r->history);
+	trend_table_free(&r->history);
 	free(r);
 }
 
 /* ---- gathering ----------------------------------------------------------- */
 
-static struct hkey group_key(const struct leak_report *r, uint64_t site, int32_t stack_id)
+/* The row (site, stack) an allocation belongs to; NULL when out of memory.
+ * --by-cache: one row per cache, whatever the stacks. */
+static struct group *group_of(struct leak_report *r, uint64_t site, int32_t stack_id,
+			      bool *created)
 {
-	/* --by-cache: one row per cache, whatever the stacks. */
+	struct group *g;
+
 	if (r->o.by_cache)
 		stack_id = -1;
-	return (struct hkey){ site, (uint64_t)(int64_t)stack_id };
+	g = hmap_put(&r->groups, (struct hkey){ site, (uint64_t)(int64_t)stack_id }, created);
+	if (g && *created) {
+		g->site = site;
+		g->stack_id = stack_id;
+	}
+	return g;
 }
 
 static int add(struct leak_report *r, uint64_t addr, uint64_t size, uint64_t ts, uint64_t site,
 	       int32_t stack_id, int kind)
 {
-	struct hkey k = group_key(r, site, stack_id);
 	bool created;
-	struct group *g = hmap_put(&r->groups, k, &created);
+	struct group *g = group_of(r, site, stack_id, &created);
 
 	if (!g)
 		return -ENOMEM;
 	if (created) {
-		g->site = site;
-		g->stack_id = r->o.by_cache ? -1 : stack_id;
 		g->kind = kind;
 	} else if (g->kind != kind) {
 		g->mixed_kinds = true;
@@ -241,22 +239,19 @@ static int gather_combined(struct leak_report *r)
 	struct combined_val v;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct group *g;
+		bool created;
+
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &v) || !v.count || (int64_t)v.bytes <= 0)
 			continue;
-		{
-			struct hkey k = group_key(r, key.site, key.stack_id);
-			struct group *g = hmap_put(&r->groups, k, NULL);
-
-			if (!g)
-				return -ENOMEM;
-			g->site = key.site;
-			g->stack_id = r->o.by_cache ? -1 : key.stack_id;
-			g->kind = LK_NONE;
-			g->bytes += v.bytes;
-			g->count += v.count;
-		}
+		g = group_of(r, key.site, key.stack_id, &created);
+		if (!g)
+			return -ENOMEM;
+		g->kind = LK_NONE;
+		g->bytes += v.bytes;
+		g->count += v.count;
 	}
 	return 0;
 }
@@ -279,40 +274,24 @@ static int gather_regions(struct leak_report *r, uint64_t cutoff)
 	return 0;
 }
 
-/* Push this report's bytes into each stack's history; forget stacks gone
- * for longer than the trend window. */
+/* Each stack's trend, with this report's bytes. */
 static void update_trends(struct leak_report *r)
 {
 	struct hkey k;
-	void *v;
 	size_t i = 0;
+	void *v;
 
-	while (hmap_next(&r->history, &i, &k, &v))
-		((struct history *)v)->absent++;
-	i = 0;
+	trend_table_begin(&r->history);
 	while (hmap_next(&r->groups, &i, &k, &v)) {
 		struct group *g = v;
-		struct history *h = hmap_put(&r->history, k, NULL);
+		const struct trend_hist *h = trend_table_push(&r->history, k, g->bytes);
 
-		if (!h)
-			continue;
-		h->absent = 0;
-		trend_push(&h->h, g->bytes);
-		g->trend = trend_of(&h->h);
-		g->growth = trend_growth(&h->h);
-	}
-	for (i = 0; hmap_next(&r->history, &i, &k, &v);) {
-		struct history *h = v;
-
-		if (!h->absent)
-			continue;
-		if (h->absent > TREND_WINDOW) {
-			hmap_del(&r->history, k);
-			i = 0;	/* deletion shifts slots: restart */
-			continue;
+		if (h) {
+			g->trend = trend_of(h);
+			g->growth = trend_growth(h);
 		}
-		trend_push(&h->h, 0);
 	}
+	trend_table_end(&r->history);
 }
 
 static int cmp_groups(const void *a, const void *b, void *arg)
@@ -738,7 +717,6 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	r->last_bytes = total_bytes * scale;
 	r->last_count = total_count * scale;
 	shown = r->o.top && r->o.top < n ? r->o.top : n;
-	r->reports++;
 	if (r->o.kernel)
 		prefetch_kernel_symbols(r, gs, r->o.folded_path || r->o.svg_path ? n : shown);
 

@@ -27,7 +27,7 @@ struct leak_report_opts {
 	unsigned older_ms;	/* ignore allocations younger than this */
 	bool show_allocs;	/* -a */
 	bool combined_only;	/* -C: totals kept in BPF */
-	unsigned sample_rate;	/* -s: scale counts back up */
+	unsigned sample_rate;	/* -s: scale counts back up (1: all recorded) */
 	bool by_cache;
 	bool stacks_off;	/* --kernel-stacks never */
 	const char *folded_path;

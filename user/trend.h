@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "hmap.h"
+
 /* Intervals a stack must keep growing to be called "growing". */
 #define TREND_WINDOW 3
 
@@ -27,5 +29,21 @@ enum trend trend_of(const struct trend_hist *h);
 const char *trend_name(enum trend t);
 /* Change over the window, for --sort growth (newest - oldest kept). */
 int64_t trend_growth(const struct trend_hist *h);
+
+/* The histories of many keys (stacks) across reports. Per report: begin,
+ * push each key seen, end. A key not pushed in a report gets one 0 for it,
+ * and is forgotten after TREND_WINDOW + 1 reports without it. */
+struct trend_table {
+	struct hmap keys;	/* struct hkey -> struct trend_entry */
+};
+
+void trend_table_init(struct trend_table *t);
+void trend_table_free(struct trend_table *t);
+void trend_table_begin(struct trend_table *t);
+/* The key's history with bytes pushed; NULL when out of memory. */
+const struct trend_hist *trend_table_push(struct trend_table *t, struct hkey key, uint64_t bytes);
+void trend_table_end(struct trend_table *t);
+/* The key's history, NULL if not kept (for tests). */
+const struct trend_hist *trend_table_get(const struct trend_table *t, struct hkey key);
 
 #endif
