@@ -544,7 +544,7 @@ static bool cap_has(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-static void read_privileges(struct sys_facts *s)
+void sys_privileges_read(struct sys_facts *s)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
@@ -639,7 +639,7 @@ void sys_facts_read(struct sys_facts *s, const char *btf_path)
 	}
 	read_lockdown(s);
 	tracefs_find(s->tracefs, sizeof(s->tracefs), false, NULL);
-	read_privileges(s);
+	sys_privileges_read(s);
 	read_memcg(s);
 	s->psi_memory = access("/proc/pressure/memory", R_OK) == 0;
 	read_swap(s);

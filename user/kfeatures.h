@@ -124,6 +124,8 @@ int attach_override(void);
 
 /* Pieces the tools need on their own. */
 void sys_facts_read(struct sys_facts *s, const char *btf_path);
+/* Only euid and the capabilities of s (what every tool checks first). */
+void sys_privileges_read(struct sys_facts *s);
 /* Mount point of tracefs (mounting it at /sys/kernel/tracing when asked and
  * missing, as perf does); "" and -errno when there is none. */
 int tracefs_find(char *buf, size_t len, bool mount_if_missing, bool *mounted);

@@ -116,8 +116,9 @@ static const char leak_doc[] =
 	"Every INTERVAL seconds (default 5) the stacks holding the most outstanding "
 	"memory are printed with their bytes, allocations, oldest age and trend "
 	"(growing: rose in each of the last 3 intervals; steady; shrinking; new). "
-	"COUNT reports, then exit. Ctrl-C, the target's exit or COUNT print a final "
-	"report and a summary of everything lost.\n\n"
+	"COUNT reports, then exit. Ctrl-C or the target's exit print a final report "
+	"(for an exited target: all it held, whatever -o says); every run ends with a "
+	"summary of everything counted and lost.\n\n"
 	"Examples:\n"
 	"  memscope leak -p $(pidof app)          # a running process, every 5 s\n"
 	"  memscope leak -c './app --flag' 1      # run a command, report every second\n"
@@ -268,10 +269,56 @@ struct leak_run {
 	bool have_child;
 	pid_t pid;
 	char target[64];
-	unsigned reports;
 };
 
 /* ---- ring buffer: mmap-family changes and --trace events ------------------ */
+
+static void trace_text(const struct leak_event *e)
+{
+	uint64_t addr = e->addr, size = e->size;
+
+	switch (e->type) {
+	case EV_ALLOC:
+	case EV_MMAP:
+		printf("alloc  tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes  stack %d\n", e->tid,
+		       addr, size, e->stack_id);
+		break;
+	case EV_FREE:
+		printf("free   tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, addr, size);
+		break;
+	case EV_MUNMAP:
+		printf("munmap tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, addr, size);
+		break;
+	case EV_MREMAP:
+		printf("mremap tid %-7u 0x%016" PRIx64 " %8" PRIu64 " -> 0x%016" PRIx64 " %8" PRIu64 "\n",
+		       e->tid, addr, size, (uint64_t)e->addr2, (uint64_t)e->size2);
+		break;
+	}
+}
+
+static void trace_json(const struct leak_event *e)
+{
+	static const char *const names[] = { "", "alloc", "free", "mmap", "munmap", "mremap" };
+	char a[32];
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_kstr(&j, "type", "event");
+	json_kstr(&j, "event", e->type < 6 ? names[e->type] : "?");
+	json_ku64(&j, "tid", e->tid);
+	snprintf(a, sizeof(a), "0x%" PRIx64, (uint64_t)e->addr);
+	json_kstr(&j, "addr", a);
+	json_ku64(&j, "size", e->size);
+	if (e->type == EV_MREMAP) {
+		snprintf(a, sizeof(a), "0x%" PRIx64, (uint64_t)e->addr2);
+		json_kstr(&j, "new_addr", a);
+		json_ku64(&j, "new_size", e->size2);
+	}
+	json_ki64(&j, "stack_id", e->stack_id);
+	json_obj_end(&j);
+	json_end_record(&j);
+}
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -282,59 +329,22 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	switch (e->type) {
 	case EV_MMAP:
-		regions_map(&run->regions, (uint64_t)e->addr, (uint64_t)e->size, e->stack_id, e->ts_ns);
+		regions_map(&run->regions, e->addr, e->size, e->stack_id, e->ts_ns);
 		break;
 	case EV_MUNMAP:
-		regions_unmap(&run->regions, (uint64_t)e->addr, (uint64_t)e->size);
+		regions_unmap(&run->regions, e->addr, e->size);
 		break;
 	case EV_MREMAP:
-		regions_remap(&run->regions, (uint64_t)e->addr, (uint64_t)e->size, (uint64_t)e->addr2, (uint64_t)e->size2);
+		regions_remap(&run->regions, e->addr, e->size, e->addr2, e->size2);
 		break;
 	default:
 		break;
 	}
-	if (!run->o->trace || run->o->common.json)
-		goto json;
-	switch (e->type) {
-	case EV_ALLOC:
-	case EV_MMAP:
-		printf("alloc  tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes  stack %d\n", e->tid,
-		       (uint64_t)e->addr, (uint64_t)e->size, e->stack_id);
-		break;
-	case EV_FREE:
-		printf("free   tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, (uint64_t)e->addr, (uint64_t)e->size);
-		break;
-	case EV_MUNMAP:
-		printf("munmap tid %-7u 0x%016" PRIx64 " %8" PRIu64 " bytes\n", e->tid, (uint64_t)e->addr, (uint64_t)e->size);
-		break;
-	case EV_MREMAP:
-		printf("mremap tid %-7u 0x%016" PRIx64 " %8" PRIu64 " -> 0x%016" PRIx64 " %8" PRIu64 "\n",
-		       e->tid, (uint64_t)e->addr, (uint64_t)e->size, (uint64_t)e->addr2, (uint64_t)e->size2);
-		break;
-	}
-	return 0;
-json:
 	if (run->o->trace) {
-		static const char *const names[] = { "", "alloc", "free", "mmap", "munmap", "mremap" };
-		char a[32];
-		struct json j;
-
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_kstr(&j, "type", "event");
-		json_kstr(&j, "event", e->type < 6 ? names[e->type] : "?");
-		json_ku64(&j, "tid", e->tid);
-		snprintf(a, sizeof(a), "0x%" PRIx64, (uint64_t)e->addr);
-		json_kstr(&j, "addr", a);
-		json_ku64(&j, "size", (uint64_t)e->size);
-		if (e->type == EV_MREMAP) {
-			snprintf(a, sizeof(a), "0x%" PRIx64, (uint64_t)e->addr2);
-			json_kstr(&j, "new_addr", a);
-			json_ku64(&j, "new_size", (uint64_t)e->size2);
-		}
-		json_ki64(&j, "stack_id", e->stack_id);
-		json_obj_end(&j);
-		json_end_record(&j);
+		if (run->o->common.json)
+			trace_json(e);
+		else
+			trace_text(e);
 	}
 	return 0;
 }
@@ -451,7 +461,7 @@ static int setup_user(struct leak_run *run)
 {
 	struct leak_opts *o = run->o;
 	struct probe_site sites[AF_NR];
-	char obj[PATH_MAX], target_obj[PATH_MAX], exe[PATH_MAX];
+	char obj[PATH_MAX], exe[PATH_MAX];
 	char **argv = NULL;
 	int err, n;
 
@@ -487,7 +497,7 @@ static int setup_user(struct leak_run *run)
 		}
 		run->pid = o->pid;
 		err = o->obj ? 0 : alloc_object_for_pid(o->pid, o->prefix, obj, sizeof(obj),
-							target_obj, sizeof(target_obj));
+							NULL, 0);
 	}
 	if (o->obj)
 		snprintf(obj, sizeof(obj), "%s", o->obj);
@@ -654,7 +664,7 @@ static struct leak_bpf *open_skel(const struct leak_opts *o)
 		return NULL;
 	}
 	s->rodata->self_tgid = getpid();
-	s->rodata->sample_rate = o->sample_rate ? o->sample_rate : 1;
+	s->rodata->sample_rate = o->sample_rate;
 	s->rodata->min_size = o->min_size;
 	s->rodata->max_size = o->max_size;
 	s->rodata->trace_events = o->trace;
@@ -726,8 +736,6 @@ static void clock_end(struct leak_run *run)
 	run->clock_stop = true;
 	pthread_join(run->clock_thread, NULL);
 	run->clock_running = false;
-	/* Back to the kernel clock for the last events. */
-	run->skel->bss->clock_ns = 0;
 }
 
 /* ---- main loop -------------------------------------------------------------------- */
@@ -743,7 +751,6 @@ static int tick(void *ctx)
 	err = leak_report_interval(run->rep, false, false);
 	if (err)
 		log_warn("report failed: %s", strerror(-err));
-	run->reports++;
 	return 0;
 }
 
@@ -768,6 +775,7 @@ static uint64_t maps_memory(struct leak_bpf *skel)
 
 static void print_attached(struct leak_run *run, double startup_ms)
 {
+	uint64_t map_kib = maps_memory(run->skel) / 1024;
 	struct leak_opts *o = run->o;
 
 	if (o->common.json) {
@@ -782,7 +790,7 @@ static void print_attached(struct leak_run *run, double startup_ms)
 			json_kstr(&j, "target", run->target);
 		}
 		json_ki64(&j, "links", run->nlinks);
-		json_ku64(&j, "bpf_map_kib", maps_memory(run->skel) / 1024);
+		json_ku64(&j, "bpf_map_kib", map_kib);
 		json_ki64(&j, "attach_failures", run->nfails);
 		json_kdouble(&j, "startup_ms", startup_ms);
 		json_obj_end(&j);
@@ -793,8 +801,7 @@ static void print_attached(struct leak_run *run, double startup_ms)
 	} else {
 		fprintf(stderr, "memscope: tracing kernel allocations; Ctrl-C to stop\n");
 	}
-	log_info("attached in %.1f ms; BPF maps pin %" PRIu64 " KiB", startup_ms,
-		 maps_memory(run->skel) / 1024);
+	log_info("attached in %.1f ms; BPF maps pin %" PRIu64 " KiB", startup_ms, map_kib);
 }
 
 static double ms_since(const struct timespec *t0)

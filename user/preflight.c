@@ -16,9 +16,9 @@
 
 static int check_privileges(void)
 {
-	struct sys_facts s;
+	struct sys_facts s = {};
 
-	sys_facts_read(&s, NULL);
+	sys_privileges_read(&s);
 	if (s.euid == 0 || s.cap_sys_admin || (s.cap_bpf && s.cap_perfmon))
 		return 0;
 	log_error("memscope needs root, or the capabilities CAP_BPF and CAP_PERFMON "
@@ -93,7 +93,6 @@ static void raise_memlock(void)
 
 int preflight(const struct preflight_opts *o)
 {
-	char tracefs[256];
 	int err;
 
 	if (attach_override() == -2) {
@@ -109,10 +108,5 @@ int preflight(const struct preflight_opts *o)
 	if ((err = check_bpf_syscall()))
 		return err;
 	raise_memlock();
-	if (o->need_tracefs && tracefs_find(tracefs, sizeof(tracefs), true, NULL)) {
-		log_error("tracefs is not mounted and mounting it at /sys/kernel/tracing "
-			  "failed; mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
-		return EXIT_FAIL;
-	}
 	return 0;
 }

@@ -9,7 +9,6 @@
 struct preflight_opts {
 	const char *btf_path;	/* --btf FILE, or NULL */
 	bool need_btf;		/* fail without kernel BTF */
-	bool need_tracefs;	/* mount tracefs if it is missing */
 };
 
 /* Returns 0, or EXIT_FAIL (EXIT_USAGE for a bad MEMSCOPE_ATTACH) after
