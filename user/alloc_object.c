@@ -101,18 +101,6 @@ static int grow(void **arr, int n, int *cap, size_t elem)
 	return 0;
 }
 
-/* The kernel marks a mapped file that has been unlinked with a suffix. */
-static bool strip_deleted(char *path)
-{
-	static const char suffix[] = " (deleted)";
-	size_t n = strlen(path), k = sizeof(suffix) - 1;
-
-	if (n <= k || strcmp(path + n - k, suffix))
-		return false;
-	path[n - k] = 0;
-	return true;
-}
-
 static int add_mapping(struct pid_view *v, const struct proc_map *m)
 {
 	char path[PATH_MAX];
@@ -120,7 +108,7 @@ static int add_mapping(struct pid_view *v, const struct proc_map *m)
 	int i;
 
 	snprintf(path, sizeof(path), "%s", m->path);
-	del = strip_deleted(path);
+	del = path_strip_deleted(path);
 	/* A file's mappings are adjacent: try the last one first. */
 	i = v->nobj - 1;
 	if (i < 0 || strcmp(v->obj[i].path, path)) {
@@ -180,7 +168,7 @@ static int pid_view_read(pid_t pid, struct pid_view *v)
 	n = readlink(file, exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = 0;
-		strip_deleted(exe);
+		path_strip_deleted(exe);
 		for (i = 0; i < v->nobj; i++)
 			if (!strcmp(v->obj[i].path, exe))
 				v->exe = i;

@@ -30,6 +30,23 @@ int proc_map_parse(const char *line, struct proc_map *m)
 	return 0;
 }
 
+#define DELETED_SUFFIX " (deleted)"
+
+bool path_is_deleted(const char *path)
+{
+	size_t n = strlen(path), k = sizeof(DELETED_SUFFIX) - 1;
+
+	return n > k && !strcmp(path + n - k, DELETED_SUFFIX);
+}
+
+bool path_strip_deleted(char *path)
+{
+	if (!path_is_deleted(path))
+		return false;
+	path[strlen(path) - (sizeof(DELETED_SUFFIX) - 1)] = 0;
+	return true;
+}
+
 int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m)
 {
 	char path[64], line[1024];

@@ -20,6 +20,11 @@ struct proc_map {
 
 /* Parse one /proc/PID/maps line; 0 or -EINVAL. */
 int proc_map_parse(const char *line, struct proc_map *m);
+/* The kernel names an unlinked mapped file "<path> (deleted)" in maps and
+ * /proc/PID/exe: whether path ends so, and cut that suffix off. */
+bool path_is_deleted(const char *path);
+bool path_strip_deleted(char *path);
+
 /* The mapping of process pid (0: self) that contains addr; 0 or -errno. */
 int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m);
 

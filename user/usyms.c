@@ -65,7 +65,6 @@
 #include "usyms.h"
 
 #define DEBUG_DIR "/usr/lib/debug"
-#define DELETED_SUFFIX " (deleted)"
 /* Cached addresses; the table is emptied when it would grow past this. */
 #define CACHE_MAX (1u << 16)
 
@@ -189,13 +188,6 @@ static bool is_elf(int fd)
 	return pread(fd, ident, SELFMAG, 0) == SELFMAG && !memcmp(ident, ELFMAG, SELFMAG);
 }
 
-static bool is_deleted(const char *path)
-{
-	size_t n = strlen(path), sl = strlen(DELETED_SUFFIX);
-
-	return n > sl && !strcmp(path + n - sl, DELETED_SUFFIX);
-}
-
 /* The file behind a mapping: through map_files (the mapped inode itself,
  * whatever the path; needs CAP_SYS_ADMIN), else by path in the target's
  * root if that still is the same inode. */
@@ -207,7 +199,7 @@ static int open_mapped(struct usyms *u, const struct proc_map *pm)
 
 	snprintf(p, sizeof(p), "/proc/%d/map_files/%lx-%lx", u->pid, pm->start, pm->end);
 	fd = open_regular(-1, p);
-	if (fd < 0 && pm->path[0] == '/' && !is_deleted(pm->path)) {
+	if (fd < 0 && pm->path[0] == '/' && !path_is_deleted(pm->path)) {
 		fd = open_regular(u->root_fd, pm->path);
 		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != pm->inode)) {
 			close(fd);
@@ -469,8 +461,7 @@ static void module_dir(const struct umod *um, char *buf, size_t len)
 	char *slash;
 
 	snprintf(buf, len, "%s", um->path);
-	if (is_deleted(buf))
-		buf[strlen(buf) - strlen(DELETED_SUFFIX)] = 0;
+	path_strip_deleted(buf);
 	slash = strrchr(buf, '/');
 	if (slash)
 		*slash = 0;
