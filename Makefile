@@ -63,7 +63,6 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
-	-DMEMSCOPE_VERSION='"$(VERSION)$(if $(GIT_REV),-$(GIT_REV))"' \
 	-I$(OUTPUT) -Ibpf -Iuser $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(LDFLAGS_STATIC)
 ifeq ($(STATIC),1)
@@ -89,17 +88,22 @@ $(shell mkdir -p $(OUTPUT); \
 
 # ---- sources ---------------------------------------------------------------
 
-BPF_APPS := probe leak
-BPF_OBJS := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(BPF_APPS))
-SKELS    := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
+# The tree says what to build: shared modules live in user/<concern>/, each
+# tool in user/<tool>/ with its BPF side in bpf/<tool>.bpf.c, and main.c
+# dispatches through the registry (user/tools.def). Adding a tool edits
+# nothing here.
+SHARED_DIRS := core run caps syms out
+TOOLS     := $(filter-out $(SHARED_DIRS),$(patsubst user/%/,%,$(wildcard user/*/)))
+BPF_APPS  := $(patsubst bpf/%.bpf.c,%,$(wildcard bpf/*.bpf.c))
+BPF_OBJS  := $(patsubst %,$(OUTPUT)/bpf/%.bpf.o,$(BPF_APPS))
+SKELS     := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_APPS))
 
-# Per-tool frontends and the dispatcher; every other user/*.c is a shared
-# module (also linked into the test runner).
-TOOL_SRCS := user/main.c user/probe.c user/leak.c
-LIB_SRCS  := $(filter-out $(TOOL_SRCS),$(wildcard user/*.c))
-
+LIB_SRCS  := $(wildcard $(patsubst %,user/%/*.c,$(SHARED_DIRS)))
+TOOL_SRCS := $(wildcard $(patsubst %,user/%/*.c,$(TOOLS)))
 LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
+MAIN_OBJ  := $(OUTPUT)/user/main.o
+VERSION_OBJ := $(OUTPUT)/version.o
 BIN := $(OUTPUT)/memscope
 
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
@@ -119,6 +123,17 @@ WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
 # ---- rules -----------------------------------------------------------------
+
+# The version string lives in one generated file, rewritten only when it
+# changes: a new commit relinks, it does not rebuild every object.
+VERSION_STR := $(VERSION)$(if $(GIT_REV),-$(GIT_REV))
+$(shell mkdir -p $(OUTPUT); \
+	v='const char memscope_version[] = "$(VERSION_STR)";'; \
+	[ "$$(cat $(OUTPUT)/version.c 2>/dev/null)" = "$$v" ] || echo "$$v" >$(OUTPUT)/version.c)
+
+$(VERSION_OBJ): $(OUTPUT)/version.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 .PHONY: all
 all: $(BIN) $(TEST_BIN) $(WORKLOADS)
@@ -141,13 +156,13 @@ $(OUTPUT)/%.o: %.c $(FLAGS_STAMP) | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BIN): $(TOOL_OBJS) $(LIB_OBJS)
+$(BIN): $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 $(TEST_OBJS): ALL_CFLAGS += -Itests/lib
 
-$(TEST_BIN): $(TEST_OBJS) $(LIB_OBJS)
+$(TEST_BIN): $(TEST_OBJS) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@

@@ -48,7 +48,16 @@ wait_for() {
 }
 
 tmp=$(mktemp -d)
-trap 'pkill -INT -f "$ms leak" 2>/dev/null; rm -rf "$tmp"' EXIT
+# Only what this script started is ended on the way out: other people's
+# memscope runs on the same host are none of its business.
+started=
+cleanup() {
+	for p in $started; do
+		kill -INT "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 bench_user() {
 	n=2000000
@@ -69,6 +78,8 @@ bench_kernel() {
 		"$wl/sockloop" "$n" | field ns_per_op >>"$tmp/base"
 		"$ms" leak -j 3600 >"$tmp/ms.json" 2>/dev/null &
 		pid=$!
+	started="$started $pid"
+		started="$started $pid"
 		wait_for "$tmp/ms.json" '"type":"attached"'
 		"$wl/sockloop" "$n" | field ns_per_op >>"$tmp/traced"
 		kill -INT $pid
@@ -84,9 +95,13 @@ bench_startup() {
 	for _ in $(seq "$pairs"); do
 		"$wl/ledger" --out "$tmp/l.json" --wait --hold >"$tmp/ready" &
 		lp=$!
+	started="$started $lp"
+		started="$started $lp"
 		wait_for "$tmp/ready" ready
 		"$ms" leak -j -p $lp 3600 >"$tmp/ms.json" 2>/dev/null &
 		pid=$!
+	started="$started $pid"
+		started="$started $pid"
 		wait_for "$tmp/ms.json" '"type":"attached"'
 		field startup_ms <"$tmp/ms.json" >>"$tmp/st"
 		kill -INT $pid
@@ -100,9 +115,11 @@ bench_startup() {
 bench_memory() {
 	"$wl/ledger" --out "$tmp/l.json" --wait --hold >"$tmp/ready" &
 	lp=$!
+	started="$started $lp"
 	wait_for "$tmp/ready" ready
 	"$ms" leak -j -p $lp 1 >"$tmp/ms.json" 2>/dev/null &
 	pid=$!
+	started="$started $pid"
 	wait_for "$tmp/ms.json" '"type":"attached"'
 	kill -USR1 $lp
 	sleep 3
@@ -112,6 +129,7 @@ bench_memory() {
 	echo "memory (user mode): BPF maps $(field bpf_map_kib <"$tmp/ms.json") KiB pinned; tracer peak RSS $(grep '"type":"summary"' "$tmp/ms.json" | field max_rss_kib) KiB"
 	"$ms" leak -j 1 >"$tmp/ms.json" 2>/dev/null &
 	pid=$!
+	started="$started $pid"
 	wait_for "$tmp/ms.json" '"type":"attached"'
 	sleep 3
 	kill -INT $pid

@@ -19,10 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "elfsym.h"
+#include "syms/elfsym.h"
 #include "harness.h"
 #include "run.h"
-#include "uprobe_place.h"
+#include "leak/uprobe_place.h"
 #include "workloads/alloc_calls.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "flamegraph.h"
+#include "out/flamegraph.h"
 #include "harness.h"
 
 /* ---- output into memory -------------------------------------------------- */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "hmap.h"
+#include "core/hmap.h"
 
 #define N 2000
 

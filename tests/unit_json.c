@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "json.h"
+#include "core/json.h"
 #include "jsonp.h"
 
 /* Write s[0..n) as a JSON string into a heap buffer. */

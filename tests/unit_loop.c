@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "loop.h"
+#include "run/loop.h"
 
 static int ticks;
 

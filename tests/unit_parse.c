@@ -3,7 +3,7 @@
 #include <errno.h>
 
 #include "harness.h"
-#include "parse.h"
+#include "core/parse.h"
 
 TEST(unit_parse_u64, 0)
 {

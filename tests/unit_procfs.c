@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "procfs.h"
+#include "core/procfs.h"
 
 static FILE *text(const char *s)
 {

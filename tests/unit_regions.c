@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "regions.h"
+#include "leak/regions.h"
 
 #define P REGION_PAGE
 #define NPAGES 256

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "procfs.h"
-#include "spawn.h"
+#include "core/procfs.h"
+#include "run/spawn.h"
 
 static void split_is(const char *in, int argc, const char *const *want)
 {

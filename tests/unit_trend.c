@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Trend classification: a leak grows every interval, a cache levels off. */
 #include "harness.h"
-#include "trend.h"
+#include "leak/trend.h"
 
 static enum trend run(const uint64_t *v, int n)
 {

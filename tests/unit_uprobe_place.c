@@ -12,7 +12,7 @@
 
 #include "harness.h"
 #include "run.h"
-#include "uprobe_place.h"
+#include "leak/uprobe_place.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 

@@ -22,8 +22,8 @@
 #include <gelf.h>
 
 #include "harness.h"
-#include "procfs.h"
-#include "usyms.h"
+#include "core/procfs.h"
+#include "syms/usyms.h"
 
 /* ---- truth from our own code -------------------------------------------- */
 

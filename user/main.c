@@ -3,19 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "tools.h"
-
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-} commands[] = {
-	{ "probe", cmd_probe, "what this kernel lets each tool do (start here)" },
-	{ "leak", cmd_leak, "outstanding allocations of a process or the kernel, by stack" },
-};
-
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#include "core/cli.h"
+#include "core/version.h"
+#include "run/registry.h"
 
 static void usage(FILE *out)
 {
@@ -29,8 +19,8 @@ static void usage(FILE *out)
 		"Linux memory observability with eBPF.\n"
 		"\n"
 		"commands:\n");
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	for (i = 0; i < registry_len; i++)
+		fprintf(out, "  %-10s %s\n", registry[i]->name, registry[i]->summary);
 	fprintf(out,
 		"\n"
 		"Every command runs as root (or with CAP_BPF and CAP_PERFMON), prints\n"
@@ -40,7 +30,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
-	size_t i;
+	const struct tool *t;
 
 	if (!cmd) {
 		usage(stderr);
@@ -51,12 +41,12 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
-		printf("memscope %s\n", MEMSCOPE_VERSION);
+		printf("memscope %s\n", memscope_version);
 		return EXIT_OK;
 	}
-	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+	t = registry_find(cmd);
+	if (t)
+		return t->main(argc - 1, argv + 1);
 
 	fprintf(stderr, "memscope: unknown command '%s'\n", cmd);
 	fprintf(stderr, "Try 'memscope --help' for the list of commands.\n");

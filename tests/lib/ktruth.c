@@ -13,7 +13,7 @@
 #include <bpf/btf.h>
 
 #include "ktruth.h"
-#include "procfs.h"
+#include "core/procfs.h"
 #include "run.h"
 
 #define TRACE_KPROBE_MULTI 42

@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "kfeatures.h"
-#include "json.h"
-#include "log.h"
-#include "preflight.h"
-#include "tools.h"
+#include "core/cli.h"
+#include "core/version.h"
+#include "caps/kfeatures.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "run/preflight.h"
+#include "run/registry.h"
 
 struct probe_opts {
 	struct common_opts common;
@@ -69,7 +70,7 @@ static void render_text(const struct features *f)
 	char buf[128];
 	int k, i;
 
-	printf("memscope %s: what this kernel allows\n\n", MEMSCOPE_VERSION);
+	printf("memscope %s: what this kernel allows\n\n", memscope_version);
 	printf("%-12s %s (%s)\n", "kernel", s->release, s->machine);
 	if (s->btf)
 		printf("%-12s %s (%.1f MiB)\n", "BTF", s->btf_path, s->btf_size / 1048576.0);
@@ -141,7 +142,7 @@ static void render_json(const struct features *f)
 
 	json_obj_begin(&j);
 	json_kstr(&j, "type", "kernel");
-	json_kstr(&j, "version", MEMSCOPE_VERSION);
+	json_kstr(&j, "version", memscope_version);
 	json_kstr(&j, "release", s->release);
 	json_kstr(&j, "machine", s->machine);
 	json_key(&j, "btf");
@@ -245,7 +246,7 @@ static void render_json(const struct features *f)
 	json_end_record(&j);
 }
 
-int cmd_probe(int argc, char **argv)
+static int cmd_probe(int argc, char **argv)
 {
 	static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = {
@@ -283,3 +284,9 @@ int cmd_probe(int argc, char **argv)
 	features_free(&f);
 	return EXIT_OK;
 }
+
+const struct tool probe_tool = {
+	.name = "probe",
+	.summary = "what this kernel lets each tool do (start here)",
+	.main = cmd_probe,
+};

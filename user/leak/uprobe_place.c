@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "elfsym.h"
-#include "uprobe_place.h"
+#include "syms/elfsym.h"
+#include "leak/uprobe_place.h"
 
 /* Capstone's tables hold thousands of pointers: in a dynamic build the
  * loader relocates them at start-up and ~3 MiB of them stay resident for

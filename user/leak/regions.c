@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "regions.h"
+#include "leak/regions.h"
 
 static uint64_t page_up(uint64_t v)
 {

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "hmap.h"
+#include "core/hmap.h"
 
 /* Intervals a stack must keep growing to be called "growing". */
 #define TREND_WINDOW 3

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procfs.h"
+#include "core/procfs.h"
 
 int proc_map_parse(const char *line, struct proc_map *m)
 {

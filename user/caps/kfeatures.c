@@ -18,10 +18,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "kfeatures.h"
-#include "log.h"
+#include "caps/kfeatures.h"
+#include "core/log.h"
 #include "probe.skel.h"
-#include "procfs.h"
+#include "core/procfs.h"
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "strutil.h"
+#include "core/strutil.h"
 
 size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {

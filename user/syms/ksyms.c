@@ -27,8 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "strutil.h"
-#include "usyms.h"
+#include "core/strutil.h"
+#include "syms/usyms.h"
 
 /* How far past the last symbol of a region (a module's last function, a
  * BPF program) an address is still taken as inside it. */

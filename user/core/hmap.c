@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hmap.h"
+#include "core/hmap.h"
 
 void hmap_init(struct hmap *m, size_t val_size)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "parse.h"
+#include "core/parse.h"
 
 /* Parse a leading decimal number; *end points past its digits. */
 static int parse_digits(const char *s, uint64_t *v, const char **end)

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elfsym.h"
+#include "syms/elfsym.h"
 
 struct elf_file {
 	int fd;

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc_object.h"
-#include "elfsym.h"
-#include "log.h"
-#include "procfs.h"
+#include "leak/alloc_object.h"
+#include "syms/elfsym.h"
+#include "core/log.h"
+#include "core/procfs.h"
 
 /* Does the ELF file at path define prefix+malloc where the dynamic linker
  * (dynsym_only) or anyone looks? 1 yes, 0 no, -errno. *is_libc: it also

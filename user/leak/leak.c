@@ -18,22 +18,22 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cli.h"
-#include "json.h"
-#include "kfeatures.h"
+#include "core/cli.h"
+#include "core/json.h"
+#include "caps/kfeatures.h"
 #include "leak.h"
 #include "leak.skel.h"
-#include "leak_report.h"
-#include "log.h"
-#include "loop.h"
-#include "parse.h"
-#include "preflight.h"
-#include "procfs.h"
-#include "regions.h"
-#include "spawn.h"
-#include "tools.h"
-#include "uprobe_place.h"
-#include "usyms.h"
+#include "leak/report.h"
+#include "core/log.h"
+#include "run/loop.h"
+#include "core/parse.h"
+#include "run/preflight.h"
+#include "core/procfs.h"
+#include "leak/regions.h"
+#include "run/spawn.h"
+#include "run/registry.h"
+#include "leak/uprobe_place.h"
+#include "syms/usyms.h"
 
 _Static_assert(sizeof(struct alloc_info) == 32, "alloc_info layout");
 _Static_assert(sizeof(struct leak_event) == 64, "leak_event layout");
@@ -812,7 +812,7 @@ static double ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-int cmd_leak(int argc, char **argv)
+static int cmd_leak(int argc, char **argv)
 {
 	static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, {} };
 	static const struct argp argp = {
@@ -931,3 +931,9 @@ out:
 	regions_free(&run.regions);
 	return ret;
 }
+
+const struct tool leak_tool = {
+	.name = "leak",
+	.summary = "outstanding allocations of a process or the kernel, by stack",
+	.main = cmd_leak,
+};

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* Where the probes go: the object found by alloc_object_for_pid/_command. */
-#include "alloc_object.h"
+#include "leak/alloc_object.h"
 
 /* memalign comes before aligned_alloc: where both are one function (glibc
  * makes aligned_alloc an alias of memalign), the lower index is the one

@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
-#include "loop.h"
+#include "core/log.h"
+#include "run/loop.h"
 
 #ifndef __NR_pidfd_open
 #define __NR_pidfd_open 434

@@ -59,10 +59,10 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
-#include "log.h"
-#include "procfs.h"
-#include "strutil.h"
-#include "usyms.h"
+#include "core/log.h"
+#include "core/procfs.h"
+#include "core/strutil.h"
+#include "syms/usyms.h"
 
 #define DEBUG_DIR "/usr/lib/debug"
 /* Cached addresses; the table is emptied when it would grow past this. */

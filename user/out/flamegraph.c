@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flamegraph.h"
-#include "strutil.h"
+#include "out/flamegraph.h"
+#include "core/strutil.h"
 
 #define UNKNOWN_FRAME "[unknown]"
 #define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */

@@ -9,10 +9,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "cli.h"
-#include "kfeatures.h"
-#include "log.h"
-#include "preflight.h"
+#include "core/cli.h"
+#include "caps/kfeatures.h"
+#include "core/log.h"
+#include "run/preflight.h"
 
 static int check_privileges(void)
 {

@@ -4,8 +4,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "json.h"
-#include "strutil.h"
+#include "core/json.h"
+#include "core/strutil.h"
 
 void json_init(struct json *j, FILE *f)
 {

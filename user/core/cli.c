@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "log.h"
+#include "core/cli.h"
+#include "core/log.h"
 
 enum { OPT_BTF = 0x1000 };
 

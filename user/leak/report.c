@@ -12,16 +12,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "flamegraph.h"
-#include "hmap.h"
-#include "json.h"
+#include "out/flamegraph.h"
+#include "core/hmap.h"
+#include "core/json.h"
 #include "leak.h"
 #include "leak.skel.h"
-#include "leak_report.h"
-#include "log.h"
-#include "regions.h"
-#include "trend.h"
-#include "usyms.h"
+#include "leak/report.h"
+#include "core/log.h"
+#include "leak/regions.h"
+#include "leak/trend.h"
+#include "syms/usyms.h"
 
 #define SHOW_ALLOCS_MAX 8
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
+#include "core/log.h"
 
 static int cur_level = LOG_WARN;
 static int quiet_depth;

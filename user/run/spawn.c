@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "run/spawn.h"
 
 int cmdline_split(const char *s, char ***argvp)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trend.h"
+#include "leak/trend.h"
 
 void trend_push(struct trend_hist *h, uint64_t bytes)
 {
