@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The run lifecycle every tool shares (see tool.h). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -100,11 +101,19 @@ int run_tool(struct run *r, const struct run_hooks *h, void *ctx)
 	int ret = EXIT_FAIL, end, err;
 
 	loop_install_signals();
+	/* libbpf reads the CPU count from sysfs once and caches it: read it
+	 * now, while descriptors are to spare (a target with thousands of
+	 * mapped files can leave the symbolizer holding most of them). */
+	libbpf_num_possible_cpus();
 	err = h->start(r, ctx);
 	if (err) {
 		ret = err;
 		goto out;
 	}
+	/* From here on output goes to stdout: a closed pipe is an output
+	 * error (exit 1), not a silent death by SIGPIPE. Set after start,
+	 * so a -c command was forked with the default disposition. */
+	signal(SIGPIPE, SIG_IGN);
 	if (r->events_fd >= 0) {
 		rb = ring_buffer__new(r->events_fd, h->on_event, ctx, NULL);
 		if (!rb) {
