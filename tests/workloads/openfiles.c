@@ -3,14 +3,16 @@
  * keep them open (N new dentries, inodes and struct files), then on
  * SIGUSR1 close and unlink them all (and they go away), then exit on
  * SIGTERM. Prints "opened N" and "closed N" on stdout when each phase is
- * done.
+ * done. With --wait it first prints "ready" and waits for a SIGUSR1 before
+ * opening anything (so a tracer can attach to it first).
  *
- * usage: openfiles DIR N
+ * usage: openfiles DIR N [--wait]
  */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -29,8 +31,9 @@ int main(int argc, char **argv)
 	char path[4096];
 	int n, *fds;
 
-	if (argc != 3 || (n = atoi(argv[2])) <= 0) {
-		fprintf(stderr, "usage: openfiles DIR N\n");
+	if (argc < 3 || argc > 4 || (n = atoi(argv[2])) <= 0 ||
+	    (argc == 4 && strcmp(argv[3], "--wait"))) {
+		fprintf(stderr, "usage: openfiles DIR N [--wait]\n");
 		return 2;
 	}
 	{
@@ -46,6 +49,13 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	if (argc == 4) {
+		printf("ready\n");
+		fflush(stdout);
+		while (!next && !stop)
+			usleep(10 * 1000);
+		next = 0;
+	}
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/f%d", argv[1], i);
 		fds[i] = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
