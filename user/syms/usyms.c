@@ -59,8 +59,10 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
+#include "core/hmap.h"
 #include "core/log.h"
 #include "core/procfs.h"
+#include "core/strpool.h"
 #include "core/strutil.h"
 #include "syms/usyms.h"
 
@@ -111,18 +113,6 @@ struct umap {
 	struct umod *mod;
 };
 
-struct ucache_ent {
-	bool used;
-	bool ra;
-	struct sym_frame f;
-};
-
-/* Strings handed out, owned here: they outlive libdw's state. */
-struct strset {
-	char **slots;		/* open addressing, cap a power of 2 */
-	size_t n, cap;
-};
-
 struct usyms {
 	pid_t pid;
 	unsigned long long start_time;	/* tells the target from a reuse of its pid */
@@ -131,13 +121,12 @@ struct usyms {
 	Dwfl_Callbacks cb;
 	size_t dwarf_mem_max;
 	size_t dw_mem;		/* our RSS growth in libdw calls since dwfl_begin */
-	struct strset strs;
+	struct strpool strs;	/* strings handed out: they outlive libdw's state */
 	struct umod **mods;
 	size_t nmods, capmods;
 	struct umap *maps;	/* sorted, disjoint */
 	size_t nmaps;
-	struct ucache_ent *cache;	/* open addressing, capcache a power of 2 */
-	size_t ncache, capcache;
+	struct hmap cache;	/* (addr, return_addr) -> struct sym_frame */
 	bool no_lines;
 };
 
@@ -808,13 +797,6 @@ static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool sp
 	return um;
 }
 
-static void cache_clear(struct usyms *u)
-{
-	free(u->cache);
-	u->cache = NULL;
-	u->ncache = u->capcache = 0;
-}
-
 static int map_cmp(const void *a, const void *b)
 {
 	const struct umap *x = a, *y = b;
@@ -960,7 +942,7 @@ int usyms_refresh(struct usyms *u)
 	u->maps = merged;
 	u->nmaps = nmerged;
 	if (changed)
-		cache_clear(u);
+		hmap_free(&u->cache);
 	err = u->nmods - nmods_before;
 out:
 	free(fresh);
@@ -991,7 +973,12 @@ static bool lines_possible(struct usyms *u, struct umod *um)
 	return true;
 }
 
-static const char *intern(struct usyms *u, const char *s);
+/* Our copy of s; NULL when out of memory (libdw's own string would not
+ * outlive the next drop). */
+static const char *intern(struct usyms *u, const char *s)
+{
+	return strpool_str(&u->strs, s);
+}
 
 static bool sym_is_code(const GElf_Sym *sym)
 {
@@ -1083,125 +1070,28 @@ account:
 		dwfl_drop(u);
 }
 
-static size_t str_hash(const char *s)
+static struct hkey cache_key(uint64_t addr, bool ra)
 {
-	size_t h = 14695981039346656037ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
-/* Our copy of s; NULL when out of memory (libdw's own string would not
- * outlive the next drop). */
-static const char *intern(struct usyms *u, const char *s)
-{
-	struct strset *ss = &u->strs;
-	size_t i, cap;
-	char **slots, *copy;
-
-	if (ss->cap && ss->n * 2 >= ss->cap) {
-		cap = ss->cap * 2;
-		slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return NULL;
-		for (i = 0; i < ss->cap; i++) {
-			size_t j;
-
-			if (!ss->slots[i])
-				continue;
-			for (j = str_hash(ss->slots[i]) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
-				;
-			slots[j] = ss->slots[i];
-		}
-		free(ss->slots);
-		ss->slots = slots;
-		ss->cap = cap;
-	} else if (!ss->cap) {
-		ss->slots = calloc(256, sizeof(*ss->slots));
-		if (!ss->slots)
-			return NULL;
-		ss->cap = 256;
-	}
-	for (i = str_hash(s) & (ss->cap - 1); ss->slots[i]; i = (i + 1) & (ss->cap - 1))
-		if (!strcmp(ss->slots[i], s))
-			return ss->slots[i];
-	copy = strdup(s);
-	if (!copy)
-		return NULL;
-	ss->slots[i] = copy;
-	ss->n++;
-	return copy;
-}
-
-static size_t cache_slot(uint64_t addr, bool ra, size_t cap)
-{
-	uint64_t h = (addr ^ ra) * 0x9e3779b97f4a7c15ull;
-
-	return (h >> 32) & (cap - 1);
-}
-
-static struct ucache_ent *cache_lookup(struct usyms *u, uint64_t addr, bool ra)
-{
-	size_t i;
-
-	if (!u->capcache)
-		return NULL;
-	for (i = cache_slot(addr, ra, u->capcache); u->cache[i].used; i = (i + 1) & (u->capcache - 1))
-		if (u->cache[i].f.addr == addr && u->cache[i].ra == ra)
-			return &u->cache[i];
-	return NULL;
-}
-
-static void cache_insert(struct usyms *u, bool ra, const struct sym_frame *f)
-{
-	struct ucache_ent *ents;
-	size_t i, cap;
-
-	if (u->ncache >= CACHE_MAX)
-		cache_clear(u);
-	if ((u->ncache + 1) * 2 > u->capcache) {
-		/* Grow at half full: probes stay short. */
-		cap = u->capcache ? u->capcache * 2 : 256;
-		ents = calloc(cap, sizeof(*ents));
-		if (!ents)
-			return;	/* no cache is slower, not wrong */
-		for (i = 0; i < u->capcache; i++) {
-			size_t j;
-
-			if (!u->cache[i].used)
-				continue;
-			j = cache_slot(u->cache[i].f.addr, u->cache[i].ra, cap);
-			while (ents[j].used)
-				j = (j + 1) & (cap - 1);
-			ents[j] = u->cache[i];
-		}
-		free(u->cache);
-		u->cache = ents;
-		u->capcache = cap;
-	}
-	i = cache_slot(f->addr, ra, u->capcache);
-	while (u->cache[i].used)
-		i = (i + 1) & (u->capcache - 1);
-	u->cache[i].used = true;
-	u->cache[i].ra = ra;
-	u->cache[i].f = *f;
-	u->ncache++;
+	return (struct hkey){ addr, ra };
 }
 
 int usyms_resolve(struct usyms *u, uint64_t addr, bool return_addr, struct sym_frame *out)
 {
-	struct ucache_ent *e;
+	struct sym_frame *e;
 
 	if (!u || !out)
 		return -EINVAL;
-	e = cache_lookup(u, addr, return_addr);
+	e = hmap_get(&u->cache, cache_key(addr, return_addr));
 	if (e) {
-		*out = e->f;
+		*out = *e;
 		return 0;
 	}
 	resolve_uncached(u, addr, return_addr, out);
-	cache_insert(u, return_addr, out);
+	if (u->cache.len >= CACHE_MAX)
+		hmap_clear(&u->cache);
+	e = hmap_put(&u->cache, cache_key(addr, return_addr), NULL);
+	if (e)		/* no cache is slower, not wrong */
+		*e = *out;
 	return 0;
 }
 
@@ -1230,6 +1120,8 @@ struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 	}
 	u->pid = pid ? pid : getpid();
 	u->root_fd = -1;
+	strpool_init(&u->strs);
+	hmap_init(&u->cache, sizeof(struct sym_frame));
 	if (proc_stat(u->pid, &state, &u->start_time)) {
 		err = ESRCH;
 		goto err;
@@ -1280,12 +1172,10 @@ void usyms_free(struct usyms *u)
 		dwfl_end(u->dwfl);
 	for (i = 0; i < u->nmods; i++)
 		umod_free(u->mods[i]);
-	for (i = 0; i < u->strs.cap; i++)
-		free(u->strs.slots[i]);
-	free(u->strs.slots);
+	strpool_free(&u->strs);
 	free(u->mods);
 	free(u->maps);
-	free(u->cache);
+	hmap_free(&u->cache);
 	if (u->root_fd >= 0)
 		close(u->root_fd);
 	free(u);
