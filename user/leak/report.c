@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "out/flamegraph.h"
+#include "core/fmt.h"
 #include "core/hmap.h"
 #include "core/json.h"
 #include "leak.h"
@@ -66,23 +67,6 @@ static const char *const kind_names[LK_NR_KINDS] = {
 	[LK_KMALLOC] = "kmalloc", [LK_KMEM_CACHE] = "kmem_cache_alloc",
 	[LK_PAGE] = "page", [LK_PERCPU] = "percpu",
 };
-
-const char *fmt_bytes(unsigned long long v, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = v;
-	int u = 0;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", v);
-	else
-		snprintf(buf, len, "%.1f %s", d, units[u]);
-	return buf;
-}
 
 static uint64_t now_ns(void)
 {
