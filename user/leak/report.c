@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "out/files.h"
 #include "out/flamegraph.h"
 #include "core/fmt.h"
 #include "core/hmap.h"
@@ -591,20 +592,43 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 	json_end_record(j);
 }
 
-/* Collapsed stacks and the SVG: every group, outermost frame first. */
-static void write_graphs(struct leak_report *r, struct group **gs, size_t n, uint64_t scale)
+struct graph_out {
+	const struct fg_stack *st;
+	size_t n;
+	const struct fg_svg_opts *so;
+};
+
+static int fill_folded(FILE *f, void *ctx)
 {
+	const struct graph_out *g = ctx;
+
+	return fg_write_folded(f, g->st, g->n);
+}
+
+static int fill_svg(FILE *f, void *ctx)
+{
+	const struct graph_out *g = ctx;
+
+	return fg_write_svg(f, g->st, g->n, g->so);
+}
+
+/* Collapsed stacks and the SVG: every group, outermost frame first.
+ * 0 or the first error (negative errno); each failure is also logged. */
+static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint64_t scale)
+{
+	struct graph_out go = { .n = n };
 	struct fg_stack *st;
 	char **names;
 	size_t i;
-	int k;
+	int k, err = -ENOMEM, e;
 
 	if (!r->o.folded_path && !r->o.svg_path)
-		return;
+		return 0;
 	st = calloc(n, sizeof(*st));
 	names = calloc(n * MAX_FRAMES + 1, sizeof(*names));
 	if (!st || !names)
 		goto out;
+	go.st = st;
 	for (i = 0; i < n; i++) {
 		struct frames fr;
 		char buf[256], cache[64];
@@ -626,20 +650,18 @@ static void write_graphs(struct leak_report *r, struct group **gs, size_t n, uin
 			f[k++] = strdup(cn ? cn : "[no stack]");
 		st[i].nframes = k;
 	}
+	err = 0;
 	if (r->o.folded_path) {
-		char tmp[4096];
-		FILE *f;
-
-		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.folded_path);
-		f = fopen(tmp, "w");
-		if (!f || fg_write_folded(f, st, n) < 0 || fclose(f) || rename(tmp, r->o.folded_path))
-			log_warn("cannot write %s: %s", r->o.folded_path, strerror(errno));
+		e = file_write_atomic(r->o.folded_path, fill_folded, &go);
+		if (e) {
+			log_warn("cannot write %s: %s", r->o.folded_path, strerror(-e));
+			err = e;
+		}
 	}
 	if (r->o.svg_path) {
 		struct fg_svg_opts so = { .unit = "bytes", .width = 1200 };
-		char tmp[4096], title[256], sub[256], b[32];
+		char title[256], sub[256], b[32];
 		time_t t = time(NULL);
-		FILE *f;
 
 		if (r->o.kernel)
 			snprintf(title, sizeof(title), "Outstanding kernel memory%s",
@@ -652,10 +674,12 @@ static void write_graphs(struct leak_report *r, struct group **gs, size_t n, uin
 			 fmt_bytes(r->last_bytes, b, sizeof(b)), scale > 1 ? " (estimate)" : "");
 		so.title = title;
 		so.subtitle = sub;
-		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.svg_path);
-		f = fopen(tmp, "w");
-		if (!f || fg_write_svg(f, st, n, &so) < 0 || fclose(f) || rename(tmp, r->o.svg_path))
-			log_warn("cannot write %s: %s", r->o.svg_path, strerror(errno));
+		go.so = &so;
+		e = file_write_atomic(r->o.svg_path, fill_svg, &go);
+		if (e) {
+			log_warn("cannot write %s: %s", r->o.svg_path, strerror(-e));
+			err = err ? err : e;
+		}
 	}
 out:
 	if (names)
@@ -663,6 +687,7 @@ out:
 			free(names[i]);
 	free(names);
 	free(st);
+	return err;
 }
 
 int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
