@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "out/files.h"
-#include "out/flamegraph.h"
+#include "out/flamegraph_svg.h"
 #include "core/fmt.h"
 #include "core/hmap.h"
 #include "core/json.h"
