@@ -33,6 +33,7 @@
 #include "run/spawn.h"
 #include "run/registry.h"
 #include "leak/uprobe_place.h"
+#include "syms/ksyms.h"
 #include "syms/usyms.h"
 
 _Static_assert(sizeof(struct alloc_info) == 32, "alloc_info layout");

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "leak/regions.h"
 #include "leak/trend.h"
+#include "syms/ksyms.h"
 #include "syms/usyms.h"
 
 #define SHOW_ALLOCS_MAX 8

@@ -1180,22 +1180,3 @@ void usyms_free(struct usyms *u)
 		close(u->root_fd);
 	free(u);
 }
-
-/* ---- text ---------------------------------------------------------------- */
-
-const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)
-{
-	const char *base;
-
-	if (!len)
-		return buf;
-	if (f->sym) {
-		snprintf(buf, len, "%s+0x%" PRIx64, f->sym, f->offset);
-	} else if (f->module) {
-		base = strrchr(f->module, '/');
-		snprintf(buf, len, "%s+0x%" PRIx64, base ? base + 1 : f->module, f->module_offset);
-	} else {
-		snprintf(buf, len, "0x%" PRIx64, f->addr);
-	}
-	return buf;
-}
