@@ -23,6 +23,15 @@
  * overlap in its address space; their names are made unique, because
  * libdwfl takes a second module with the same name and range for the first.
  *
+ * Descriptors: a target can map thousands of ELF files (plugins, JIT
+ * dumps), and each open module costs one descriptor of ours plus those
+ * libdwfl holds (a dup, debug files). All of them count against fd_max:
+ * past it, the least recently used of our own are closed (modules that
+ * never resolved an address first: after the target exits a closed one is
+ * lost for good) and reopened through map_files when needed again; if
+ * only libdwfl's are left, the Dwfl is dropped as for memory. The soft
+ * RLIMIT_NOFILE is raised to the hard one once, for the rest of memscope.
+ *
  * Memory: libdw builds line tables a whole compile unit at a time (1.6 MB
  * for CPython's ceval.c), inflates compressed DWARF whole (10 MB for
  * libc6-dbg), and what it reads of the mapped files stays resident. Our
@@ -51,6 +60,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -88,6 +98,9 @@ struct umod {
 	bool special;		/* [vdso], [anon]: no file identity */
 	unsigned int serial;
 	int fd;			/* ours; libdwfl gets a dup; -1: not an ELF file we can read */
+	bool evicted;		/* fd closed for the budget; reopen when needed */
+	uint64_t last_use;	/* u->clock when last resolved in */
+	bool resolved;		/* has named an address */
 	bool dead;		/* libdwfl refused it: no symbols */
 	Dwfl_Module *mod;	/* in the current Dwfl, NULL until used */
 	bool segs_read;
@@ -128,6 +141,9 @@ struct usyms {
 	size_t nmaps;
 	struct hmap cache;	/* (addr, return_addr) -> struct sym_frame */
 	bool no_lines;
+	unsigned fd_max;	/* descriptors we and libdwfl may hold */
+	unsigned nfds;		/* held now (libdwfl's counted as handed over) */
+	uint64_t clock;		/* resolutions so far, for LRU */
 };
 
 /* ---- opening files ----------------------------------------------------- */
@@ -180,17 +196,18 @@ static bool is_elf(int fd)
 /* The file behind a mapping: through map_files (the mapped inode itself,
  * whatever the path; needs CAP_SYS_ADMIN), else by path in the target's
  * root if that still is the same inode. */
-static int open_mapped(struct usyms *u, const struct proc_map *pm)
+static int open_mapped(struct usyms *u, uint64_t start, uint64_t end, const char *path,
+		       unsigned long inode)
 {
 	char p[96];
 	struct stat st;
 	int fd;
 
-	snprintf(p, sizeof(p), "/proc/%d/map_files/%lx-%lx", u->pid, pm->start, pm->end);
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, u->pid, start, end);
 	fd = open_regular(-1, p);
-	if (fd < 0 && pm->path[0] == '/' && !path_is_deleted(pm->path)) {
-		fd = open_regular(u->root_fd, pm->path);
-		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != pm->inode)) {
+	if (fd < 0 && path[0] == '/' && !path_is_deleted(path)) {
+		fd = open_regular(u->root_fd, path);
+		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != inode)) {
 			close(fd);
 			fd = -1;
 		}
@@ -267,6 +284,115 @@ static void advise_random(Elf *elf)
 	start = (uintptr_t)p & ~(page - 1);
 	end = ((uintptr_t)p + n + page - 1) & ~(page - 1);
 	madvise((void *)start, end - start, MADV_RANDOM);
+}
+
+/* State (field 3) and start time (field 22, clock ticks since boot) from
+ * /proc/PID/stat; -ESRCH if there is no such process. */
+static int proc_stat(pid_t pid, char *state, unsigned long long *start_time)
+{
+	char path[64], buf[1024], *p;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_str(path, buf, sizeof(buf)) <= 0)
+		return -ESRCH;
+	/* The name (field 2) may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -ESRCH;
+	*state = p[2];
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -ESRCH;
+	*start_time = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+/* The target, not another process that got its pid, and not a zombie. */
+static bool target_alive(const struct usyms *u)
+{
+	unsigned long long t;
+	char state;
+
+	return !proc_stat(u->pid, &state, &t) && t == u->start_time && state != 'Z' &&
+	       state != 'X';
+}
+
+/* ---- the descriptor budget ------------------------------------------- */
+
+/* Close one of our descriptors to make room: never the one being used,
+ * nor one of a module in the current Dwfl (it is re-reported from ours
+ * after a drop), nor the vdso's (a copy that cannot be reopened); of the
+ * rest, first those that never named an address, then the least recently
+ * used. With may_drop, drop the Dwfl (all of libdwfl's) when nothing else
+ * can go; not from inside a libdwfl callback. */
+static void dwfl_drop(struct usyms *u);
+
+static void fd_make_room(struct usyms *u, const struct umod *keep, bool may_drop)
+{
+	while (u->nfds + 1 > u->fd_max) {
+		struct umod *victim = NULL;
+
+		for (size_t i = 0; i < u->nmods; i++) {
+			struct umod *um = u->mods[i];
+
+			if (um == keep || um->fd < 0 || um->special || um->mod)
+				continue;
+			if (!victim || um->resolved < victim->resolved ||
+			    (um->resolved == victim->resolved && um->last_use < victim->last_use))
+				victim = um;
+		}
+		if (victim) {
+			close(victim->fd);
+			victim->fd = -1;
+			victim->evicted = true;
+			u->nfds--;
+		} else if (may_drop && u->dwfl) {
+			dwfl_drop(u);
+		} else {
+			return;	/* over budget rather than fail */
+		}
+	}
+}
+
+/* Open a module's file again, if the target still lives and it is still
+ * the same file; false (the module stays without symbols) if not. */
+static bool umod_reopen(struct usyms *u, struct umod *um, const struct umap *m)
+{
+	struct stat st;
+	int fd;
+
+	um->evicted = false;
+	if (!target_alive(u))
+		return false;
+	fd_make_room(u, um, true);
+	fd = open_mapped(u, m->start, m->end, um->path, um->inode);
+	if (fd >= 0 && (fstat(fd, &st) || st.st_dev != um->st_dev || st.st_ino != um->st_ino)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		return false;
+	um->fd = fd;
+	u->nfds++;
+	return true;
+}
+
+/* Once per process: what the hard limit allows, the soft one may have. */
+static void raise_nofile(void)
+{
+	static bool done;
+	struct rlimit rl;
+
+	if (done)
+		return;
+	done = true;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			log_debug("usyms: cannot raise RLIMIT_NOFILE: %s", strerror(errno));
+	}
 }
 
 /* ---- debug files ----------------------------------------------------- */
@@ -596,6 +722,7 @@ static int find_debuginfo_cb(Dwfl_Module *mod, void **userdata, const char *modn
 	}
 	if (!path)
 		return -1;
+	fd_make_room(um->owner, um, false);
 	fd = open_regular(in_root ? um->owner->root_fd : -1, path);
 	if (fd < 0)
 		return -1;
@@ -604,6 +731,8 @@ static int find_debuginfo_cb(Dwfl_Module *mod, void **userdata, const char *modn
 		close(fd);
 		return -1;
 	}
+	/* libdwfl keeps it until the Dwfl ends. */
+	um->owner->nfds++;
 	return fd;
 }
 
@@ -671,6 +800,7 @@ static bool umod_ready(struct usyms *u, struct umod *um)
 		return true;
 	if (um->dead || um->fd < 0)
 		return false;
+	fd_make_room(u, um, true);
 	if (!u->dwfl) {
 		u->dwfl = dwfl_begin(&u->cb);
 		if (!u->dwfl)
@@ -693,6 +823,7 @@ static bool umod_ready(struct usyms *u, struct umod *um)
 		um->dead = true;
 		return false;
 	}
+	u->nfds++;	/* the dup is libdwfl's now */
 	dwfl_module_info(um->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	*userdata = um;
 	advise_random(dwfl_module_getelf(um->mod, &bias));
@@ -712,9 +843,11 @@ static void dwfl_drop(struct usyms *u)
 	dwfl_end(u->dwfl);
 	u->dwfl = NULL;
 	u->dw_mem = 0;
+	u->nfds = 0;
 	for (i = 0; i < u->nmods; i++) {
 		u->mods[i]->mod = NULL;
 		u->mods[i]->dwarf_loaded = false;
+		u->nfds += u->mods[i]->fd >= 0;
 	}
 	/* Line tables are many small blocks: give the heap's top back. */
 	malloc_trim(0);
@@ -780,12 +913,14 @@ static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool sp
 		free(um);
 		return NULL;
 	}
+	if (!special || !strcmp(path, "[vdso]"))
+		fd_make_room(u, NULL, true);
 	if (!special) {
 		um->dev_major = pm->dev_major;
 		um->dev_minor = pm->dev_minor;
 		um->inode = pm->inode;
 		/* Now: the target may be gone when the module is first used. */
-		um->fd = open_mapped(u, pm);
+		um->fd = open_mapped(u, pm->start, pm->end, pm->path, pm->inode);
 		if (um->fd >= 0 && !fstat(um->fd, &st)) {
 			um->st_dev = st.st_dev;
 			um->st_ino = st.st_ino;
@@ -793,6 +928,7 @@ static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool sp
 	} else if (!strcmp(path, "[vdso]")) {
 		um->fd = vdso_memfd(u, pm);
 	}
+	u->nfds += um->fd >= 0;
 	u->mods[u->nmods++] = um;
 	return um;
 }
@@ -825,39 +961,6 @@ static bool overlaps_any(const struct umap *maps, size_t n, const struct umap *m
 	size_t i = map_upper(maps, n, m->start);
 
 	return i < n && maps[i].start < m->end;
-}
-
-/* State (field 3) and start time (field 22, clock ticks since boot) from
- * /proc/PID/stat; -ESRCH if there is no such process. */
-static int proc_stat(pid_t pid, char *state, unsigned long long *start_time)
-{
-	char path[64], buf[1024], *p;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file_str(path, buf, sizeof(buf)) <= 0)
-		return -ESRCH;
-	/* The name (field 2) may hold spaces and parentheses. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -ESRCH;
-	*state = p[2];
-	for (i = 2; p && i < 22; i++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -ESRCH;
-	*start_time = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
-/* The target, not another process that got its pid, and not a zombie. */
-static bool target_alive(const struct usyms *u)
-{
-	unsigned long long t;
-	char state;
-
-	return !proc_stat(u->pid, &state, &t) && t == u->start_time && state != 'Z' &&
-	       state != 'X';
 }
 
 int usyms_refresh(struct usyms *u)
@@ -1026,6 +1129,9 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	um = m->mod;
 	out->module = um->path;
 	out->module_offset = addr - m->start + m->pgoff;
+	um->last_use = ++u->clock;
+	if (um->evicted && !umod_reopen(u, um, m))
+		return;
 	if (um->dead || um->fd < 0)
 		return;
 	rss0 = rss_bytes();
@@ -1038,6 +1144,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	if (name && *name && sym_is_code(&sym)) {
 		out->sym = intern(u, name);
 		out->offset = out->sym ? off + (addr - look) : 0;
+		um->resolved = true;
 	}
 	if (!lines_possible(u, um))
 		goto account;
@@ -1127,6 +1234,7 @@ struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 		goto err;
 	}
 	u->dwarf_mem_max = USYMS_DEFAULT_DWARF_MEM;
+	u->fd_max = USYMS_DEFAULT_FD_MAX;
 	if (opts) {
 		/* Fields beyond what the caller's struct has are zero. */
 		struct usyms_opts o = {};
@@ -1135,7 +1243,10 @@ struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 		if (o.dwarf_mem_max)
 			u->dwarf_mem_max = o.dwarf_mem_max;
 		u->no_lines = o.no_lines;
+		if (o.fd_max)
+			u->fd_max = o.fd_max;
 	}
+	raise_nofile();
 
 	snprintf(path, sizeof(path), "/proc/%d/root", u->pid);
 	u->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);

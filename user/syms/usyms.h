@@ -9,8 +9,9 @@
  * opened through /proc/PID/map_files (so deleted or replaced files and files
  * inside containers work; that needs CAP_SYS_ADMIN, without it files are
  * opened by path in the target's root) and kept open, one descriptor per
- * executable file, so a target's modules stay resolvable after it exits. Nothing is loaded before an address needs it,
- * answers are cached, and what libdw holds for DWARF is kept under a
+ * executable file up to a budget, so a target's modules stay resolvable
+ * after it exits. Nothing is loaded before an address needs it, answers
+ * are cached, and what libdw holds for DWARF is kept under a
  * budget. No network: debuginfod is never asked.
  *
  * Not thread-safe. */
@@ -27,6 +28,7 @@
 struct usyms;
 
 #define USYMS_DEFAULT_DWARF_MEM (4u << 20)
+#define USYMS_DEFAULT_FD_MAX 256
 
 struct usyms_opts {
 	size_t sz;		/* sizeof(struct usyms_opts) */
@@ -40,6 +42,12 @@ struct usyms_opts {
 	 * 0: USYMS_DEFAULT_DWARF_MEM; SIZE_MAX: no limit. */
 	size_t dwarf_mem_max;
 	bool no_lines;		/* never look up file:line */
+	/* File descriptors this object (with libdwfl) may hold. One is kept
+	 * per mapped file so that symbols survive the target's exit; past
+	 * this many, the least recently used are closed and reopened while
+	 * the target lives (after it exits, a closed one is lost).
+	 * 0: USYMS_DEFAULT_FD_MAX. */
+	unsigned fd_max;
 };
 
 /* Symbolizer for process pid (0: this process); reads its maps once.
