@@ -40,21 +40,14 @@
  * are our own copies and answers are cached, so nothing handed out goes
  * stale. The files stay open (ours, libdwfl gets dups) for the rebuild.
  *
- * Debug files are found by our own find_debuginfo callback, not by
- * dwfl_standard_find_debuginfo(): that one (0.188) dlopen()s libdebuginfod
- * (and libcurl, gnutls... about 8 MB of RSS) whenever a lookup fails, and
- * asks the network when DEBUGINFOD_URLS is set. Ours looks by build-id
- * under /usr/lib/debug/.build-id, then by .gnu_debuglink next to the file,
- * in .debug/ and under /usr/lib/debug, first in the target's root, then in
- * ours; candidates must carry the module's build-id when it has one. It also
- * finds the dwz alternate file (.gnu_debugaltlink). */
+ * Debug files are found by our own find_debuginfo callback (syms/debuginfo.h
+ * says where it looks, and why not dwfl_standard_find_debuginfo()). */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +55,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
@@ -74,9 +65,9 @@
 #include "core/procfs.h"
 #include "core/strpool.h"
 #include "core/strutil.h"
+#include "syms/debuginfo.h"
 #include "syms/usyms.h"
 
-#define DEBUG_DIR "/usr/lib/debug"
 /* Cached addresses; the table is emptied when it would grow past this. */
 #define CACHE_MAX (1u << 16)
 
@@ -107,15 +98,8 @@ struct umod {
 	struct useg *segs;
 	int nsegs;
 	char *build_id;
-	/* Debug information, looked up when first needed. */
 	bool debug_searched;
-	bool has_dwarf;		/* in the file itself or in debug_path */
-	char *debug_path;	/* separate debug file, NULL if none */
-	bool debug_in_root;	/* debug_path is in the target's root */
-	char *alt_name;		/* .gnu_debugaltlink name as libdwfl will ask */
-	char *alt_path;
-	bool alt_in_root;
-	size_t inflate_cost;	/* bytes libdw would inflate for its DWARF */
+	struct debuginfo dbg;	/* looked up when first needed */
 	enum lines_state lines;
 	bool dwarf_loaded;	/* in the current Dwfl */
 };
@@ -147,44 +131,6 @@ struct usyms {
 };
 
 /* ---- opening files ----------------------------------------------------- */
-
-/* Open a regular file read-only; never a device or FIFO, whose open could
- * block or have side effects. With root_fd >= 0, path is looked up inside
- * that root (absolute symlinks included, where openat2 exists). */
-static int open_regular(int root_fd, const char *path)
-{
-	char self[64];
-	struct stat st;
-	int pfd, fd;
-
-	if (root_fd < 0) {
-		pfd = open(path, O_PATH | O_CLOEXEC);
-	} else {
-		struct open_how how = {
-			.flags = O_PATH | O_CLOEXEC,
-			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-		};
-
-		pfd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-		if (pfd < 0 && errno == ENOSYS) {
-			/* Before 5.6: absolute symlinks escape to our root. */
-			while (*path == '/')
-				path++;
-			pfd = openat(root_fd, path, O_PATH | O_CLOEXEC);
-		}
-	}
-	if (pfd < 0)
-		return -1;
-	if (fstat(pfd, &st) || !S_ISREG(st.st_mode)) {
-		close(pfd);
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-	fd = open(self, O_RDONLY | O_CLOEXEC);
-	close(pfd);
-	return fd;
-}
 
 static bool is_elf(int fd)
 {
@@ -395,261 +341,13 @@ static void raise_nofile(void)
 	}
 }
 
-/* ---- debug files ----------------------------------------------------- */
-
-static bool elf_has_dwarf(Elf *elf)
-{
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
-			return true;
-	}
-	return false;
-}
-
-/* Bytes libdw will inflate into memory for this file's DWARF: it
- * decompresses every compressed debug section when it opens the file. */
-static size_t elf_inflate_cost(Elf *elf)
-{
-	size_t shstrndx, cost = 0;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return 0;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		GElf_Chdr ch;
-		const char *name;
-		ssize_t n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!name)
-			continue;
-		if ((sh.sh_flags & SHF_COMPRESSED) && !strncmp(name, ".debug_", 7)) {
-			if (gelf_getchdr(scn, &ch))
-				cost += ch.ch_size;
-		} else if (!strncmp(name, ".zdebug_", 8)) {
-			n = dwelf_scn_gnu_compressed_size(scn);
-			if (n > 0)
-				cost += n;
-		}
-	}
-	return cost;
-}
-
-/* The .gnu_debugaltlink section: a file name, NUL, the file's build-id. */
-static bool elf_altlink(Elf *elf, const char **name, const void **id, size_t *id_len)
-{
-	size_t shstrndx, n;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		const char *s;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		s = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!s || strcmp(s, ".gnu_debugaltlink"))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || !d->d_size)
-			return false;
-		s = d->d_buf;
-		n = strnlen(s, d->d_size);
-		if (n == 0 || n + 1 >= d->d_size)
-			return false;
-		*name = s;
-		*id = s + n + 1;
-		*id_len = d->d_size - n - 1;
-		return true;
-	}
-	return false;
-}
-
-static bool id_matches(Elf *elf, const void *id, size_t id_len)
-{
-	const void *got;
-	ssize_t n = dwelf_elf_gnu_build_id(elf, &got);
-
-	return n > 0 && (size_t)n == id_len && !memcmp(got, id, id_len);
-}
-
-struct found {
-	char *path;
-	bool in_root;
-	Elf *elf;		/* open while searching */
-	int fd;
-};
-
-static void found_close(struct found *f)
-{
-	if (f->elf)
-		elf_end(f->elf);
-	if (f->fd >= 0)
-		close(f->fd);
-	f->elf = NULL;
-	f->fd = -1;
-}
-
-/* Try one candidate, a path in the target's root (in_root) or in ours;
- * true if it is a debug file for the module: carries want_id when given,
- * and is not the main file under another name. */
-static bool try_candidate(struct usyms *u, bool in_root, const char *path,
-			  const void *want_id, size_t want_len,
-			  const struct stat *main_st, struct found *out)
-{
-	struct stat st;
-	Elf *elf;
-	int fd;
-
-	fd = open_regular(in_root ? u->root_fd : -1, path);
-	if (fd < 0)
-		return false;
-	if (main_st && !fstat(fd, &st) && st.st_dev == main_st->st_dev &&
-	    st.st_ino == main_st->st_ino)
-		goto reject;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		goto reject_elf;
-	if (want_len && !id_matches(elf, want_id, want_len))
-		goto reject_elf;
-	out->path = strdup(path);
-	if (!out->path)
-		goto reject_elf;
-	out->in_root = in_root;
-	out->elf = elf;
-	out->fd = fd;
-	log_debug("usyms: debug file %s%s", in_root && u->root_fd >= 0 ? "(target root) " : "",
-		  path);
-	return true;
-reject_elf:
-	if (elf)
-		elf_end(elf);
-reject:
-	close(fd);
-	return false;
-}
-
-/* path in the target's root, then in ours if that is another one. */
-static bool try_roots(struct usyms *u, const char *path, const void *want_id, size_t want_len,
-		      const struct stat *main_st, struct found *out)
-{
-	return try_candidate(u, true, path, want_id, want_len, main_st, out) ||
-	       (u->root_fd >= 0 && try_candidate(u, false, path, want_id, want_len, main_st, out));
-}
-
-/* "/usr/lib/debug/.build-id/ab/cdef....debug". */
-static bool find_by_build_id(struct usyms *u, const unsigned char *id, size_t len,
-			     const struct stat *main_st, struct found *out)
-{
-	char path[PATH_MAX], *p;
-	size_t i;
-
-	if (len < 2 || len > 64)
-		return false;
-	p = path + snprintf(path, sizeof(path), DEBUG_DIR "/.build-id/%02x/", id[0]);
-	for (i = 1; i < len; i++)
-		p += sprintf(p, "%02x", id[i]);
-	strcpy(p, ".debug");
-	return try_roots(u, path, id, len, main_st, out);
-}
-
-/* The module's directory as the target sees it, for .gnu_debuglink. */
-static void module_dir(const struct umod *um, char *buf, size_t len)
-{
-	char *slash;
-
-	snprintf(buf, len, "%s", um->path);
-	path_strip_deleted(buf);
-	slash = strrchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	else
-		buf[0] = 0;
-}
-
-static bool find_by_debuglink(struct usyms *u, struct umod *um, Elf *main_elf,
-			      const struct stat *main_st, struct found *out)
-{
-	const unsigned char *id = NULL;
-	char dir[PATH_MAX], path[PATH_MAX * 2];
-	const char *link;
-	GElf_Addr vaddr;
-	GElf_Word crc;
-	int id_len;
-
-	link = dwelf_elf_gnu_debuglink(main_elf, &crc);
-	if (!link || !*link || strchr(link, '/') || um->path[0] != '/')
-		return false;
-	/* Without a build-id the CRC is not checked either (as with "-" in
-	 * libdwfl's debuginfo_path): debug files are found by name. */
-	id_len = dwfl_module_build_id(um->mod, &id, &vaddr);
-	if (id_len < 0)
-		id_len = 0;
-	module_dir(um, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s", dir, link);
-	if (try_candidate(u, true, path, id, id_len, main_st, out))
-		return true;
-	snprintf(path, sizeof(path), "%s/.debug/%s", dir, link);
-	if (try_candidate(u, true, path, id, id_len, main_st, out))
-		return true;
-	snprintf(path, sizeof(path), DEBUG_DIR "%s/%s", dir, link);
-	return try_roots(u, path, id, id_len, main_st, out);
-}
-
-/* The dwz file shared by several debug files. */
-static bool find_alt(struct usyms *u, struct umod *um, Elf *dw_elf, bool dw_in_root,
-		     const char *dw_path, struct found *out)
-{
-	char path[PATH_MAX * 2], dir[PATH_MAX], *slash;
-	const void *id;
-	const char *name;
-	size_t id_len;
-
-	if (!elf_altlink(dw_elf, &name, &id, &id_len))
-		return false;
-	free(um->alt_name);
-	um->alt_name = strdup(name);
-	if (!um->alt_name)
-		return false;
-	if (name[0] == '/') {
-		if (try_roots(u, name, id, id_len, NULL, out))
-			return true;
-	} else if (dw_path) {
-		snprintf(dir, sizeof(dir), "%s", dw_path);
-		slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(path, sizeof(path), "%s/%s", dir, name);
-			if (try_candidate(u, dw_in_root, path, id, id_len, NULL, out))
-				return true;
-		}
-	}
-	return find_by_build_id(u, id, id_len, NULL, out);
-}
+/* ---- libdwfl callbacks ------------------------------------------------ */
 
 /* Where this module's DWARF is and what loading it would cost. Runs once,
  * before libdwfl needs the answer (from symbol lookup or line lookup). */
 static void search_debuginfo(struct usyms *u, struct umod *um)
 {
-	struct found dbg = { .fd = -1 }, alt = { .fd = -1 };
-	const unsigned char *id;
+	const unsigned char *id = NULL;
 	struct stat main_st, *mst = NULL;
 	GElf_Addr bias, vaddr;
 	Elf *main_elf;
@@ -664,37 +362,8 @@ static void search_debuginfo(struct usyms *u, struct umod *um)
 		main_st.st_ino = um->st_ino;
 		mst = &main_st;
 	}
-	if (elf_has_dwarf(main_elf)) {
-		um->has_dwarf = true;
-		um->inflate_cost = elf_inflate_cost(main_elf);
-		if (find_alt(u, um, main_elf, true, um->path, &alt)) {
-			um->inflate_cost += elf_inflate_cost(alt.elf);
-			um->alt_path = alt.path;
-			um->alt_in_root = alt.in_root;
-			found_close(&alt);
-		}
-		return;
-	}
 	id_len = dwfl_module_build_id(um->mod, &id, &vaddr);
-	if (!(id_len > 0 && find_by_build_id(u, id, id_len, mst, &dbg)) &&
-	    !find_by_debuglink(u, um, main_elf, mst, &dbg))
-		return;
-	/* A debug file with symbols only is still worth having. */
-	um->debug_path = dbg.path;
-	um->debug_in_root = dbg.in_root;
-	um->has_dwarf = elf_has_dwarf(dbg.elf);
-	if (!um->has_dwarf) {
-		found_close(&dbg);
-		return;
-	}
-	um->inflate_cost = elf_inflate_cost(dbg.elf);
-	if (find_alt(u, um, dbg.elf, dbg.in_root, dbg.path, &alt)) {
-		um->inflate_cost += elf_inflate_cost(alt.elf);
-		um->alt_path = alt.path;
-		um->alt_in_root = alt.in_root;
-		found_close(&alt);
-	}
-	found_close(&dbg);
+	debuginfo_find(u->root_fd, um->path, main_elf, id, id_len, mst, &um->dbg);
 }
 
 /* libdwfl asks for the separate debug file (for .symtab or DWARF), and,
@@ -713,12 +382,12 @@ static int find_debuginfo_cb(Dwfl_Module *mod, void **userdata, const char *modn
 		return -1;
 	if (!um->debug_searched)
 		search_debuginfo(um->owner, um);
-	if (debuglink_file && um->alt_name && !strcmp(debuglink_file, um->alt_name)) {
-		path = um->alt_path;
-		in_root = um->alt_in_root;
+	if (debuglink_file && um->dbg.alt_name && !strcmp(debuglink_file, um->dbg.alt_name)) {
+		path = um->dbg.alt_path;
+		in_root = um->dbg.alt_in_root;
 	} else {
-		path = um->debug_path;
-		in_root = um->debug_in_root;
+		path = um->dbg.path;
+		in_root = um->dbg.in_root;
 	}
 	if (!path)
 		return -1;
@@ -755,9 +424,7 @@ static void umod_free(struct umod *um)
 	free(um->path);
 	free(um->segs);
 	free(um->build_id);
-	free(um->debug_path);
-	free(um->alt_name);
-	free(um->alt_path);
+	debuginfo_free(&um->dbg);
 	free(um);
 }
 
@@ -1064,11 +731,11 @@ static bool lines_possible(struct usyms *u, struct umod *um)
 		return false;
 	if (!um->debug_searched)
 		search_debuginfo(u, um);
-	if (!um->has_dwarf)
+	if (!um->dbg.has_dwarf)
 		return false;
-	if (um->inflate_cost > u->dwarf_mem_max) {
+	if (um->dbg.inflate_cost > u->dwarf_mem_max) {
 		log_info("usyms: %s: no file:line, its DWARF is compressed and would take "
-			 "%zu KiB in memory (budget %zu KiB)", um->path, um->inflate_cost >> 10,
+			 "%zu KiB in memory (budget %zu KiB)", um->path, um->dbg.inflate_cost >> 10,
 			 u->dwarf_mem_max >> 10);
 		return false;
 	}
@@ -1149,8 +816,8 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	if (!lines_possible(u, um))
 		goto account;
 	/* Make room first for DWARF that will be inflated whole. */
-	if (!um->dwarf_loaded && um->inflate_cost &&
-	    u->dw_mem + um->inflate_cost > u->dwarf_mem_max) {
+	if (!um->dwarf_loaded && um->dbg.inflate_cost &&
+	    u->dw_mem + um->dbg.inflate_cost > u->dwarf_mem_max) {
 		dwfl_drop(u);
 		rss0 = rss_bytes();
 		if (!umod_ready(u, um))
