@@ -3,7 +3,6 @@
  * open or follow them, a missing directory, a full file system (a tiny
  * tmpfs of our own, in a private mount namespace) and a failing fill
  * callback. Each case runs with O_TMPFILE and with the named fallback. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -12,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "harness.h"
 #include "out/files.h"
 
@@ -47,46 +47,6 @@ static bool read_all(const char *path, char *buf, size_t len)
 	return true;
 }
 
-static bool write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	return !close(fd) && ok;
-}
-
-/* The names in dir, sorted, space-separated. */
-static char *listing(const char *dir)
-{
-	struct dirent **ents;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	int n = scandir(dir, &ents, NULL, alphasort);
-
-	for (int i = 0; i < n; i++) {
-		if (strcmp(ents[i]->d_name, ".") && strcmp(ents[i]->d_name, ".."))
-			fprintf(f, "%s ", ents[i]->d_name);
-		free(ents[i]);
-	}
-	if (n >= 0)
-		free(ents);
-	fclose(f);
-	return out;
-}
-
-static void rm_tree(const char *dir)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		test_log("could not remove %s", dir);
-}
-
 static const char *mode_name(unsigned flags)
 {
 	return flags & FILE_ATOMIC_NAMED ? "named" : "O_TMPFILE";
@@ -119,7 +79,7 @@ TEST(unit_files_write_and_replace, 0)
 		ASSERT_NE(st1.st_ino, st2.st_ino, "replaced by a new inode, not rewritten");
 		ASSERT_TRUE(read_all(path, buf, sizeof(buf)) && !strcmp(buf, "again\nagain\nagain\n"),
 			    "new content");
-		l = listing(dir);
+		l = dir_listing(dir);
 		ASSERT_STREQ(l, "out.txt ", "nothing else in the directory");
 		free(l);
 		unlink(path);
@@ -150,7 +110,7 @@ TEST(unit_files_planted_symlinks, T_ROOT)
 	snprintf(path, sizeof(path), "%s/out.svg", dir);
 	snprintf(victim, sizeof(victim), "%s/victim", vdir);
 	for (unsigned flags = 0; flags <= FILE_ATOMIC_NAMED; flags += FILE_ATOMIC_NAMED) {
-		ASSERT_TRUE(write_str(victim, VICTIM_TEXT), "victim");
+		ASSERT_TRUE(write_text(victim, VICTIM_TEXT), "victim");
 		ASSERT_OK(stat(victim, &vst0), "stat victim");
 		for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
 			snprintf(p, sizeof(p), "%s/%s", dir, planted[i]);
@@ -205,7 +165,7 @@ TEST(unit_files_bad_paths, 0)
 	ASSERT_EQ(file_write_atomic(path, fill, &c), -EISDIR, "a directory at path");
 	ASSERT_EQ(file_write_atomic(NULL, fill, &c), -EINVAL, "NULL path");
 	ASSERT_EQ(file_write_atomic(path, NULL, &c), -EINVAL, "NULL fill");
-	l = listing(dir);
+	l = dir_listing(dir);
 	ASSERT_STREQ(l, "sub ", "no temporary file left");
 	free(l);
 	rm_tree(dir);
@@ -220,13 +180,13 @@ TEST(unit_files_fill_error, 0)
 	if (!ASSERT_TRUE(mkdtemp(dir), "mkdtemp"))
 		return;
 	snprintf(path, sizeof(path), "%s/out.folded", dir);
-	ASSERT_TRUE(write_str(path, "old\n"), "previous output");
+	ASSERT_TRUE(write_text(path, "old\n"), "previous output");
 	for (unsigned flags = 0; flags <= FILE_ATOMIC_NAMED; flags += FILE_ATOMIC_NAMED) {
 		snprintf(what, sizeof(what), "%s: fill's error is returned", mode_name(flags));
 		ASSERT_EQ(file_write_atomic_flags(path, fill, &c, flags), -EBADMSG, what);
 		ASSERT_TRUE(read_all(path, buf, sizeof(buf)) && !strcmp(buf, "old\n"),
 			    "previous output kept");
-		l = listing(dir);
+		l = dir_listing(dir);
 		ASSERT_STREQ(l, "out.folded ", "no temporary file left");
 		free(l);
 	}
@@ -269,7 +229,7 @@ TEST(unit_files_full_file_system, T_ROOT)
 		ASSERT_EQ(file_write_atomic_flags(path, fill, &c, flags), -ENOSPC,
 			  "fill's -EIO gives way to the write error");
 		c.fail = 0;
-		l = listing(dir);
+		l = dir_listing(dir);
 		ASSERT_STREQ(l, "filler ", "no temporary file left, no output");
 		free(l);
 	}

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "harness.h"
 #include "run.h"
 #include "syms/ksyms.h"
@@ -28,17 +29,6 @@
 	"ffffffffc0001000 t mod_fn\t[mymod]\n"                                 \
 	"ffffffffc0001100 t mod_last\t[mymod]\n"
 
-static bool rewrite(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	bool ok;
-
-	if (fd < 0)
-		return false;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	return !close(fd) && ok;
-}
-
 /* A file with text in it, in a directory of its own; its path in path. */
 static bool kfile(char *path, size_t len, const char *text)
 {
@@ -47,7 +37,7 @@ static bool kfile(char *path, size_t len, const char *text)
 	if (!mkdtemp(dir) || chmod(dir, 0755))
 		return false;
 	snprintf(path, len, "%s/kallsyms", dir);
-	return rewrite(path, text);
+	return write_text(path, text);
 }
 
 static void kfile_remove(const char *path)
@@ -154,11 +144,11 @@ TEST(unit_ksyms_file_all_zero, 0)
 	ksyms_free(k);
 
 	/* Hidden after ksyms_new(): sysctl kernel.kptr_restrict changed. */
-	ASSERT_TRUE(rewrite(path, KALLSYMS_OK), "addresses visible");
+	ASSERT_TRUE(write_text(path, KALLSYMS_OK), "addresses visible");
 	k = ksyms_new_from(path);
 	if (ASSERT_TRUE(k, "visible at first")) {
 		ASSERT_OK(ksyms_resolve(k, probe_addrs, 2, out), "a first batch");
-		ASSERT_TRUE(rewrite(path, zero), "addresses hidden");
+		ASSERT_TRUE(write_text(path, zero), "addresses hidden");
 		memset(out, 0xaa, sizeof(out));
 		ASSERT_EQ(ksyms_resolve(k, probe_addrs, NPROBE, out), -EPERM, "then hidden");
 		ASSERT_STREQ(out[0].sym, "helper", "answers from before are still given");
@@ -187,7 +177,7 @@ TEST(unit_ksyms_file_unreadable, 0)
 	ASSERT_TRUE(!k && errno == ENODATA, "empty (masked) file: ENODATA");
 
 	/* Readable at first, then not: the pass fails, frames still come. */
-	ASSERT_TRUE(rewrite(path, KALLSYMS_OK), "symbols");
+	ASSERT_TRUE(write_text(path, KALLSYMS_OK), "symbols");
 	k = ksyms_new_from(path);
 	if (ASSERT_TRUE(k, "readable at first")) {
 		unlink(path);

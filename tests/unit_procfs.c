@@ -135,21 +135,23 @@ TEST(unit_procfs_mounts_escapes, 0)
 		"tmpfs /mnt/with\\040space tmpfs rw,size=2k 0 0\n"
 		"tmpfs /mnt/t\\011ab\\012nl\\134bs tmpfs rw,size=3k 0 0\n"
 		"tmpfs /mnt/not\\04an\\999escape tmpfs rw,size=4k 0 0\n";
+	static const struct {
+		const char *opt, *want;
+	} cases[] = {
+		{ "size=1k", "/run" },
+		{ "size=2k", "/mnt/with space" },
+		{ "size=3k", "/mnt/t\tab\nnl\\bs" },		/* tab, newline, backslash */
+		{ "size=4k", "/mnt/not\\04an\\999escape" },	/* not escapes: kept */
+	};
 	char buf[256], tiny[8];
 	FILE *f;
 
-	f = text(mounts);
-	ASSERT_OK(mounts_find(f, "tmpfs", "size=2k", buf, sizeof(buf)), "a space");
-	ASSERT_STREQ(buf, "/mnt/with space", "\\040 is a space");
-	fclose(f);
-	f = text(mounts);
-	ASSERT_OK(mounts_find(f, "tmpfs", "size=3k", buf, sizeof(buf)), "tab, newline, backslash");
-	ASSERT_STREQ(buf, "/mnt/t\tab\nnl\\bs", "each unescaped");
-	fclose(f);
-	f = text(mounts);
-	ASSERT_OK(mounts_find(f, "tmpfs", "size=4k", buf, sizeof(buf)), "not escapes");
-	ASSERT_STREQ(buf, "/mnt/not\\04an\\999escape", "left as they are");
-	fclose(f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = text(mounts);
+		ASSERT_OK(mounts_find(f, "tmpfs", cases[i].opt, buf, sizeof(buf)), cases[i].opt);
+		ASSERT_STREQ(buf, cases[i].want, "mount point unescaped");
+		fclose(f);
+	}
 	f = text(mounts);
 	ASSERT_EQ(mounts_find(f, "tmpfs", "size=2k", tiny, sizeof(tiny)), -ENAMETOOLONG,
 		  "a mount point longer than the buffer");

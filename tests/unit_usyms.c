@@ -19,10 +19,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <unistd.h>
 #include <gelf.h>
 
+#include "fsutil.h"
 #include "harness.h"
 #include "run.h"
 #include "core/procfs.h"
@@ -729,18 +729,6 @@ TEST(unit_usyms_rss, 0)
 
 /* ---- many mapped files ------------------------------------------------------ */
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d && readdir(d))
-		n++;
-	if (d)
-		closedir(d);
-	return n;
-}
-
 /* A target with 1200 mapped ELF files: every one resolves, under the
  * default descriptor budget; after the target exits, the modules still
  * open (those that resolved most recently) keep resolving. Before the
@@ -825,11 +813,8 @@ out:
 	usyms_free(u);
 	bg_stop(&b, SIGTERM, 10000);
 	bg_free(&b);
-	if (dir[0]) {
-		snprintf(line, sizeof(line), "rm -rf '%s'", dir);
-		if (system(line))
-			test_log("could not remove %s", dir);
-	}
+	if (dir[0])
+		rm_tree(dir);
 }
 
 /* A budget so small that every module change closes descriptors and drops
