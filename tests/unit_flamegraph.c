@@ -283,7 +283,11 @@ TEST(unit_flamegraph_folded_random_bytes, 0)
 		int frames = 1, err;
 
 		out = folded(&in[i], 1, &err);
-		doc = malloc(strlen(out) + 16);
+		doc = out ? malloc(strlen(out) + 16) : NULL;
+		if (!ASSERT_TRUE(doc, "memory")) {
+			free(out);
+			break;
+		}
 		sprintf(doc, "<a>%s</a>", out);
 		for (char *p = doc + 3; p[4]; p++)
 			if (*p == '<' || *p == '&')
