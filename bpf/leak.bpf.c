@@ -13,13 +13,13 @@
 
 #include "leak.h"
 
-/* errno values the helpers return (no libc headers in BPF programs). */
-#define ENOMEM 12
-#define EEXIST 17
+#define STATS_NR ST_NR
+#include "lib/common.bpf.h"
+#include "lib/stack.bpf.h"
+#include "lib/table.bpf.h"
 
-/* Set by user space before load. */
-const volatile __u32 target_tgid;	/* user mode: only this process */
-const volatile __u32 self_tgid;		/* kernel mode: ignore our own allocations */
+/* Set by user space before load (and target_tgid, self_tgid, target_memcg
+ * of lib/common.bpf.h). */
 const volatile __u32 sample_rate = 1;	/* -s: record 1 in N allocations */
 const volatile __u64 min_size;		/* -z */
 const volatile __u64 max_size = ~0ULL;	/* -Z */
@@ -35,21 +35,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct alloc_bucket);
 } allocs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);	/* resized by user space (--max-stacks) */
-	__type(key, __u32);
-	__type(value, struct stack_rec);
-} stacks SEC(".maps");
-
-/* Where a stack is taken before it is known whether it is new. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct stack_rec);
-} stack_scratch SEC(".maps");
 
 /* Entry -> return handoff, per thread. See enter() and alloc_return(). */
 struct pending {
@@ -82,11 +67,6 @@ struct {
 	__type(value, struct site_bucket);
 } sites SEC(".maps");
 
-/* Allocation timestamps: a clock user space advances every 20 ms. Ages are
- * shown in tenths of seconds and -o is normally hundreds of milliseconds:
- * no need to read the clock on every allocation. 0: use the kernel clock. */
-__u64 clock_ns;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, PATH_BUCKETS);
@@ -110,60 +90,6 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ST_NR);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-static __always_inline void count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &which);
-
-	if (v)
-		(*v)++;
-}
-
-/* Take the current stack (user or kernel, per flags) and return its id in
- * the stacks store, -1 when it could not be kept. */
-static __always_inline __s32 take_stack(void *ctx, __u64 flags)
-{
-	__u64 h = 0xcbf29ce484222325ULL;
-	struct stack_rec *s, *old;
-	__u32 zero = 0, id;
-	long n, err;
-	int i;
-
-	s = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!s)
-		return -1;
-	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags);
-	if (n <= 0) {
-		count(ST_STACK_ERROR);
-		return -1;
-	}
-	n /= sizeof(__u64);
-	for (i = 0; i < LEAK_STACK_DEPTH && i < n; i++)
-		h = (h ^ s->ips[i]) * 0x100000001b3ULL;
-	id = (__u32)(h >> 33);
-	old = bpf_map_lookup_elem(&stacks, &id);
-	if (old) {
-		if (old->hash == h)
-			return id;
-		count(ST_STACK_COLLISION);
-		return -1;
-	}
-	s->hash = h;
-	s->nr = n;
-	err = bpf_map_update_elem(&stacks, &id, s, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count(ST_STACK_FULL);
-		return -1;
-	}
-	return id;
-}
-
 static __always_inline bool sampled_out(void)
 {
 	if (sample_rate <= 1)
@@ -185,14 +111,12 @@ static __always_inline bool size_filtered(__u64 size)
 static __always_inline void emit(__u32 type, __u16 kind, __u64 addr, __u64 size,
 				 __u64 addr2, __u64 size2, __u64 site, __s32 stack_id)
 {
-	struct leak_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct leak_event *e = rb_reserve(&events, sizeof(*e));
 
-	if (!e) {
-		count(ST_RB_DROPS);
+	if (!e)
 		return;
-	}
 	e->type = type;
-	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->tid = current_ids().tid;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->addr = addr;
 	e->size = size;
@@ -228,7 +152,7 @@ static __always_inline void combined_add(const struct alloc_info *a, __s64 sign)
 
 static __always_inline struct alloc_bucket *bucket_of(__u64 addr)
 {
-	__u32 b = leak_bucket(addr, bucket_mask);
+	__u32 b = sa_bucket(addr, bucket_mask);
 
 	return bpf_map_lookup_elem(&allocs, &b);
 }
@@ -239,40 +163,36 @@ static __always_inline void record(__u64 addr, __u64 size, __u16 kind, __u64 sit
 {
 	struct alloc_bucket *b = bucket_of(addr);
 	struct alloc_info *v;
-	int i, slot = -1;
+	int i;
 
 	if (!b)
 		return;
-	for (i = 0; i < ALLOC_WAYS; i++) {
-		__u64 k = b->keys[i];
-
-		if (k == addr) {
-			/* Handed out again while tracked: its free went past
-			 * us (e.g. before the probes were attached). */
-			count(ST_MISSED_FREE);
-			v = &b->vals[i];
-			if (combined)
-				combined_add(v, -1);
-			goto fill;
+	i = sa_find(b->keys, ALLOC_WAYS, addr);
+	if (i >= 0) {
+		/* Handed out again while tracked: its free went past us
+		 * (e.g. before the probes were attached). Readers stop
+		 * seeing the old entry first. */
+		count(ST_MISSED_FREE);
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
+		v->ts_ns = 0;
+		if (combined)
+			combined_add(v, -1);
+	} else {
+		i = sa_claim(b->keys, ALLOC_WAYS, sa_free_way(b->keys, ALLOC_WAYS), addr);
+		if (i < 0) {
+			count(ST_ALLOCS_FULL);
+			return;
 		}
-		if (!k && slot < 0)
-			slot = i;
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
 	}
-	for (i = slot; i >= 0 && i < ALLOC_WAYS; i++)
-		if (!b->keys[i] && __sync_val_compare_and_swap(&b->keys[i], 0, addr) == 0)
-			break;
-	if (i < 0 || i >= ALLOC_WAYS) {
-		count(ST_ALLOCS_FULL);
-		return;
-	}
-	v = &b->vals[i];
-fill:
 	v->size = size;
 	v->site = site;
 	v->stack_id = stack_id;
 	v->kind = kind;
-	/* Last: it makes the entry visible to readers. */
-	v->ts_ns = clock_ns ?: bpf_ktime_get_ns();
+	/* Last: it makes the entry visible to reports. The barrier keeps
+	 * the compiler from moving the stores above after it. */
+	asm volatile("" ::: "memory");
+	v->ts_ns = now_ns();
 	count(ST_ALLOCS);
 	if (combined)
 		combined_add(v, 1);
@@ -289,22 +209,21 @@ static __always_inline bool release(__u64 addr, __u16 kind)
 
 	if (!b)
 		return false;
-	for (i = 0; i < ALLOC_WAYS; i++)
-		if (b->keys[i] == addr)
-			break;
-	if (i >= ALLOC_WAYS) {
+	i = sa_find(b->keys, ALLOC_WAYS, addr);
+	if (i < 0) {
 		count(ST_FREE_UNKNOWN);
 		return false;
 	}
-	v = &b->vals[i];
+	v = &b->vals[i & (ALLOC_WAYS - 1)];
 	if (combined)
 		combined_add(v, -1);
 	if (trace_events)
 		emit(EV_FREE, kind, addr, v->size, 0, 0, v->site, v->stack_id);
-	/* First: readers stop seeing it before the slot is given back. Only
+	/* First: reports stop seeing it before the slot is given back. Only
 	 * the owner frees an address, so a plain store releases the slot. */
 	v->ts_ns = 0;
-	b->keys[i] = 0;
+	asm volatile("" ::: "memory");
+	b->keys[i & (ALLOC_WAYS - 1)] = 0;
 	count(ST_FREES);
 	return true;
 }
@@ -320,9 +239,18 @@ static __always_inline bool release(__u64 addr, __u16 kind)
  * entry whose return we never saw); a return counts only where the stack
  * pointer is the entry's plus the popped return address. */
 
-static __always_inline bool other_process(__u64 pid_tgid)
+/* Not the traced process? Its uprobes are attached to its pid already;
+ * this keeps out a task that shares its mappings. */
+static __always_inline bool other_process(void)
 {
-	return target_tgid && (pid_tgid >> 32) != target_tgid;
+	return target_tgid && current_ids().tgid != target_tgid;
+}
+
+/* The handoff is keyed by the kernel's thread id: unique whatever pid
+ * namespace memscope runs in. */
+static __always_inline __u32 kernel_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
 }
 
 /* Inside another allocator call of this thread? */
@@ -340,11 +268,11 @@ static __always_inline bool nested(__u32 tid, __u64 sp)
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg,
 				 __u64 arg2)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), sp = PT_REGS_SP(ctx);
-	__u32 tid = (__u32)pid_tgid;
+	__u64 sp = PT_REGS_SP(ctx);
+	__u32 tid = kernel_tid();
 	struct pending p = { .sp = sp, .size = size, .arg = arg, .arg2 = arg2, .kind = kind };
 
-	if (other_process(pid_tgid) || nested(tid, sp))
+	if (other_process() || nested(tid, sp))
 		return 0;
 	/* Sampling and size filters still leave an entry: calls nested in
 	 * a skipped one must be skipped too. munmap and mremap are never
@@ -449,9 +377,7 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-
-	if (!ptr || other_process(pid_tgid) || nested((__u32)pid_tgid, PT_REGS_SP(ctx)))
+	if (!ptr || other_process() || nested(kernel_tid(), PT_REGS_SP(ctx)))
 		return 0;
 	release(ptr, LK_FREE);
 	return 0;
@@ -466,11 +392,11 @@ static __always_inline __s32 user_stack(struct pt_regs *ctx)
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), memptr = 0;
-	__u32 tid = (__u32)pid_tgid;
+	__u32 tid = kernel_tid();
 	struct pending *pp, p;
+	__u64 memptr = 0;
 
-	if (other_process(pid_tgid))
+	if (other_process())
 		return 0;
 	pp = bpf_map_lookup_elem(&pending, &tid);
 	/* Only the return of the pending call itself counts. */
@@ -544,39 +470,29 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 
 /* ---- kernel: tracepoints ------------------------------------------------ */
 
-static __always_inline bool self(void)
-{
-	return (bpf_get_current_pid_tgid() >> 32) == self_tgid;
-}
-
-static __always_inline __s32 get_kstack(void *ctx)
-{
-	return take_stack(ctx, 0);
-}
-
 /* The stack of an allocation at a many-path call site, from the path cache
  * when this thread came through this site recently. */
 static __always_inline __s32 cached_stack(void *ctx, __u64 site)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 b = leak_bucket(site ^ tid, PATH_BUCKETS - 1);
+	__u32 tid = kernel_tid();
+	__u32 b = sa_bucket(site ^ tid, PATH_BUCKETS - 1);
 	struct path_bucket *pb = bpf_map_lookup_elem(&paths, &b);
 	struct path_slot *ps;
 	int i;
 
 	if (!pb)
-		return get_kstack(ctx);
+		return take_stack(ctx, 0);
 	for (i = 0; i < PATH_WAYS; i++) {
 		ps = &pb->s[i];
 		if (ps->site != site || ps->tid != tid)
 			continue;
 		if (++ps->uses & PATH_RECHECK_MASK)
 			return ps->stack_id;
-		ps->stack_id = get_kstack(ctx);
+		ps->stack_id = take_stack(ctx, 0);
 		return ps->stack_id;
 	}
 	ps = &pb->s[bpf_get_prandom_u32() & (PATH_WAYS - 1)];
-	ps->stack_id = get_kstack(ctx);
+	ps->stack_id = take_stack(ctx, 0);
 	ps->uses = 1;
 	ps->tid = tid;
 	ps->site = site;
@@ -587,22 +503,23 @@ static __always_inline __s32 cached_stack(void *ctx, __u64 site)
  * set); NULL when its bucket is full. */
 static __always_inline struct site_state *site_lookup(__u64 site, bool *fresh)
 {
-	__u32 b = leak_bucket(site, SITE_BUCKETS - 1);
+	__u32 b = sa_bucket(site, SITE_BUCKETS - 1);
 	struct site_bucket *sb = bpf_map_lookup_elem(&sites, &b);
 	int i;
 
 	*fresh = false;
 	if (!sb)
 		return NULL;
-	for (i = 0; i < SITE_WAYS; i++)
-		if (sb->keys[i] == site)
-			return &sb->st[i];
-	for (i = 0; i < SITE_WAYS; i++)
-		if (!sb->keys[i] && __sync_val_compare_and_swap(&sb->keys[i], 0, site) == 0) {
-			*fresh = true;
-			return &sb->st[i];
+	i = sa_find(sb->keys, SITE_WAYS, site);
+	if (i < 0) {
+		i = sa_claim(sb->keys, SITE_WAYS, 0, site);
+		if (i < 0) {
+			count(ST_SITES_FULL);
+			return NULL;
 		}
-	return NULL;
+		*fresh = true;
+	}
+	return &sb->st[i & (SITE_WAYS - 1)];
 }
 
 /* A new call site: name its slab cache once (cache_names) and start
@@ -613,12 +530,16 @@ static __always_inline __s32 site_first(void *ctx, struct site_state *st, struct
 	__u64 key = (__u64)cache;
 
 	if (cache && !bpf_map_lookup_elem(&cache_names, &key)) {
+		long err;
+
 		bpf_probe_read_kernel_str(cn.name, sizeof(cn.name), BPF_CORE_READ(cache, name));
-		bpf_map_update_elem(&cache_names, &key, &cn, BPF_NOEXIST);
+		err = bpf_map_update_elem(&cache_names, &key, &cn, BPF_NOEXIST);
+		if (err && err != -EEXIST)
+			count(ST_CACHE_NAMES_FULL);
 	}
 	st->cache = key;
 	st->mode = SITE_LEARN;
-	st->stack_id = kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx);
+	st->stack_id = kstack_mode == KSTACK_NEVER ? -1 : take_stack(ctx, 0);
 	st->samples = 1;	/* last: the slot is complete */
 	return st->stack_id;
 }
@@ -634,14 +555,14 @@ static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site, struct kme
 
 	st = site_lookup(call_site, &fresh);
 	if (!st)
-		return kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx);
+		return kstack_mode == KSTACK_NEVER ? -1 : take_stack(ctx, 0);
 	if (fresh)
 		return site_first(ctx, st, cache);
 	switch (kstack_mode) {
 	case KSTACK_NEVER:
 		return -1;
 	case KSTACK_ALWAYS:
-		return get_kstack(ctx);
+		return take_stack(ctx, 0);
 	default:
 		break;
 	}
@@ -650,14 +571,14 @@ static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site, struct kme
 		return cached_stack(ctx, call_site);
 	case SITE_ONE_PATH:
 		if ((bpf_get_prandom_u32() & SITE_RECHECK_MASK) == 0) {
-			id = get_kstack(ctx);
+			id = take_stack(ctx, 0);
 			if (id >= 0 && id != st->stack_id)
 				st->mode = SITE_MANY_PATHS;
 			return id;
 		}
 		return st->stack_id;
 	default:
-		id = get_kstack(ctx);
+		id = take_stack(ctx, 0);
 		if (id < 0)
 			return id;
 		/* A slot another CPU is still filling counts as unlearned. */
@@ -677,7 +598,7 @@ static __always_inline __s32 kernel_stack(void *ctx, __u64 call_site, struct kme
 static __always_inline void kernel_alloc(void *ctx, __u64 ptr, __u64 size, __u16 kind,
 					 __u64 call_site, struct kmem_cache *cache, __u64 group)
 {
-	if (!ptr || self() || size_filtered(size) || sampled_out())
+	if (!ptr || skip_current() || size_filtered(size) || sampled_out())
 		return;
 	record(ptr, size, kind, by_cache ? group : call_site,
 	       kernel_stack(ctx, call_site, cache));
@@ -686,10 +607,10 @@ static __always_inline void kernel_alloc(void *ctx, __u64 ptr, __u64 size, __u16
 /* A page allocation has no call site: its stack is the only context. */
 static __always_inline void kernel_page_alloc(void *ctx, __u64 key, __u64 order)
 {
-	if (!key || self() || sampled_out())
+	if (!key || skip_current() || sampled_out())
 		return;
 	record(key, 4096ULL << (order & 31), LK_PAGE, by_cache ? SITE_PAGES : 0,
-	       kstack_mode == KSTACK_NEVER ? -1 : get_kstack(ctx));
+	       kstack_mode == KSTACK_NEVER ? -1 : take_stack(ctx, 0));
 }
 
 static __always_inline void kernel_free(__u64 ptr, __u16 kind)

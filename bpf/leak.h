@@ -1,22 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Records shared by bpf/leak.bpf.c and user/leak.c. Fixed-width types and
+/* Records shared by bpf/leak.bpf.c and user/leak/. Fixed-width types and
  * explicit padding only: user space checks the sizes. */
 #ifndef MEMSCOPE_LEAK_H
 #define MEMSCOPE_LEAK_H
 
-#define LEAK_STACK_DEPTH 127
-
-/* A stack, stored under a 31-bit id taken from a 64-bit FNV-1a hash of its
- * frames. The kernel's stack-trace map refuses a stack whose bucket holds
- * another one (and the stack is lost); here two different stacks share an
- * id only if their hashes agree in 31 bits, and the full hash kept in the
- * record tells them apart, so that is detected and counted, not merged. */
-struct stack_rec {
-	__u64 hash;
-	__u32 nr;		/* frames in ips */
-	__u32 pad;
-	__u64 ips[LEAK_STACK_DEPTH];
-};
+#include "lib/stack.h"
+#include "lib/stats.h"
+#include "lib/table.h"
 
 /* What made an allocation (and what released one). */
 enum leak_kind {
@@ -47,20 +37,22 @@ enum leak_kind {
  * its address (kernel pages: the struct page pointer). */
 struct alloc_info {
 	__u64 size;		/* bytes requested */
-	__u64 ts_ns;		/* CLOCK_MONOTONIC at allocation (see clock_ns) */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC at allocation */
 	__u64 site;		/* kernel: call site, or the kmem_cache with --by-cache */
 	__s32 stack_id;		/* stacks map id, <0: none */
 	__u16 kind;		/* enum leak_kind */
 	__u16 pad;
 };
 
-/* The allocation table: a set-associative hash table in a BPF array. An
- * address hashes to one bucket and lives in one of its ways; a slot is
- * claimed with a compare-and-swap on its key, and ts_ns is written last
- * (and cleared first on free) so a reader that sees ts_ns != 0 sees a
- * complete entry. Array lookups are inlined by the verifier: much cheaper
- * than a BPF hash map, which matters when every kernel allocation passes
- * through here. */
+/* The allocation table: a set-associative table in a BPF array
+ * (lib/table.h). An address hashes to one bucket and lives in one of its
+ * ways; a slot is claimed with a compare-and-swap on its key. ts_ns is
+ * written last and cleared first, and a slot whose ts_ns is 0 is skipped
+ * by reports. User space copies buckets with batch lookups, a plain copy
+ * in the kernel that does not order with these stores: a slot filled or
+ * emptied during the copy may be seen half-written. Reports are
+ * statistical snapshots of a moving table; the per-site totals they show
+ * are exact only once the target has stopped allocating. */
 #define ALLOC_WAYS 16
 
 struct alloc_bucket {
@@ -105,23 +97,23 @@ struct leak_event {
 	__u16 pad;
 };
 
-/* Counters, one per-CPU slot each: every loss is counted. */
+/* Counters, one per-CPU slot each, after the common ones (lib/stats.h):
+ * every loss is counted. */
 enum leak_stat {
-	ST_ALLOCS,		/* allocations recorded */
+	ST_ALLOCS = ST_COMMON_NR,	/* allocations recorded */
 	ST_FREES,		/* frees of tracked allocations */
 	ST_FAILED,		/* allocation calls that failed (NULL, MAP_FAILED) */
 	ST_FREE_UNKNOWN,	/* frees of addresses not tracked */
 	ST_MISSED_FREE,		/* an address handed out again while tracked */
 	ST_ALLOCS_FULL,		/* allocation table bucket full: not tracked */
 	ST_PENDING_FULL,	/* entry->return handoff map full */
-	ST_STACK_FULL,		/* stack store full */
-	ST_STACK_COLLISION,	/* two stacks with the same id (31-bit hash) */
-	ST_STACK_ERROR,		/* other stack walking errors */
-	ST_RB_DROPS,		/* ring buffer full */
 	ST_SAMPLED_OUT,		/* skipped by -s sampling */
 	ST_FILTERED,		/* skipped by -z/-Z */
 	ST_NESTED,		/* allocator calls inside another one (not counted twice) */
 	ST_COMBINED_FULL,	/* -C aggregation map full */
+	ST_SITES_FULL,		/* call-site table bucket full: that site's stacks
+				 * are walked every time and its cache is not named */
+	ST_CACHE_NAMES_FULL,	/* slab cache name table full: a cache not named */
 	ST_NR,
 };
 
@@ -149,14 +141,6 @@ struct site_bucket {
 	__u64 keys[SITE_WAYS];	/* call site, 0: free */
 	struct site_state st[SITE_WAYS];
 };
-
-/* The bucket of a key in the set-associative tables: Fibonacci hashing,
- * since allocator addresses and call sites share their low bits. Used by
- * both sides. */
-static inline __u32 leak_bucket(__u64 key, __u32 mask)
-{
-	return (__u32)((key * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
-}
 
 #define CACHE_NAME_LEN 32
 

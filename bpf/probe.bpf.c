@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Tiny programs, one per attach type, that `memscope probe` (and the tools'
- * mode selection) load and attach one at a time to learn what this kernel
- * really allows. Each counts its hits so a probe can also show it fires. */
+/* Tiny programs, one per attach type, that `memscope probe` loads and
+ * attaches one at a time to learn what this kernel really allows (see
+ * user/probe/attach_kinds.h). Each counts its hits so a probe can also
+ * show it fires. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -24,15 +25,6 @@ int probe_raw_tp(void *ctx) { return hit(PROBE_RAW_TP); }
 
 SEC("tp_btf/sched_switch")
 int probe_tp_btf(void *ctx) { return hit(PROBE_TP_BTF); }
-
-/* Not an attach type of its own: whether a tp_btf program may read a
- * `void *` argument (6.1's verifier refuses: "arg1 type UNKNOWN is not a
- * struct"), which decides between tp_btf and raw_tp for the kmem events. */
-SEC("tp_btf/kfree")
-int probe_tp_btf_void_arg(__u64 *ctx)
-{
-	return ctx[1] ? hit(PROBE_TP_BTF) : 0;
-}
 
 /* kprobe-family and uprobe-family targets are chosen at run time. */
 SEC("kprobe")

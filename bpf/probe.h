@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between bpf/probe.bpf.c and user/features.c: one index per attach
- * type the capability probe tries. */
+/* The attach types memscope knows, one index each: shared by
+ * bpf/probe.bpf.c (its hit counters) and user space (caps/kinds.h). */
 #ifndef MEMSCOPE_PROBE_H
 #define MEMSCOPE_PROBE_H
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -588,4 +589,25 @@ int alloc_object_for_command(const char *exe, const char *prefix, char *path, si
 out:
 	free(interp);
 	return err;
+}
+
+int alloc_object_mapped(pid_t pid, const char *path)
+{
+	char file[64], line[PATH_MAX + 128];
+	struct proc_map m;
+	struct stat st;
+	int found = 0;
+	FILE *f;
+
+	if (stat(path, &st))
+		return -errno;
+	snprintf(file, sizeof(file), "/proc/%d/maps", pid);
+	f = fopen(file, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !proc_map_parse(line, &m) && m.inode == st.st_ino &&
+			m.dev_major == major(st.st_dev) && m.dev_minor == minor(st.st_dev);
+	fclose(f);
+	return found;
 }

@@ -39,4 +39,8 @@ int alloc_object_for_pid(pid_t pid, const char *prefix, char *path, size_t len,
  * it, other -errno. */
 int alloc_object_for_command(const char *exe, const char *prefix, char *path, size_t len);
 
+/* Does process pid map the file at path (same device and inode)? 1 or 0,
+ * or -errno (-ESRCH: no such process). */
+int alloc_object_mapped(pid_t pid, const char *path);
+
 #endif

@@ -2,37 +2,33 @@
 /* `memscope leak`: outstanding allocations of a process (uprobes on its
  * allocator) or of the kernel (kmem tracepoints), by stack, with a trend
  * per stack that tells a leak from a cache. Accepts libbpf-tools memleak's
- * flags with the same meaning. This file is the command line, the set-up
- * and the main loop; leak_report.c renders. */
+ * flags with the same meaning. This file is the command line, the tool's
+ * modes and its set-up; run/tool.c runs it and report.c renders. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "core/cli.h"
+#include "core/fmt.h"
 #include "core/json.h"
-#include "caps/kfeatures.h"
+#include "core/log.h"
 #include "leak.h"
 #include "leak.skel.h"
-#include "leak/report.h"
-#include "core/log.h"
-#include "run/loop.h"
-#include "core/parse.h"
-#include "run/preflight.h"
-#include "core/procfs.h"
+#include "leak/alloc_object.h"
+#include "leak/options.h"
 #include "leak/regions.h"
-#include "run/spawn.h"
-#include "run/registry.h"
+#include "leak/report.h"
 #include "leak/uprobe_place.h"
+#include "caps/sysfacts.h"
+#include "run/preflight.h"
+#include "run/registry.h"
+#include "run/tool.h"
 #include "syms/ksyms.h"
 #include "syms/usyms.h"
 
@@ -41,235 +37,130 @@ _Static_assert(sizeof(struct leak_event) == 64, "leak_event layout");
 _Static_assert(sizeof(struct site_state) == 16, "site_state layout");
 _Static_assert(sizeof(struct alloc_bucket) == 640, "alloc_bucket layout");
 
-struct leak_opts {
-	struct common_opts common;
-	pid_t pid;
-	const char *command;
-	bool trace;
-	bool show_allocs;
-	unsigned older_ms;
-	bool combined_only;
-	unsigned sample_rate;
-	unsigned top;
-	uint64_t min_size, max_size;
-	const char *obj;
-	bool percpu;
-	const char *prefix;
-	enum leak_sort sort;
-	bool by_cache;
-	enum kstack_mode kstacks;
-	const char *folded, *svg;
-	uint64_t max_allocs, max_stacks;
-	size_t buckets;		/* allocation table buckets, from max_allocs */
-	unsigned interval_s;
-	unsigned count;
-	int npositional;
-};
+/* ---- the BPF object and its modes ------------------------------------------ */
 
-enum {
-	OPT_SORT = 0x100,
-	OPT_BY_CACHE,
-	OPT_KSTACKS,
-	OPT_FOLDED,
-	OPT_SVG,
-	OPT_MAX_ALLOCS,
-	OPT_MAX_STACKS,
-};
+DEFINE_SKEL_OPS(leak_skel_ops, leak_bpf);
 
-static const struct argp_option leak_options[] = {
-	{ "pid", 'p', "PID", 0, "Trace this process's allocations (default: the kernel's)", 0 },
-	{ "command", 'c', "COMMAND", 0,
-	  "Run COMMAND (a full command line, found on PATH) and trace it from its first "
-	  "instruction; report what it still holds when it exits", 0 },
-	{ "trace", 't', NULL, 0, "Print every allocation and free as it happens", 0 },
-	{ "show-allocs", 'a', NULL, 0, "Also show the addresses, sizes and ages of allocations", 0 },
-	{ "older", 'o', "MS", 0, "Only count allocations older than MS milliseconds (default 500)", 0 },
-	{ "combined-only", 'C', NULL, 0,
-	  "Keep per-stack totals in the kernel only (cheaper reports; no ages)", 0 },
-	{ "wa-missing-free", 'F', NULL, 0,
-	  "Accepted for compatibility: an address handed out again always replaces a "
-	  "missed free (counted as missed_free)", 0 },
-	{ "sample-rate", 's', "N", 0, "Record 1 in N allocations (at random); figures are scaled "
-	  "back up and marked as estimates", 0 },
-	{ "top", 'T', "N", 0, "Show the N top stacks per report (default 10, 0: all)", 0 },
-	{ "min-size", 'z', "SIZE", 0, "Only allocations of at least SIZE bytes", 0 },
-	{ "max-size", 'Z', "SIZE", 0, "Only allocations of at most SIZE bytes", 0 },
-	{ "obj", 'O', "PATH", 0, "Attach to the allocator in this object (default: the one "
-	  "that serves malloc in the target: the executable, a preloaded allocator, or libc)", 0 },
-	{ "percpu", 'P', NULL, 0, "Kernel mode: also trace percpu allocations", 0 },
-	{ "symbols-prefix", 'S', "PREFIX", 0, "Allocator symbols carry this prefix (e.g. je_)", 0 },
-	{ "sort", OPT_SORT, "KEY", 0, "Order stacks by size (default), count or growth", 0 },
-	{ "by-cache", OPT_BY_CACHE, NULL, 0, "Kernel mode: outstanding memory by slab cache", 0 },
-	{ "kernel-stacks", OPT_KSTACKS, "MODE", 0,
-	  "Kernel mode: adaptive (default: a full stack only at call sites reached through "
-	  "several paths), always, or never", 0 },
-	{ "folded", OPT_FOLDED, "FILE", 0, "Write collapsed stacks (flame graph input) to FILE", 0 },
-	{ "svg", OPT_SVG, "FILE", 0, "Write a flame graph of outstanding bytes to FILE", 0 },
-	{ "max-allocs", OPT_MAX_ALLOCS, "N", 0,
-	  "Outstanding allocations the kernel side can track (default 131072; the table "
-	  "takes 80 bytes per allocation)", 0 },
-	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks it can keep (default 8192)", 0 },
+/* What the tp_btf/raw_tp programs read by position (bpf/leak.bpf.c). */
+static const struct tp_contract kmem_contracts[] = {
+	{ "kmem", "kmalloc", "long unsigned int, const void *, size_t, size_t" },
+	{ "kmem", "kfree", "long unsigned int, const void *" },
+	{ "kmem", "kmem_cache_alloc", "long unsigned int, const void *, struct kmem_cache *" },
+	{ "kmem", "kmem_cache_free", "long unsigned int, const void *" },
+	{ "kmem", "mm_page_alloc", "struct page *, unsigned int" },
+	{ "kmem", "mm_page_free", "struct page *" },
+	{ "kmem", "mm_page_free_batched", "struct page *" },
+	{ "percpu", "percpu_alloc_percpu",
+	  "long unsigned int, bool, bool, size_t, size_t, void *, int, void *" },
+	{ "percpu", "percpu_free_percpu", "void *, int, void *" },
 	{},
 };
 
-static const char leak_doc[] =
-	"Find what a process or the kernel allocates and never frees.\v"
-	"Every INTERVAL seconds (default 5) the stacks holding the most outstanding "
-	"memory are printed with their bytes, allocations, oldest age and trend "
-	"(growing: rose in each of the last 3 intervals; steady; shrinking; new). "
-	"COUNT reports, then exit. Ctrl-C or the target's exit print a final report "
-	"(for an exited target: all it held, whatever -o says); every run ends with a "
-	"summary of everything counted and lost.\n\n"
-	"Examples:\n"
-	"  memscope leak -p $(pidof app)          # a running process, every 5 s\n"
-	"  memscope leak -c './app --flag' 1      # run a command, report every second\n"
-	"  memscope leak -p 1234 --sort growth 10 # what grows fastest\n"
-	"  memscope leak                          # the kernel's allocations\n"
-	"  memscope leak --by-cache               # the kernel's, by slab cache\n"
-	"  memscope leak -p 1234 --svg leak.svg   # also a flame graph\n"
-	"  memscope leak -p 1234 -j               # JSON Lines";
+static const char *const tp_btf_secs[] = { "tp_btf/", NULL };
+static const char *const raw_tp_secs[] = { "raw_tp/", NULL };
+static const char *const tracepoint_secs[] = { "tracepoint/", NULL };
+static const char *const uprobe_secs[] = { "uprobe", "uretprobe", NULL };
 
-static error_t leak_parse(int key, char *arg, struct argp_state *state)
+static const struct tool_mode kernel_modes[] = {
+	{ "tp_btf", PROBE_TP_BTF, "kmem tracepoints, typed arguments", tp_btf_secs,
+	  kmem_contracts },
+	/* 6.1's verifier refuses tp_btf programs that read `void *`
+	 * arguments ("arg1 type UNKNOWN is not a struct"): raw_tp reads the
+	 * same arguments untyped. */
+	{ "raw_tp", PROBE_RAW_TP, "kmem tracepoints, raw arguments", raw_tp_secs,
+	  kmem_contracts },
+	{ "tracepoint", PROBE_TRACEPOINT, "classic kmem tracepoints (fields by name)",
+	  tracepoint_secs, kmem_contracts },
+};
+
+static const struct tool_mode user_modes[] = {
+	{ "uprobe", PROBE_UPROBE, "uprobes on the allocator", uprobe_secs, NULL },
+};
+
+/* What configure() and wanted() get: the options and the target filter. */
+struct leak_cfg {
+	const struct leak_opts *o;
+	struct target_filter filter;
+};
+
+static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 {
-	struct leak_opts *o = state->input;
-	uint64_t v;
+	const struct leak_cfg *cfg = cfgp;
+	const struct leak_opts *o = cfg ? cfg->o : NULL;
+	bool user = mode->kind == PROBE_UPROBE;
+	struct leak_bpf *s = p;
 
-	switch (key) {
-	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &o->common;
-		return 0;
-	case 'p':
-		if (parse_pid(arg, &o->pid))
-			argp_error(state, "invalid PID '%s'", arg);
-		return 0;
-	case 'c':
-		o->command = arg;
-		return 0;
-	case 't':
-		o->trace = true;
-		return 0;
-	case 'a':
-		o->show_allocs = true;
-		return 0;
-	case 'o':
-		if (parse_u64(arg, 0, UINT_MAX, &v))
-			argp_error(state, "invalid age '%s' (milliseconds)", arg);
-		o->older_ms = v;
-		return 0;
-	case 'C':
-		o->combined_only = true;
-		return 0;
-	case 'F':
-		return 0;
-	case 's':
-		if (parse_u64(arg, 1, UINT_MAX, &v))
-			argp_error(state, "invalid sample rate '%s' (1 or more)", arg);
-		o->sample_rate = v;
-		return 0;
-	case 'T':
-		if (parse_u64(arg, 0, UINT_MAX, &v))
-			argp_error(state, "invalid number of stacks '%s'", arg);
-		o->top = v;
-		return 0;
-	case 'z':
-		if (parse_size(arg, &o->min_size))
-			argp_error(state, "invalid size '%s'", arg);
-		return 0;
-	case 'Z':
-		if (parse_size(arg, &o->max_size))
-			argp_error(state, "invalid size '%s'", arg);
-		return 0;
-	case 'O':
-		o->obj = arg;
-		return 0;
-	case 'P':
-		o->percpu = true;
-		return 0;
-	case 'S':
-		o->prefix = arg;
-		return 0;
-	case OPT_SORT:
-		if (!strcmp(arg, "size"))
-			o->sort = SORT_SIZE;
-		else if (!strcmp(arg, "count"))
-			o->sort = SORT_COUNT;
-		else if (!strcmp(arg, "growth"))
-			o->sort = SORT_GROWTH;
-		else
-			argp_error(state, "--sort takes size, count or growth, not '%s'", arg);
-		return 0;
-	case OPT_BY_CACHE:
-		o->by_cache = true;
-		return 0;
-	case OPT_KSTACKS:
-		if (!strcmp(arg, "adaptive"))
-			o->kstacks = KSTACK_ADAPTIVE;
-		else if (!strcmp(arg, "always"))
-			o->kstacks = KSTACK_ALWAYS;
-		else if (!strcmp(arg, "never"))
-			o->kstacks = KSTACK_NEVER;
-		else
-			argp_error(state, "--kernel-stacks takes adaptive, always or never");
-		return 0;
-	case OPT_FOLDED:
-		o->folded = arg;
-		return 0;
-	case OPT_SVG:
-		o->svg = arg;
-		return 0;
-	case OPT_MAX_ALLOCS:
-		if (parse_u64(arg, 1024, 1 << 26, &o->max_allocs))
-			argp_error(state, "--max-allocs takes 1024 to 67108864");
-		return 0;
-	case OPT_MAX_STACKS:
-		if (parse_u64(arg, 128, 1 << 20, &o->max_stacks))
-			argp_error(state, "--max-stacks takes 128 to 1048576");
-		return 0;
-	case ARGP_KEY_ARG:
-		if (o->npositional >= 2)
-			argp_error(state, "unexpected argument '%s' (only [INTERVAL] [COUNT])", arg);
-		if (parse_u64(arg, 1, UINT_MAX, &v))
-			argp_error(state, "invalid %s '%s'", o->npositional ? "count" : "interval", arg);
-		if (o->npositional++)
-			o->count = v;
-		else
-			o->interval_s = v;
-		return 0;
-	case ARGP_KEY_END:
-		if (o->pid && o->command)
-			argp_error(state, "-p and -c exclude each other");
-		if (o->min_size > o->max_size)
-			argp_error(state, "--min-size is larger than --max-size");
-		if ((o->pid || o->command) && (o->by_cache || o->percpu))
-			argp_error(state, "--by-cache and --percpu are for kernel mode (no -p/-c)");
-		if (!o->pid && !o->command && (o->obj || o->prefix))
-			argp_error(state, "--obj and --symbols-prefix need -p or -c");
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	s->rodata->self_tgid = getpid();
+	if (user) {
+		/* Kernel-only maps stay minimal. */
+		bpf_map__set_max_entries(s->maps.sites, 1);
+		bpf_map__set_max_entries(s->maps.cache_names, 1);
+	} else {
+		bpf_map__set_max_entries(s->maps.pending, 1);
 	}
+	if (!o) {
+		bpf_map__set_max_entries(s->maps.combined_map, 1);
+		return 0;
+	}
+	TARGET_FILTER_APPLY(s, &cfg->filter);
+	s->rodata->sample_rate = o->sample_rate;
+	s->rodata->min_size = o->min_size;
+	s->rodata->max_size = o->max_size;
+	s->rodata->trace_events = o->trace;
+	s->rodata->combined = o->combined_only;
+	s->rodata->by_cache = o->by_cache;
+	s->rodata->kstack_mode = o->kstacks;
+	s->rodata->bucket_mask = o->buckets - 1;
+	bpf_map__set_max_entries(s->maps.allocs, o->buckets);
+	bpf_map__set_max_entries(s->maps.stacks, o->max_stacks);
+	if (!o->combined_only)
+		bpf_map__set_max_entries(s->maps.combined_map, 1);
+	return 0;
 }
 
-/* ---- state of one run ------------------------------------------------------ */
+static bool wanted(const struct bpf_program *p, const void *cfgp)
+{
+	const struct leak_cfg *cfg = cfgp;
+
+	return !strstr(bpf_program__section_name(p), "percpu") || (cfg && cfg->o->percpu);
+}
+
+static const struct tool_job user_job = {
+	.name = "leak-user",
+	.what = "a process's allocations (-p, -c)",
+	.modes = user_modes,
+	.nmodes = sizeof(user_modes) / sizeof(user_modes[0]),
+	.skel = &leak_skel_ops,
+	.configure = configure,
+	.wanted = wanted,
+};
+
+static const struct tool_job kernel_job = {
+	.name = "leak-kernel",
+	.what = "the kernel's allocations",
+	.modes = kernel_modes,
+	.nmodes = sizeof(kernel_modes) / sizeof(kernel_modes[0]),
+	.skel = &leak_skel_ops,
+	.configure = configure,
+	.wanted = wanted,
+};
+
+/* ---- state of one run ------------------------------------------------------- */
 
 struct leak_run {
 	struct leak_opts *o;
+	struct run run;
+	struct leak_cfg cfg;
 	struct leak_bpf *skel;
-	struct bpf_link *links[2 * AF_NR + 16];
-	int nlinks;
+	bool user;		/* a process's allocator (else the kernel's) */
+	char obj[PATH_MAX];	/* user mode: the allocator's object */
+	int obj_mapped;		/* -O with -c: seen mapped at the end (1/0), -1: not asked */
 	struct attach_failure fails[AF_NR];
 	int nfails;
 	struct regions regions;
 	struct usyms *us;
 	struct ksyms *ks;
 	struct leak_report *rep;
-	pthread_t clock_thread;
-	bool clock_running;
-	volatile bool clock_stop;
-	struct spawned child;
-	bool have_child;
-	pid_t pid;
-	char target[64];
 };
 
 /* ---- ring buffer: mmap-family changes and --trace events ------------------ */
@@ -323,30 +214,56 @@ static void trace_json(const struct leak_event *e)
 
 static int on_event(void *ctx, void *data, size_t len)
 {
-	struct leak_run *run = ctx;
+	struct leak_run *lr = ctx;
 	const struct leak_event *e = data;
 
 	if (len < sizeof(*e))
 		return 0;
 	switch (e->type) {
 	case EV_MMAP:
-		regions_map(&run->regions, e->addr, e->size, e->stack_id, e->ts_ns);
+		regions_map(&lr->regions, e->addr, e->size, e->stack_id, e->ts_ns);
 		break;
 	case EV_MUNMAP:
-		regions_unmap(&run->regions, e->addr, e->size);
+		regions_unmap(&lr->regions, e->addr, e->size);
 		break;
 	case EV_MREMAP:
-		regions_remap(&run->regions, e->addr, e->size, e->addr2, e->size2);
+		regions_remap(&lr->regions, e->addr, e->size, e->addr2, e->size2);
 		break;
 	default:
 		break;
 	}
-	if (run->o->trace) {
-		if (run->o->common.json)
+	if (lr->o->trace) {
+		if (lr->o->common.json)
 			trace_json(e);
 		else
 			trace_text(e);
 	}
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+static int load(struct leak_run *lr, const struct tool_job *job)
+{
+	struct job_load_opts jo = { .btf_path = lr->o->common.btf_path, .cfg = &lr->cfg };
+	struct job_result res;
+	char why[1024];
+	int err;
+
+	target_filter(&lr->run.target, lr->run.target.pid != 0, &lr->cfg.filter);
+	err = job_load(job, &jo, &res);
+	if (err) {
+		log_error("%s cannot be traced here: %s; see 'memscope probe'", job->what,
+			  job_explain(&res, why, sizeof(why)));
+		return EXIT_FAIL;
+	}
+	lr->skel = res.skel;
+	lr->run.obj = lr->skel->obj;
+	lr->run.events_fd = bpf_map__fd(lr->skel->maps.events);
+	lr->run.mode = res.mode->name;
+	if (res.ntrials > 1)
+		log_info("%s through %s (%s)", job->name, res.mode->name,
+			 job_explain(&res, why, sizeof(why)));
 	return 0;
 }
 
@@ -374,6 +291,8 @@ static struct bpf_program *entry_prog(struct leak_bpf *s, enum alloc_fn fn)
 
 static const char *uprobe_hint(int err)
 {
+	struct sys_privileges p;
+
 	switch (-err) {
 	case EINVAL:
 		return "another tracer may hold a uprobe at this address with a different "
@@ -384,26 +303,39 @@ static const char *uprobe_hint(int err)
 		return "the object file is gone";
 	case EPERM:
 	case EACCES:
+		/* Kernels with the 2025 fix that reverted CAP_PERFMON's access
+		 * to probes (c9e0924e5c2b) create uprobe perf events for
+		 * CAP_SYS_ADMIN only. */
+		sys_privileges_read(&p);
+		if (!p.cap_sys_admin)
+			return "uprobe perf events need CAP_SYS_ADMIN on this kernel";
 		return "refused: lockdown or a security policy";
 	default:
 		return NULL;
 	}
 }
 
-static int attach_one(struct leak_run *run, struct bpf_program *prog, const char *path,
-		      uint64_t off, bool ret)
+static int attach_one(struct leak_run *lr, struct bpf_program *prog, uint64_t off, bool ret)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
 	struct bpf_link *l;
 
-	l = bpf_program__attach_uprobe_opts(prog, run->pid, path, off, &uo);
-	if (!l)
-		return -errno;
-	run->links[run->nlinks++] = l;
-	return 0;
+	l = bpf_program__attach_uprobe_opts(prog, lr->run.target.pid, lr->obj, off, &uo);
+	return l ? link_set_add(&lr->run.links, l) : -errno;
 }
 
-static int attach_user(struct leak_run *run, const char *path, const struct probe_site *sites)
+static void attach_failed(struct leak_run *lr, int fn, int err, const char *hint)
+{
+	struct attach_failure *f = &lr->fails[lr->nfails++];
+
+	f->function = alloc_fn_name(fn);
+	f->err = err;
+	f->hint = hint;
+	log_warn("cannot trace %s: %s%s%s", f->function, strerror(-err), hint ? ": " : "",
+		 hint ? hint : "");
+}
+
+static int attach_user(struct leak_run *lr, const struct probe_site *sites)
 {
 	int attached = 0;
 
@@ -416,525 +348,292 @@ static int attach_user(struct leak_run *run, const char *path, const struct prob
 		if (!ps->found || ps->alias_of >= 0)
 			continue;
 		if (ps->offset < 0) {
-			struct attach_failure *f = &run->fails[run->nfails++];
-
-			f->function = alloc_fn_name(fn);
-			f->err = -EINVAL;
-			f->hint = ps->why;
-			log_warn("cannot trace %s: %s", f->function, ps->why);
+			attach_failed(lr, fn, -EINVAL, ps->why);
 			continue;
 		}
 		/* The return probe first: an entry seen without its return
 		 * would only be replaced later, but why leave one. */
 		if (fn != AF_FREE)
-			err = attach_one(run, run->skel->progs.alloc_return, path,
+			err = attach_one(lr, lr->skel->progs.alloc_return,
 					 ps->ret_ok ? off : ps->entry, true);
 		if (!err)
-			err = attach_one(run, entry_prog(run->skel, fn), path,
+			err = attach_one(lr, entry_prog(lr->skel, fn),
 					 ps->ret_ok || fn == AF_FREE ? off : ps->entry, false);
 		if (err) {
-			struct attach_failure *f = &run->fails[run->nfails++];
-
-			f->function = alloc_fn_name(fn);
-			f->err = err;
-			f->hint = uprobe_hint(err);
-			log_warn("cannot trace %s: %s%s%s", f->function, strerror(-err),
-				 f->hint ? ": " : "", f->hint ? f->hint : "");
+			attach_failed(lr, fn, err, uprobe_hint(err));
 			continue;
 		}
 		attached++;
-		log_info("%-15s %s+0x%" PRIx64 " +%d (%s%s)", alloc_fn_name(fn), path, ps->entry,
+		log_info("%-15s %s+0x%" PRIx64 " +%d (%s%s)", alloc_fn_name(fn), lr->obj, ps->entry,
 			 ps->offset, ps->emulated ? "emulated: " : "single-stepped: ", ps->insn);
 	}
 	log_quiet_pop();
 	return attached;
 }
 
-static void refresh_symbols(void *ctx)
+/* The object that serves the target's malloc, and where to probe it. */
+static int plan_user(struct leak_run *lr, struct probe_site *sites)
 {
-	struct leak_run *run = ctx;
-
-	if (run->us)
-		usyms_refresh(run->us);
-}
-
-static int setup_user(struct leak_run *run)
-{
-	struct leak_opts *o = run->o;
-	struct probe_site sites[AF_NR];
-	char obj[PATH_MAX], exe[PATH_MAX];
-	char **argv = NULL;
+	struct leak_opts *o = lr->o;
+	struct target *t = &lr->run.target;
+	char name[128];
 	int err, n;
 
-	/* The target and the object that serves its malloc. */
-	if (o->command) {
-		n = cmdline_split(o->command, &argv);
-		if (n < 0) {
-			log_error("cannot parse the command '%s' (unbalanced quotes?)", o->command);
-			return EXIT_USAGE;
-		}
-		err = path_resolve(argv[0], exe, sizeof(exe));
-		if (err) {
-			log_error("cannot run '%s': %s", argv[0], strerror(-err));
-			cmdline_free(argv);
+	text_safe(t->name, name, sizeof(name));
+	if (o->obj) {
+		snprintf(lr->obj, sizeof(lr->obj), "%s", o->obj);
+		err = access(o->obj, R_OK) ? -errno : 0;
+		if (!err && o->pid && alloc_object_mapped(o->pid, o->obj) == 0) {
+			log_error("PID %d (%s) has not mapped %s: -O names the object whose "
+				  "allocator to trace (see /proc/%d/maps)", o->pid, name, o->obj,
+				  o->pid);
 			return EXIT_FAIL;
 		}
-		snprintf(run->target, sizeof(run->target), "%s", argv[0]);
-		err = o->obj ? 0 : alloc_object_for_command(exe, o->prefix, obj, sizeof(obj));
+	} else if (o->command) {
+		err = alloc_object_for_command(t->exe, o->prefix, lr->obj, sizeof(lr->obj));
 	} else {
-		char p[64], comm[64];
-
-		snprintf(p, sizeof(p), "/proc/%d/comm", o->pid);
-		if (read_file_str(p, comm, sizeof(comm)) < 0) {
-			log_error("no process with PID %d", o->pid);
-			return EXIT_FAIL;
-		}
-		snprintf(run->target, sizeof(run->target), "%s", comm);
-		snprintf(p, sizeof(p), "/proc/%d/exe", o->pid);
-		if (readlink(p, exe, sizeof(exe)) < 0) {
-			log_error("PID %d (%s) has no executable: a kernel thread? Run without -p "
-				  "for kernel allocations", o->pid, comm);
-			return EXIT_FAIL;
-		}
-		run->pid = o->pid;
-		err = o->obj ? 0 : alloc_object_for_pid(o->pid, o->prefix, obj, sizeof(obj),
-							NULL, 0);
+		err = alloc_object_for_pid(o->pid, o->prefix, lr->obj, sizeof(lr->obj), NULL, 0);
 	}
-	if (o->obj)
-		snprintf(obj, sizeof(obj), "%s", o->obj);
-	if (err == -ENOENT) {
+	if (err == -ENOENT && !o->obj) {
 		log_error("found no malloc/free in %s or the libraries it loads (a stripped static "
-			  "binary?); name the allocator's object with -O", run->target);
-		cmdline_free(argv);
+			  "binary?); name the allocator's object with -O", name);
 		return EXIT_FAIL;
 	}
 	if (err) {
-		log_error("cannot find the allocator of %s: %s; name it with -O", run->target,
+		log_error("cannot find the allocator of %s: %s; name it with -O", name,
 			  strerror(-err));
-		cmdline_free(argv);
 		return EXIT_FAIL;
 	}
-	n = uprobe_plan(obj, o->prefix, sites);
+	n = uprobe_plan(lr->obj, o->prefix, sites);
 	uprobe_place_release();
 	if (n < 0 || !sites[AF_MALLOC].found || !sites[AF_FREE].found) {
-		log_error("%s has no %smalloc/%sfree to trace%s%s", obj, o->prefix ? o->prefix : "",
-			  o->prefix ? o->prefix : "", n < 0 ? ": " : "", n < 0 ? strerror(-n) : "");
+		log_error("%s has no %smalloc/%sfree to trace%s%s", lr->obj,
+			  o->prefix ? o->prefix : "", o->prefix ? o->prefix : "", n < 0 ? ": " : "",
+			  n < 0 ? strerror(-n) : "");
 		if (!o->prefix)
 			log_error("for an allocator with prefixed symbols use -S (e.g. -S je_)");
-		cmdline_free(argv);
 		return EXIT_FAIL;
 	}
-	log_info("allocator: %s (%d functions)", obj, n);
+	log_info("allocator: %s (%d functions)", lr->obj, n);
+	return 0;
+}
 
-	if (o->command) {
-		/* Held before exec until every probe is attached. */
-		err = spawn_prepare(&run->child, exe, argv, true);
-		cmdline_free(argv);
-		if (err) {
-			log_error("cannot start '%s': %s", o->command, strerror(-err));
-			return EXIT_FAIL;
-		}
-		run->have_child = true;
-		run->pid = run->child.pid;
-	}
+static int start_user(struct leak_run *lr)
+{
+	struct target *t = &lr->run.target;
+	struct probe_site sites[AF_NR];
+	int err;
 
-	run->skel->rodata->target_tgid = run->pid;
-	err = leak_bpf__load(run->skel);
-	if (err) {
-		log_error("loading the BPF programs failed: %s", strerror(-err));
+	err = plan_user(lr, sites);
+	/* Held before exec until every probe is attached. */
+	if (!err && lr->o->command)
+		err = target_spawn(t, true);
+	if (!err)
+		err = load(lr, &user_job);
+	if (err)
+		return err;
+	if (!attach_user(lr, sites)) {
+		log_error("no allocator function of %s could be traced", lr->obj);
 		return EXIT_FAIL;
 	}
-	if (!attach_user(run, obj, sites)) {
-		log_error("no allocator function of %s could be traced", obj);
-		return EXIT_FAIL;
-	}
-	for (int k = 0; k < run->nfails; k++)
-		if (!strcmp(run->fails[k].function, "malloc") || !strcmp(run->fails[k].function, "free")) {
-			log_error("tracing %s is essential; giving up", run->fails[k].function);
+	for (int k = 0; k < lr->nfails; k++)
+		if (!strcmp(lr->fails[k].function, "malloc") || !strcmp(lr->fails[k].function, "free")) {
+			log_error("tracing %s is essential; giving up", lr->fails[k].function);
 			return EXIT_FAIL;
 		}
-
-	if (run->have_child) {
-		err = spawn_release(&run->child);
-		if (err) {
-			log_error("cannot run '%s': %s", o->command, strerror(-err));
-			return EXIT_FAIL;
-		}
-	}
-	run->us = usyms_new(run->pid);
-	if (!run->us)
-		log_warn("symbols for PID %d unavailable: %s", run->pid, strerror(errno));
+	if (t->spawned && (err = target_release(t)))
+		return err;
+	lr->us = usyms_new(t->pid);
+	if (!lr->us)
+		log_warn("symbols for PID %d unavailable: %s", t->pid, strerror(errno));
 	return 0;
 }
 
 /* ---- kernel mode -------------------------------------------------------------- */
 
-/* Kernel mode's attach tiers, in the order they are tried. */
-static const struct {
-	enum probe_kind kind;
-	const char *sec_prefix;
-	const char *name;
-} kernel_tiers[] = {
-	{ PROBE_TP_BTF, "tp_btf/", "tp_btf" },
-	{ PROBE_RAW_TP, "raw_tp/", "raw_tp" },
-	{ PROBE_TRACEPOINT, "tracepoint/", "classic tracepoints" },
-};
-
-static void kernel_autoload(struct leak_bpf *s, int tier, bool percpu)
+static int start_kernel(struct leak_run *lr)
 {
-	const char *prefix = kernel_tiers[tier].sec_prefix;
-	struct bpf_program *p;
+	struct target *t = &lr->run.target;
+	const char *failed = "?";
+	int err;
 
-	bpf_object__for_each_program(p, s->obj) {
-		const char *sec = bpf_program__section_name(p);
-		bool on = !strncmp(sec, prefix, strlen(prefix));
-
-		if (strstr(sec, "percpu"))
-			on = on && percpu;
-		bpf_program__set_autoload(p, on);
-	}
-}
-
-static struct leak_bpf *open_skel(const struct leak_opts *o);
-
-static int setup_kernel(struct leak_run *run)
-{
-	int forced = attach_override(), ntiers = sizeof(kernel_tiers) / sizeof(kernel_tiers[0]);
-	struct bpf_program *p;
-	char tracefs[256];
-	int tier, err = 0;
-
-	for (tier = 0; tier < ntiers; tier++) {
-		if (forced >= 0 && (int)kernel_tiers[tier].kind != forced)
-			continue;
-		if (kernel_tiers[tier].kind == PROBE_TRACEPOINT &&
-		    tracefs_find(tracefs, sizeof(tracefs), true, NULL)) {
-			err = -ENOENT;
-			log_info("classic tracepoints need tracefs, which cannot be mounted");
-			continue;
-		}
-		if (!run->skel && !(run->skel = open_skel(run->o)))
-			return EXIT_FAIL;
-		kernel_autoload(run->skel, tier, run->o->percpu);
-		log_quiet_push();
-		err = leak_bpf__load(run->skel);
-		log_quiet_pop();
-		if (!err)
-			break;
-		log_info("%s refused (%s)%s", kernel_tiers[tier].name, strerror(-err),
-			 tier + 1 < ntiers && forced < 0 ? ": trying the next attach type" : "");
-		/* A failed load leaves the object unusable: start afresh. */
-		leak_bpf__destroy(run->skel);
-		run->skel = NULL;
-	}
-	if (tier == ntiers) {
-		log_error("the kmem tracepoints cannot be traced here (%s); see 'memscope probe' "
-			  "(run with -vv for the verifier's log)", strerror(-err));
+	if (lr->o->command)
+		err = target_spawn(t, false);
+	else
+		err = 0;
+	if (!err)
+		err = load(lr, &kernel_job);
+	if (err)
+		return err;
+	err = link_set_attach_all(&lr->run.links, lr->skel->obj, &failed);
+	if (err) {
+		log_error("attaching %s failed: %s", failed, strerror(-err));
 		return EXIT_FAIL;
 	}
-	bpf_object__for_each_program(p, run->skel->obj) {
-		struct bpf_link *l;
-
-		if (!bpf_program__autoload(p))
-			continue;
-		l = bpf_program__attach(p);
-		if (!l) {
-			log_error("attaching %s failed: %s", bpf_program__name(p), strerror(errno));
-			return EXIT_FAIL;
-		}
-		run->links[run->nlinks++] = l;
-	}
-	log_info("kernel mode through %s", kernel_tiers[tier].name);
-	run->ks = ksyms_new();
-	if (!run->ks)
-		log_warn("kernel symbols unavailable: %s", strerror(errno));
+	if (t->spawned && (err = target_release(t)))
+		return err;
+	lr->ks = ksyms_new();
+	if (!lr->ks)
+		log_warn("kernel symbols unavailable (%s): stacks show addresses only%s",
+			 strerror(errno), errno == EPERM ? "; /proc/kallsyms hides addresses "
+			 "without CAP_SYSLOG (or with kernel.kptr_restrict=2)" : "");
 	return 0;
 }
 
-/* ---- skeleton ------------------------------------------------------------------- */
+/* ---- hooks of the run ---------------------------------------------------------- */
 
-static struct leak_bpf *open_skel(const struct leak_opts *o)
+static int start(struct run *r, void *ctx)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->common.btf_path);
-	struct leak_bpf *s = leak_bpf__open_opts(&oo);
-	bool user = o->pid || o->command;
-	struct bpf_program *p;
-
-	if (!s) {
-		log_error("opening the BPF object failed: %s", strerror(errno));
-		return NULL;
-	}
-	s->rodata->self_tgid = getpid();
-	s->rodata->sample_rate = o->sample_rate;
-	s->rodata->min_size = o->min_size;
-	s->rodata->max_size = o->max_size;
-	s->rodata->trace_events = o->trace;
-	s->rodata->combined = o->combined_only;
-	s->rodata->by_cache = o->by_cache;
-	s->rodata->kstack_mode = o->kstacks;
-	bpf_map__set_max_entries(s->maps.allocs, o->buckets);
-	s->rodata->bucket_mask = o->buckets - 1;
-
-	bpf_map__set_max_entries(s->maps.stacks, o->max_stacks);
-	if (!o->combined_only)
-		bpf_map__set_max_entries(s->maps.combined_map, 1);
-	if (user) {
-		/* Kernel-only maps stay minimal. */
-		bpf_map__set_max_entries(s->maps.sites, 1);
-		bpf_map__set_max_entries(s->maps.cache_names, 1);
-	} else {
-		bpf_map__set_max_entries(s->maps.pending, 1);
-	}
-	/* User mode loads the uprobe programs only; kernel mode picks its
-	 * tracepoint flavour in setup_kernel(). */
-	bpf_object__for_each_program(p, s->obj) {
-		const char *sec = bpf_program__section_name(p);
-
-		bpf_program__set_autoload(p, user && (!strncmp(sec, "uprobe", 6) ||
-						      !strncmp(sec, "uretprobe", 9)));
-	}
-	return s;
-}
-
-/* ---- the allocation clock -------------------------------------------------------- */
-
-/* The BPF side stamps allocations with a clock we advance here, instead
- * of reading the time on every allocation (see clock_ns in leak.bpf.c). */
-static void *clock_main(void *arg)
-{
-	struct leak_run *run = arg;
-	struct timespec ts, nap = { 0, 20 * 1000 * 1000 };
-
-	while (!run->clock_stop) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		__atomic_store_n(&run->skel->bss->clock_ns, ts.tv_sec * 1000000000ULL + ts.tv_nsec,
-				 __ATOMIC_RELAXED);
-		nanosleep(&nap, NULL);
-	}
-	return NULL;
-}
-
-static void clock_start(struct leak_run *run)
-{
-	struct timespec ts;
-	sigset_t all, old;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	run->skel->bss->clock_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	/* Signals stay with the main thread. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	run->clock_running = !pthread_create(&run->clock_thread, NULL, clock_main, run);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!run->clock_running)
-		log_warn("no clock thread: allocation ages will come from the kernel clock");
-}
-
-static void clock_end(struct leak_run *run)
-{
-	if (!run->clock_running)
-		return;
-	run->clock_stop = true;
-	pthread_join(run->clock_thread, NULL);
-	run->clock_running = false;
-}
-
-/* ---- main loop -------------------------------------------------------------------- */
-
-static int tick(void *ctx)
-{
-	struct leak_run *run = ctx;
+	struct leak_run *lr = ctx;
+	struct leak_report_opts ro = {};
+	struct leak_opts *o = lr->o;
 	int err;
+
+	if (o->pid && (err = target_open_pid(&r->target, o->pid)))
+		return err;
+	if (o->command && (err = target_parse_command(&r->target, o->command)))
+		return err;
+	if (o->cgroup && (err = target_set_cgroup(&r->target, o->cgroup)))
+		return err;
+	err = lr->user ? start_user(lr) : start_kernel(lr);
+	if (err)
+		return err;
+	ro.json = o->common.json;
+	ro.kernel = !lr->user;
+	ro.pid = r->target.pid;
+	ro.target = r->target.pid ? r->target.name : NULL;
+	ro.cgroup = r->target.memcg_id ? r->target.memcg_dir : NULL;
+	ro.top = o->top;
+	ro.sort = o->sort;
+	ro.older_ms = o->older_ms;
+	ro.show_allocs = o->show_allocs;
+	ro.combined_only = o->combined_only;
+	ro.sample_rate = o->sample_rate;
+	ro.by_cache = o->by_cache;
+	ro.stacks_off = o->kstacks == KSTACK_NEVER;
+	ro.folded_path = o->folded;
+	ro.svg_path = o->svg;
+	ro.table_buckets = o->buckets;
+	lr->rep = leak_report_new(&ro, lr->skel, lr->user ? &lr->regions : NULL, lr->us, lr->ks);
+	if (!lr->rep) {
+		log_error("out of memory");
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void attached(struct run *r, void *ctx, struct json *j)
+{
+	struct leak_run *lr = ctx;
+	char name[128];
+
+	if (j) {
+		json_kstr(j, "mode", lr->user ? "user" : "kernel");
+		if (r->target.pid) {
+			json_ki64(j, "pid", r->target.pid);
+			json_kstr(j, "target", r->target.name);
+		}
+		if (r->target.memcg_id) {
+			json_kstr(j, "cgroup", r->target.memcg_dir);
+			json_ku64(j, "cgroup_id", r->target.memcg_id);
+		}
+		json_ki64(j, "attach_failures", lr->nfails);
+		return;
+	}
+	if (lr->user)
+		fprintf(stderr, "memscope: tracing %s (pid %d) with %zu probes; Ctrl-C to stop\n",
+			text_safe(r->target.name, name, sizeof(name)), r->target.pid, r->links.n);
+	else if (r->target.pid)
+		fprintf(stderr, "memscope: tracing kernel allocations of %s (pid %d); Ctrl-C to "
+			"stop\n", text_safe(r->target.name, name, sizeof(name)), r->target.pid);
+	else if (r->target.memcg_id)
+		fprintf(stderr, "memscope: tracing kernel allocations of cgroup %s; Ctrl-C to stop\n",
+			text_safe(r->target.memcg_dir, name, sizeof(name)));
+	else
+		fprintf(stderr, "memscope: tracing kernel allocations; Ctrl-C to stop\n");
+}
+
+static void refresh_symbols(void *ctx)
+{
+	struct leak_run *lr = ctx;
+
+	if (lr->us)
+		usyms_refresh(lr->us);
+	/* The exit stop of a -c command: its maps are still there. */
+	if (lr->o->obj && lr->run.target.spawned)
+		lr->obj_mapped = alloc_object_mapped(lr->run.target.pid, lr->o->obj) > 0;
+}
+
+static int report(struct run *r, void *ctx, bool final)
+{
+	struct leak_run *lr = ctx;
 
 	/* New libraries may have been loaded: symbols must cover them while
 	 * the process is there to read them from. */
-	refresh_symbols(run);
-	err = leak_report_interval(run->rep, false, false);
-	if (err)
-		log_warn("report failed: %s", strerror(-err));
-	return 0;
+	if (!final)
+		refresh_symbols(lr);
+	return leak_report_interval(lr->rep, final, final && r->end == LOOP_TARGET_EXIT);
 }
 
-static int child_event(void *ctx)
+static int summary(struct run *r, void *ctx)
 {
-	struct leak_run *run = ctx;
+	struct leak_run *lr = ctx;
 
-	return spawn_handle(&run->child, refresh_symbols, run);
+	if (lr->obj_mapped == 0)
+		log_warn("%s never mapped %s: nothing of it could be traced (check -O)",
+			 r->target.name, lr->o->obj);
+	return leak_report_summary(lr->rep, lr->fails, lr->nfails, r->exit_code);
 }
 
-/* Kernel memory our maps pin, as the kernel accounts it. */
-static uint64_t maps_memory(struct leak_bpf *skel)
+static void cleanup(struct run *r, void *ctx)
 {
-	struct bpf_map *m;
-	uint64_t sum = 0;
+	struct leak_run *lr = ctx;
 
-	bpf_object__for_each_map(m, skel->obj)
-		if (bpf_map__fd(m) >= 0)
-			sum += fd_memlock(bpf_map__fd(m));
-	return sum;
+	leak_report_free(lr->rep);
+	leak_bpf__destroy(lr->skel);
+	usyms_free(lr->us);
+	ksyms_free(lr->ks);
+	regions_free(&lr->regions);
 }
 
-static void print_attached(struct leak_run *run, double startup_ms)
-{
-	uint64_t map_kib = maps_memory(run->skel) / 1024;
-	struct leak_opts *o = run->o;
-
-	if (o->common.json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_kstr(&j, "type", "attached");
-		json_kstr(&j, "mode", run->pid ? "user" : "kernel");
-		if (run->pid) {
-			json_ki64(&j, "pid", run->pid);
-			json_kstr(&j, "target", run->target);
-		}
-		json_ki64(&j, "links", run->nlinks);
-		json_ku64(&j, "bpf_map_kib", map_kib);
-		json_ki64(&j, "attach_failures", run->nfails);
-		json_kdouble(&j, "startup_ms", startup_ms);
-		json_obj_end(&j);
-		json_end_record(&j);
-	} else if (run->pid) {
-		fprintf(stderr, "memscope: tracing %s (pid %d) with %d probes; Ctrl-C to stop\n",
-			run->target, run->pid, run->nlinks);
-	} else {
-		fprintf(stderr, "memscope: tracing kernel allocations; Ctrl-C to stop\n");
-	}
-	log_info("attached in %.1f ms; BPF maps pin %" PRIu64 " KiB", startup_ms, map_kib);
-}
-
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
-}
+static const struct run_hooks hooks = {
+	.start = start,
+	.on_event = on_event,
+	.attached = attached,
+	.report = report,
+	.summary = summary,
+	.target_exiting = refresh_symbols,
+	.cleanup = cleanup,
+};
 
 static int cmd_leak(int argc, char **argv)
 {
-	static const struct argp_child children[] = { { &common_argp, 0, NULL, 0 }, {} };
-	static const struct argp argp = {
-		.options = leak_options,
-		.parser = leak_parse,
-		.args_doc = "[INTERVAL [COUNT]]",
-		.doc = leak_doc,
-		.children = children,
-	};
-	struct leak_opts o = {
-		.older_ms = 500,
-		.sample_rate = 1,
-		.top = 10,
-		.max_size = UINT64_MAX,
-		.max_allocs = 131072,
-		.max_stacks = 8192,
-		.interval_s = 5,
-	};
 	struct preflight_opts pf = { .need_btf = true };
-	struct leak_report_opts ro = {};
-	struct leak_run run = { .o = &o };
-	struct ring_buffer *rb = NULL;
-	struct loop_opts lo = {};
-	struct timespec t0;
-	int err, end, ret = EXIT_FAIL, exit_code = -1;
+	struct leak_opts o;
+	struct leak_run lr = { .o = &o, .obj_mapped = -1 };
+	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = cli_parse(&argp, "memscope leak", argc, argv, &o, &o.common);
+	err = leak_options_parse(argc, argv, &o);
 	if (err)
 		return err;
-	/* Table slots come in buckets of ALLOC_WAYS; keep them at most half
-	 * full so a bucket rarely overflows. */
-	o.buckets = 64;
-	while (o.buckets * ALLOC_WAYS < 2 * o.max_allocs)
-		o.buckets *= 2;
-	if (o.combined_only && o.show_allocs) {
-		log_warn("-a needs per-allocation data: ignored with -C");
-		o.show_allocs = false;
-	}
 	pf.btf_path = o.common.btf_path;
 	err = preflight(&pf);
 	if (err)
 		return err;
-	regions_init(&run.regions);
-	loop_install_signals();
-
-	run.skel = open_skel(&o);
-	if (!run.skel)
-		goto out;
-	err = o.pid || o.command ? setup_user(&run) : setup_kernel(&run);
-	if (err) {
-		ret = err;
-		goto out;
-	}
-	clock_start(&run);
-
-	rb = ring_buffer__new(bpf_map__fd(run.skel->maps.events), on_event, &run, NULL);
-	if (!rb) {
-		log_error("creating the ring buffer failed: %s", strerror(errno));
-		goto out;
-	}
-	ro.json = o.common.json;
-	ro.kernel = !run.pid;
-	ro.pid = run.pid;
-	ro.target = run.target;
-	ro.top = o.top;
-	ro.sort = o.sort;
-	ro.older_ms = o.older_ms;
-	ro.show_allocs = o.show_allocs;
-	ro.combined_only = o.combined_only;
-	ro.sample_rate = o.sample_rate;
-	ro.by_cache = o.by_cache;
-	ro.stacks_off = o.kstacks == KSTACK_NEVER;
-	ro.folded_path = o.folded;
-	ro.svg_path = o.svg;
-	ro.table_buckets = o.buckets;
-	run.rep = leak_report_new(&ro, run.skel, run.pid ? &run.regions : NULL, run.us, run.ks);
-	if (!run.rep)
-		goto out;
-	print_attached(&run, ms_since(&t0));
-
-	lo.rb = rb;
-	lo.interval_ms = o.interval_s * 1000;
-	lo.max_ticks = o.count;
-	lo.tick = tick;
-	lo.ctx = &run;
-	if (run.have_child) {
-		lo.extra_fd = run.child.sig_fd;
-		lo.on_extra = child_event;
-	} else {
-		lo.watch_pid = o.pid;
-	}
-	end = loop_run(&lo);
-	if (end < 0)
-		log_error("tracing stopped: %s", strerror(-end));
-	if (end == LOOP_TARGET_EXIT && run.have_child)
-		exit_code = spawn_exit_code(&run.child);
-
-	/* The final report, unless COUNT reports were just printed. */
-	if (end != LOOP_COUNT)
-		leak_report_interval(run.rep, true, end == LOOP_TARGET_EXIT);
-	leak_report_summary(run.rep, run.fails, run.nfails, exit_code);
-	ret = end < 0 ? EXIT_FAIL : EXIT_OK;
-out:
-	/* Detach before anything else goes. */
-	for (int i = 0; i < run.nlinks; i++)
-		bpf_link__destroy(run.links[i]);
-	clock_end(&run);
-	ring_buffer__free(rb);
-	leak_report_free(run.rep);
-	leak_bpf__destroy(run.skel);
-	if (run.have_child)
-		spawn_kill(&run.child);
-	usyms_free(run.us);
-	ksyms_free(run.ks);
-	regions_free(&run.regions);
-	return ret;
+	lr.user = (o.pid || o.command) && !o.kernel;
+	lr.cfg.o = &o;
+	regions_init(&lr.regions);
+	run_init(&lr.run, &o.common);
+	lr.run.interval_s = o.interval_s;
+	lr.run.count = o.count;
+	return run_tool(&lr.run, &hooks, &lr);
 }
+
+static const struct tool_job *const leak_jobs[] = { &user_job, &kernel_job, NULL };
 
 const struct tool leak_tool = {
 	.name = "leak",
 	.summary = "outstanding allocations of a process or the kernel, by stack",
 	.main = cmd_leak,
+	.jobs = leak_jobs,
 };

@@ -12,19 +12,19 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "out/files.h"
-#include "out/flamegraph_svg.h"
 #include "core/fmt.h"
 #include "core/hmap.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "leak.h"
 #include "leak.skel.h"
-#include "leak/report.h"
-#include "core/log.h"
 #include "leak/regions.h"
+#include "leak/report.h"
 #include "leak/trend.h"
-#include "syms/ksyms.h"
-#include "syms/usyms.h"
+#include "out/files.h"
+#include "out/flamegraph_svg.h"
+#include "run/counters.h"
+#include "syms/frames.h"
 
 #define SHOW_ALLOCS_MAX 8
 
@@ -58,6 +58,17 @@ struct leak_report {
 	struct json j;
 	uint64_t last_bytes, last_count;
 };
+
+/* leak's own losses (the common ones are run/counters.c's). */
+static const struct counter_desc leak_drops[] = {
+	{ ST_ALLOCS_FULL, "allocs_map_full", "allocation table bucket full (raise --max-allocs)" },
+	{ ST_PENDING_FULL, "pending_map_full", "entry/return handoff map full" },
+	{ ST_COMBINED_FULL, "combined_map_full", "-C totals map full" },
+	{ ST_SITES_FULL, "sites_map_full",
+	  "call-site table bucket full (those sites' stacks walked every time, caches unnamed)" },
+	{ ST_CACHE_NAMES_FULL, "cache_names_full", "slab cache name table full (caches unnamed)" },
+};
+#define NLEAK_DROPS (sizeof(leak_drops) / sizeof(leak_drops[0]))
 
 static const char *const kind_names[LK_NR_KINDS] = {
 	[LK_NONE] = "?",
@@ -309,89 +320,18 @@ static int cmp_groups(const void *a, const void *b, void *arg)
 
 /* ---- frames ---------------------------------------------------------------- */
 
-#define MAX_FRAMES (LEAK_STACK_DEPTH + 1)
-
-struct frames {
-	int n;
-	struct sym_frame f[MAX_FRAMES];
-};
-
-/* Tracing machinery the kernel's stack walk starts in: not the caller's
- * business. */
-static bool tracing_frame(const char *sym)
-{
-	static const char *const prefixes[] = {
-		"bpf_", "__bpf_", "___bpf_", "trace_call_bpf", "perf_", "__traceiter_",
-		"trace_event_raw_event_", "__probestub_",
-	};
-
-	if (!sym)
-		return false;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
-}
-
 static void resolve_frames(struct leak_report *r, const struct group *g, struct frames *fr)
 {
-	const uint64_t *ips = NULL;
 	struct stack_rec rec;
-	int n = 0, skip = 0;
+	int n = 0;
 
-	fr->n = 0;
 	if (g->stack_id >= 0 &&
-	    !bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.stacks), &g->stack_id, &rec)) {
-		ips = (const uint64_t *)rec.ips;
-		n = rec.nr < LEAK_STACK_DEPTH ? rec.nr : LEAK_STACK_DEPTH;
-	}
-
-	if (!r->o.kernel) {
-		for (int i = 0; i < n; i++) {
-			struct sym_frame *f = &fr->f[fr->n];
-
-			/* Every frame of a user stack taken at a return probe is
-			 * a return address: look its line up at addr - 1. */
-			usyms_resolve(r->us, ips[i], true, f);
-			/* A frame-pointer walk through code built without them
-			 * ends in whatever the register held: stop at the first
-			 * address that is in no mapping. */
-			if (i && !f->module)
-				break;
-			fr->n++;
-		}
-		return;
-	}
-
-	/* Kernel: the call site first when the stack lacks it. */
-	if (n)
-		ksyms_resolve(r->ks, ips, n, fr->f);
-	while (skip < n && tracing_frame(fr->f[skip].sym))
-		skip++;
-	if (skip)
-		memmove(fr->f, fr->f + skip, (n - skip) * sizeof(fr->f[0]));
-	n -= skip;
-	if (!r->o.by_cache && g->site) {
-		bool have = false;
-
-		for (int i = 0; i < n && !have; i++)
-			have = fr->f[i].addr == g->site;
-		if (have) {
-			/* Start at the call site: frames before it are inside
-			 * the allocator. */
-			int i = 0;
-
-			while (fr->f[i].addr != g->site)
-				i++;
-			memmove(fr->f, fr->f + i, (n - i) * sizeof(fr->f[0]));
-			n -= i;
-		} else if (n < MAX_FRAMES - 1) {
-			memmove(fr->f + 1, fr->f, n * sizeof(fr->f[0]));
-			ksyms_resolve(r->ks, &g->site, 1, &fr->f[0]);
-			n++;
-		}
-	}
-	fr->n = n;
+	    !bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.stacks), &g->stack_id, &rec))
+		n = rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH;
+	if (!r->o.kernel)
+		frames_user(r->us, (const uint64_t *)rec.ips, n, fr);
+	else
+		frames_kernel(r->ks, (const uint64_t *)rec.ips, n, r->o.by_cache ? 0 : g->site, fr);
 }
 
 /* Name of a kernel group's slab cache, or NULL. */
@@ -414,7 +354,7 @@ static const char *cache_name(struct leak_report *r, const struct group *g, char
 		cache = g->site;
 	} else {
 		struct site_bucket sb;
-		__u32 b = leak_bucket(g->site, SITE_BUCKETS - 1);
+		__u32 b = sa_bucket(g->site, SITE_BUCKETS - 1);
 
 		if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.sites), &b, &sb))
 			for (int i = 0; i < SITE_WAYS; i++)
@@ -433,7 +373,7 @@ static const char *cache_name(struct leak_report *r, const struct group *g, char
 static void prefetch_kernel_symbols(struct leak_report *r, struct group **gs, size_t n)
 {
 	int fd = bpf_map__fd(r->skel->maps.stacks);
-	uint64_t *addrs, ips[LEAK_STACK_DEPTH + 1];
+	uint64_t *addrs, ips[STACK_DEPTH + 1];
 	struct stack_rec rec;
 	struct sym_frame *out;
 	size_t cap = 4096, len = 0;
@@ -446,11 +386,11 @@ static void prefetch_kernel_symbols(struct leak_report *r, struct group **gs, si
 
 		memset(ips, 0, sizeof(ips));
 		if (gs[i]->stack_id >= 0 && !bpf_map_lookup_elem(fd, &gs[i]->stack_id, &rec))
-			memcpy(ips, rec.ips, (rec.nr < LEAK_STACK_DEPTH ? rec.nr : LEAK_STACK_DEPTH) *
+			memcpy(ips, rec.ips, (rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH) *
 			       sizeof(ips[0]));
 		if (gs[i]->site && !r->o.by_cache)
-			ips[LEAK_STACK_DEPTH] = gs[i]->site;
-		for (k = 0; k <= LEAK_STACK_DEPTH; k++) {
+			ips[STACK_DEPTH] = gs[i]->site;
+		for (k = 0; k <= STACK_DEPTH; k++) {
 			if (!ips[k])
 				continue;
 			if (len == cap) {
@@ -477,7 +417,7 @@ out:
 static void render_text_group(struct leak_report *r, const struct group *g, const struct frames *fr,
 			      uint64_t now, uint64_t scale)
 {
-	char b[32], name[256], cache[64];
+	char b[32], cache[64], safe[256];
 	const char *cn = cache_name(r, g, cache, sizeof(cache));
 
 	printf("%s in %" PRIu64 " allocation%s", fmt_bytes(g->bytes * scale, b, sizeof(b)),
@@ -490,18 +430,10 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 	if (g->kind != LK_NONE && !g->mixed_kinds)
 		printf(" [%s]", kind_names[g->kind]);
 	if (cn)
-		printf(" [%s]", cn);
+		printf(" [%s]", text_safe(cn, safe, sizeof(safe)));
 	printf("\n");
-	for (int i = 0; i < fr->n; i++) {
-		const struct sym_frame *f = &fr->f[i];
-
-		printf("    #%-2d 0x%016" PRIx64 " %s", i, f->addr, sym_frame_name(f, name, sizeof(name)));
-		if (f->file)
-			printf("  %s:%d", f->file, f->line);
-		else if (f->sym && f->module && strcmp(f->module, "vmlinux"))
-			printf("  (%s)", f->module);
-		printf("\n");
-	}
+	for (int i = 0; i < fr->n; i++)
+		frame_print(stdout, i, &fr->f[i]);
 	/* --by-cache rows are caches, not stacks. */
 	if (!fr->n && !r->o.by_cache && !r->o.stacks_off)
 		printf("    (no stack: the stack could not be kept; see the summary)\n");
@@ -509,30 +441,6 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 		printf("      addr 0x%" PRIx64 " size %" PRIu64 " age %.1f s\n", g->shown[i].addr,
 		       g->shown[i].size, (now - g->shown[i].ts_ns) / 1e9);
 	printf("\n");
-}
-
-static void render_json_frame(struct json *j, const struct sym_frame *f)
-{
-	char addr[32];
-
-	json_obj_begin(j);
-	snprintf(addr, sizeof(addr), "0x%" PRIx64, f->addr);
-	json_kstr(j, "addr", addr);
-	json_key(j, "sym");
-	json_str(j, f->sym);
-	json_ku64(j, "offset", f->sym ? f->offset : f->module_offset);
-	json_key(j, "module");
-	json_str(j, f->module);
-	json_key(j, "build_id");
-	json_str(j, f->build_id);
-	json_key(j, "file");
-	json_str(j, f->file);
-	json_key(j, "line");
-	if (f->line > 0)
-		json_i64(j, f->line);
-	else
-		json_null(j);
-	json_obj_end(j);
 }
 
 static void render_json_group(struct leak_report *r, const struct group *g, const struct frames *fr,
@@ -574,7 +482,7 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 	json_key(j, "frames");
 	json_arr_begin(j);
 	for (int i = 0; i < fr->n; i++)
-		render_json_frame(j, &fr->f[i]);
+		frame_json(j, &fr->f[i]);
 	json_arr_end(j);
 	if (r->o.show_allocs) {
 		json_key(j, "allocs");
@@ -620,20 +528,22 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 	struct graph_out go = { .n = n };
 	struct fg_stack *st;
 	char **names;
+	int k, ret = 0, e;
 	size_t i;
-	int k, err = -ENOMEM, e;
 
 	if (!r->o.folded_path && !r->o.svg_path)
 		return 0;
 	st = calloc(n, sizeof(*st));
-	names = calloc(n * MAX_FRAMES + 1, sizeof(*names));
-	if (!st || !names)
+	names = calloc(n * FRAMES_MAX + 1, sizeof(*names));
+	if (!st || !names) {
+		ret = -ENOMEM;
 		goto out;
+	}
 	go.st = st;
 	for (i = 0; i < n; i++) {
 		struct frames fr;
 		char buf[256], cache[64];
-		char **f = names + i * MAX_FRAMES;
+		char **f = names + i * FRAMES_MAX;
 		const char *cn;
 
 		resolve_frames(r, gs[i], &fr);
@@ -651,12 +561,11 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 			f[k++] = strdup(cn ? cn : "[no stack]");
 		st[i].nframes = k;
 	}
-	err = 0;
 	if (r->o.folded_path) {
 		e = file_write_atomic(r->o.folded_path, fill_folded, &go);
 		if (e) {
-			log_warn("cannot write %s: %s", r->o.folded_path, strerror(-e));
-			err = e;
+			ret = e;
+			log_error("cannot write %s: %s", r->o.folded_path, strerror(-e));
 		}
 	}
 	if (r->o.svg_path) {
@@ -678,17 +587,17 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 		go.so = &so;
 		e = file_write_atomic(r->o.svg_path, fill_svg, &go);
 		if (e) {
-			log_warn("cannot write %s: %s", r->o.svg_path, strerror(-e));
-			err = err ? err : e;
+			ret = ret ?: e;
+			log_error("cannot write %s: %s", r->o.svg_path, strerror(-e));
 		}
 	}
 out:
 	if (names)
-		for (i = 0; i < n * MAX_FRAMES; i++)
+		for (i = 0; i < n * FRAMES_MAX; i++)
 			free(names[i]);
 	free(names);
 	free(st);
-	return err;
+	return ret;
 }
 
 int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
@@ -700,6 +609,7 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	uint64_t scale = r->o.sample_rate, total_bytes = 0, total_count = 0;
 	struct group **gs = NULL;
 	size_t n = 0, i = 0, shown;
+	struct counters c;
 	struct hkey k;
 	void *v;
 	int err;
@@ -729,6 +639,7 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	shown = r->o.top && r->o.top < n ? r->o.top : n;
 	if (r->o.kernel)
 		prefetch_kernel_symbols(r, gs, r->o.folded_path || r->o.svg_path ? n : shown);
+	counters_read(r->skel->obj, ST_NR, &c);
 
 	if (r->o.json) {
 		char ts[32];
@@ -744,23 +655,31 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 		json_ku64(&r->j, "outstanding_bytes", total_bytes * scale);
 		json_ku64(&r->j, "outstanding_count", total_count * scale);
 		json_kbool(&r->j, "estimate", scale > 1);
+		/* Losses so far: a report they affect says so. */
+		json_key(&r->j, "drops");
+		counters_drops_json(&r->j, &c, leak_drops, NLEAK_DROPS);
 		json_obj_end(&r->j);
 		json_end_record(&r->j);
 	} else {
-		char ts[32], b[32];
+		char ts[32], b[32], safe[256];
 		time_t t = time(NULL);
+		uint64_t lost = counters_drops_total(&c, leak_drops, NLEAK_DROPS);
 
 		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
 		printf("[%s] %s%s outstanding in %" PRIu64 " allocations from %zu stacks", ts,
 		       final ? "final: " : "", fmt_bytes(total_bytes * scale, b, sizeof(b)),
 		       total_count * scale, n);
-		if (!r->o.kernel)
-			printf(" (pid %d%s%s)", r->o.pid, r->o.target ? " " : "",
-			       r->o.target ? r->o.target : "");
+		if (r->o.pid)
+			printf(" (%spid %d %s)", r->o.kernel ? "kernel, " : "", r->o.pid,
+			       text_safe(r->o.target, safe, sizeof(safe)));
+		else if (r->o.cgroup)
+			printf(" (kernel, cgroup %s)", text_safe(r->o.cgroup, safe, sizeof(safe)));
 		printf("%s", scale > 1 ? ", estimated from samples" : "");
 		if (shown < n)
 			printf("; top %zu by %s", shown,
 			       r->o.sort == SORT_COUNT ? "count" : r->o.sort == SORT_GROWTH ? "growth" : "size");
+		if (lost)
+			printf("; %" PRIu64 " events lost so far (see the summary)", lost);
 		printf(":\n\n");
 	}
 	for (i = 0; i < shown; i++) {
@@ -772,34 +691,14 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 		else
 			render_text_group(r, gs[i], &fr, now, scale);
 	}
-	if (!r->o.json)
-		fflush(stdout);
-	write_graphs(r, gs, n, scale);
+	counters_free(&c);
+	err = write_graphs(r, gs, n, scale);
 	free(gs);
-	return 0;
+	return err;
 }
 
 /* ---- summary ------------------------------------------------------------------ */
 
-static void read_stats(struct leak_report *r, uint64_t out[ST_NR])
-{
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(r->skel->maps.stats);
-	uint64_t *vals;
-
-	memset(out, 0, ST_NR * sizeof(out[0]));
-	if (ncpu <= 0)
-		return;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return;
-	for (__u32 k = 0; k < ST_NR; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-}
 
 /* Our own peak resident memory. */
 static long max_rss_kib(void)
@@ -809,50 +708,32 @@ static long max_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
 }
 
-static const struct {
-	int stat;
-	const char *key;	/* JSON */
-	const char *text;	/* for people */
-} drops[] = {
-	{ ST_ALLOCS_FULL, "allocs_map_full", "allocation map full (raise --max-allocs)" },
-	{ ST_STACK_FULL, "stack_map_full", "stack map full (raise --max-stacks)" },
-	{ ST_STACK_COLLISION, "stack_collisions", "stack map hash collisions" },
-	{ ST_STACK_ERROR, "stack_errors", "stacks that could not be walked" },
-	{ ST_RB_DROPS, "ringbuf_drops", "ring buffer full: events lost" },
-	{ ST_PENDING_FULL, "pending_map_full", "entry/return handoff map full" },
-	{ ST_COMBINED_FULL, "combined_map_full", "-C totals map full" },
-};
-
-void leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
-			 int target_exit_code)
+int leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
+			int target_exit_code)
 {
-	uint64_t st[ST_NR];
 	struct json *j = &r->j;
-	size_t i;
+	struct counters c;
 
-	read_stats(r, st);
+	counters_read(r->skel->obj, ST_NR, &c);
 	if (r->o.json) {
 		json_obj_begin(j);
 		json_kstr(j, "type", "summary");
 		json_kstr(j, "mode", r->o.kernel ? "kernel" : "user");
-		if (!r->o.kernel)
+		if (r->o.pid)
 			json_ki64(j, "pid", r->o.pid);
-		json_ku64(j, "allocs", st[ST_ALLOCS]);
-		json_ku64(j, "frees", st[ST_FREES]);
-		json_ku64(j, "failed_allocs", st[ST_FAILED]);
+		json_ku64(j, "allocs", counter(&c, ST_ALLOCS));
+		json_ku64(j, "frees", counter(&c, ST_FREES));
+		json_ku64(j, "failed_allocs", counter(&c, ST_FAILED));
 		json_ku64(j, "outstanding_bytes", r->last_bytes);
 		json_ku64(j, "outstanding_count", r->last_count);
 		json_ku64(j, "sample_rate", r->o.sample_rate);
-		json_ku64(j, "sampled_out", st[ST_SAMPLED_OUT]);
-		json_ku64(j, "filtered", st[ST_FILTERED]);
-		json_ku64(j, "free_unknown", st[ST_FREE_UNKNOWN]);
-		json_ku64(j, "missed_free", st[ST_MISSED_FREE]);
-		json_ku64(j, "nested_calls", st[ST_NESTED]);
+		json_ku64(j, "sampled_out", counter(&c, ST_SAMPLED_OUT));
+		json_ku64(j, "filtered", counter(&c, ST_FILTERED));
+		json_ku64(j, "free_unknown", counter(&c, ST_FREE_UNKNOWN));
+		json_ku64(j, "missed_free", counter(&c, ST_MISSED_FREE));
+		json_ku64(j, "nested_calls", counter(&c, ST_NESTED));
 		json_key(j, "drops");
-		json_obj_begin(j);
-		for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-			json_ku64(j, drops[i].key, st[drops[i].stat]);
-		json_obj_end(j);
+		counters_drops_json(j, &c, leak_drops, NLEAK_DROPS);
 		json_key(j, "attach_failures");
 		json_arr_begin(j);
 		for (int k = 0; k < nfails; k++) {
@@ -872,21 +753,24 @@ void leak_report_summary(struct leak_report *r, const struct attach_failure *fai
 			json_null(j);
 		json_obj_end(j);
 		json_end_record(j);
-		return;
+		counters_free(&c);
+		return 0;
 	}
 	printf("summary: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " failed allocation calls",
-	       st[ST_ALLOCS], st[ST_FREES], st[ST_FAILED]);
+	       counter(&c, ST_ALLOCS), counter(&c, ST_FREES), counter(&c, ST_FAILED));
 	if (target_exit_code >= 0)
 		printf("; the target exited with %d", target_exit_code);
 	printf("\n");
-	for (i = 0; i < sizeof(drops) / sizeof(drops[0]); i++)
-		if (st[drops[i].stat])
-			printf("  lost: %" PRIu64 " x %s\n", st[drops[i].stat], drops[i].text);
-	if (st[ST_SAMPLED_OUT])
+	counters_drops_text(stdout, &c, leak_drops, NLEAK_DROPS);
+	if (r->o.kernel && counter(&c, ST_MISSED_FREE))
+		printf("  frees not seen (estimate): %" PRIu64 " addresses handed out again while "
+		       "still tracked\n", counter(&c, ST_MISSED_FREE));
+	if (counter(&c, ST_SAMPLED_OUT))
 		printf("  sampling: 1 in %u recorded, %" PRIu64 " skipped; figures are estimates\n",
-		       r->o.sample_rate, st[ST_SAMPLED_OUT]);
+		       r->o.sample_rate, counter(&c, ST_SAMPLED_OUT));
 	for (int k = 0; k < nfails; k++)
 		printf("  not traced: %s (%s%s%s)\n", fails[k].function, strerror(-fails[k].err),
 		       fails[k].hint ? ": " : "", fails[k].hint ? fails[k].hint : "");
-	fflush(stdout);
+	counters_free(&c);
+	return 0;
 }

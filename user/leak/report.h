@@ -20,8 +20,9 @@ enum leak_sort { SORT_SIZE, SORT_COUNT, SORT_GROWTH };
 struct leak_report_opts {
 	bool json;
 	bool kernel;		/* kernel mode: ksyms, sites, caches */
-	pid_t pid;		/* user mode target */
-	const char *target;	/* its name, for headers */
+	pid_t pid;		/* the traced process, 0: none */
+	const char *target;	/* its name, for headers (raw bytes) */
+	const char *cgroup;	/* kernel mode: the memory cgroup traced, or NULL */
 	unsigned top;		/* stacks per report, 0: all */
 	enum leak_sort sort;
 	unsigned older_ms;	/* ignore allocations younger than this */
@@ -45,11 +46,13 @@ struct attach_failure {
 struct leak_report *leak_report_new(const struct leak_report_opts *o, struct leak_bpf *skel,
 				    struct regions *regions, struct usyms *us, struct ksyms *ks);
 /* One report (the final one at exit: final = true; target_gone: the
- * traced process has exited, so -o no longer applies). 0 or -errno. */
+ * traced process has exited, so -o no longer applies). 0 or -errno (an
+ * output that could not be written). */
 int leak_report_interval(struct leak_report *r, bool final, bool target_gone);
-/* The closing summary with every counter; exit_code < 0: not applicable. */
-void leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
-			 int target_exit_code);
+/* The closing summary with every counter; exit_code < 0: not applicable.
+ * 0 or -errno. */
+int leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
+			int target_exit_code);
 void leak_report_free(struct leak_report *r);
 
 #endif

@@ -70,6 +70,7 @@ int loop_run(const struct loop_opts *o)
 {
 	struct pollfd pfd[3];
 	long long next_tick = 0;
+	bool own_pidfd = false;
 	unsigned ticks = 0;
 	int pidfd = -1, npfd = 0, rb_idx = -1, pid_idx = -1;
 	int ret = 0, err;
@@ -81,7 +82,8 @@ int loop_run(const struct loop_opts *o)
 	if (o->watch_pid > 0) {
 		/* A pidfd becomes readable when the process exits (5.3+);
 		 * older kernels fall back to probing with kill(0) per slice. */
-		pidfd = syscall(__NR_pidfd_open, o->watch_pid, 0);
+		pidfd = o->watch_pidfd > 0 ? o->watch_pidfd : syscall(__NR_pidfd_open, o->watch_pid, 0);
+		own_pidfd = o->watch_pidfd <= 0 && pidfd >= 0;
 		if (pidfd >= 0) {
 			pid_idx = npfd;
 			pfd[npfd++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
@@ -90,7 +92,7 @@ int loop_run(const struct loop_opts *o)
 	if (o->on_extra && o->extra_fd >= 0)
 		pfd[npfd++] = (struct pollfd){ .fd = o->extra_fd, .events = POLLIN };
 	if (o->interval_ms)
-		next_tick = now_ms() + o->interval_ms;
+		next_tick = now_ms() + (long long)o->interval_ms;
 
 	while (!ret) {
 		int timeout = LOOP_SLICE_MS;
@@ -112,9 +114,9 @@ int loop_run(const struct loop_opts *o)
 					break;
 				}
 				/* Keep the cadence; don't drift by the tick's cost. */
-				next_tick += o->interval_ms;
+				next_tick += (long long)o->interval_ms;
 				if (next_tick <= now)
-					next_tick = now + o->interval_ms;
+					next_tick = now + (long long)o->interval_ms;
 				continue;
 			}
 			if (next_tick - now < timeout)
@@ -150,7 +152,7 @@ int loop_run(const struct loop_opts *o)
 			ret = LOOP_TARGET_EXIT;
 		}
 	}
-	if (pidfd >= 0)
+	if (own_pidfd)
 		close(pidfd);
 	return ret;
 }

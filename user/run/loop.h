@@ -10,6 +10,7 @@
 #define MEMSCOPE_LOOP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct ring_buffer;
@@ -29,9 +30,11 @@ enum loop_end {
 
 struct loop_opts {
 	struct ring_buffer *rb;	/* may be NULL */
-	unsigned interval_ms;	/* 0: no ticks */
+	uint64_t interval_ms;	/* 0: no ticks */
 	unsigned max_ticks;	/* 0: unlimited */
 	pid_t watch_pid;	/* 0: none */
+	int watch_pidfd;	/* > 0: a pidfd of watch_pid the caller holds
+				 * (else one is opened here) */
 	/* Called every interval; a negative return ends the loop with it. */
 	int (*tick)(void *ctx);
 	void *ctx;

@@ -10,13 +10,14 @@
 #include <bpf/libbpf.h>
 
 #include "core/cli.h"
-#include "caps/kfeatures.h"
+#include "caps/kinds.h"
+#include "caps/sysfacts.h"
 #include "core/log.h"
 #include "run/preflight.h"
 
 static int check_privileges(void)
 {
-	struct sys_facts s = {};
+	struct sys_privileges s;
 
 	sys_privileges_read(&s);
 	if (s.euid == 0 || s.cap_sys_admin || (s.cap_bpf && s.cap_perfmon))
@@ -31,9 +32,15 @@ static int check_btf(const char *path)
 	struct btf *btf;
 
 	if (path) {
+		log_quiet_push();
 		btf = btf__parse(path, NULL);
+		log_quiet_pop();
 		if (!btf) {
-			log_error("cannot use '%s' as kernel BTF: %s", path, strerror(errno));
+			/* libbpf's own codes (4000+) say "ELF" or "format": the
+			 * file is neither raw BTF nor an ELF file with .BTF. */
+			log_error("cannot use '%s' as kernel BTF: %s", path,
+				  errno >= 4000 ? "not a BTF file (neither raw BTF nor an ELF "
+				  "file with a .BTF section)" : strerror(errno));
 			return EXIT_FAIL;
 		}
 		btf__free(btf);

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What a run traces and how it talks about it (run/target.c): targets that
+ * must be refused with a message (a thread id, an object the process has
+ * not mapped), names from a hostile target escaped before they reach a
+ * terminal, long intervals, output that cannot be written. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run.h"
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/* -p with a thread's id names its process instead of tracing nothing. */
+TEST(e2e_targets_thread_id_refused, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_result r;
+	char tid[16], want[96];
+	pthread_t t;
+	pid_t ttid = 0;
+
+	if (!ASSERT_OK(pthread_create(&t, NULL, idle_thread, NULL), "a second thread"))
+		return;
+	/* Its kernel thread id, from /proc (gettid() runs in the thread). */
+	for (int i = 0; i < 100 && !ttid; i++) {
+		char path[64];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d", getpid() + 1 + i);
+		if (!stat(path, &st))
+			ttid = getpid() + 1 + i;
+	}
+	if (!ASSERT_GT(ttid, 0, "the thread's id"))
+		return;
+	snprintf(tid, sizeof(tid), "%d", ttid);
+	ASSERT_OK(run_memscope(NULL, &r, "leak", "-p", tid, "1", "1", NULL), "run");
+	ASSERT_EQ(r.status, 1, "a runtime failure");
+	snprintf(want, sizeof(want), "%d is a thread of process %d", ttid, getpid());
+	ASSERT_CONTAINS(r.err, want, "names the process");
+	run_result_free(&r);
+	assert_no_progs_left(before, "after a refused thread id");
+}
+
+static bool start_hostile(struct bg *b, const char *exe)
+{
+	char *argv[] = { (char *)exe, NULL };
+
+	if (!ASSERT_OK(bg_start(b, argv, NULL), "start the workload"))
+		return false;
+	return ASSERT_TRUE(bg_wait_out(b, "ready", NULL, 30000), "the workload is ready");
+}
+
+/* -O with an object the process has not mapped is refused. */
+TEST(e2e_targets_unmapped_object_refused, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_result r;
+	struct bg wl;
+	char pid[16];
+
+	if (!start_hostile(&wl, bin_path("tests/workloads/hostile")))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	/* memscope itself: an ELF file the workload surely has not mapped. */
+	ASSERT_OK(run_memscope(NULL, &r, "leak", "-p", pid, "-O", bin_path("memscope"), "1", "1",
+			       NULL), "run");
+	ASSERT_EQ(r.status, 1, "a runtime failure");
+	ASSERT_CONTAINS(r.err, "has not mapped", "says the object is not mapped");
+	run_result_free(&r);
+out:
+	bg_free(&wl);
+	assert_no_progs_left(before, "after a refused -O");
+}
+
+static bool has_byte(const char *s, size_t n, unsigned char c)
+{
+	return memchr(s, c, n) != NULL;
+}
+
+/* A comm made of ESC ] 0 ; ... BEL and a newline reaches the text report
+ * escaped; JSON carries it escaped as JSON does. */
+TEST(e2e_targets_hostile_names_escaped, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .signal_after_ms = 2500 };
+	char dir[] = "/tmp/memscope-test.XXXXXX", exe[128], cmd[160], pid[16];
+	struct run_result r;
+	struct bg wl;
+
+	if (!start_hostile(&wl, bin_path("tests/workloads/hostile")))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-p", pid, "-o", "0", "1", NULL), "run -p");
+	ASSERT_EQ(r.status, 0, "exit status");
+	ASSERT_CONTAINS(r.out, "\\x1b]0;pwn\\x07", "the comm is shown escaped");
+	ASSERT_FALSE(has_byte(r.out, r.out_len, 0x1b) || has_byte(r.out, r.out_len, 0x07),
+		     "no ESC or BEL on stdout");
+	ASSERT_FALSE(has_byte(r.err, r.err_len, 0x1b) || has_byte(r.err, r.err_len, 0x07),
+		     "no ESC or BEL on stderr");
+	run_result_free(&r);
+	bg_stop(&wl, SIGTERM, 5000);
+
+	/* The executable's own name too, through -c. */
+	if (!ASSERT_TRUE(mkdtemp(dir), "temp dir"))
+		goto out;
+	snprintf(exe, sizeof(exe), "%s/h\x1b[31mred", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s '%s'", bin_path("tests/workloads/hostile"), exe);
+	if (!ASSERT_OK(system(cmd), "copy the workload under a hostile name"))
+		goto out;
+	snprintf(cmd, sizeof(cmd), "'%s'", exe);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-o", "0", "-c", cmd, "1", NULL), "run -c");
+	ASSERT_EQ(r.status, 0, "exit status");
+	ASSERT_CONTAINS(r.out, "h\\x1b[31mred", "the path is shown escaped");
+	ASSERT_FALSE(has_byte(r.out, r.out_len, 0x1b), "no ESC on stdout");
+	ASSERT_FALSE(has_byte(r.err, r.err_len, 0x1b), "no ESC on stderr");
+	run_result_free(&r);
+	unlink(exe);
+	rmdir(dir);
+out:
+	bg_free(&wl);
+	assert_no_progs_left(before, "after hostile names");
+}
+
+/* An interval of 4294968 s or more once wrapped to a report every 0.7 s. */
+TEST(e2e_targets_long_interval, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .signal_after_ms = 3000 };
+	struct run_result r;
+	struct jlines l;
+	struct bg wl;
+	char pid[16];
+
+	if (!start_hostile(&wl, bin_path("tests/workloads/hostile")))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-p", pid, "4294968", NULL), "run");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &l)) {
+		int from = 0, n = 0;
+		struct jv *iv;
+
+		while ((iv = jlines_find(&l, &from, "interval", NULL, NULL)))
+			n += !jv_getb(iv, "final");
+		ASSERT_EQ(n, 0, "no report before the interval is over");
+		ASSERT_TRUE(jlines_find(&l, NULL, "summary", NULL, NULL), "a summary at the end");
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+out:
+	bg_free(&wl);
+	assert_no_progs_left(before, "after a long interval");
+}
+
+/* Output that cannot be written is a failure: a full disk, a flame graph
+ * into a directory that does not exist. */
+TEST(e2e_targets_output_errors, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000 };
+	char cmd[256];
+	struct run_result r;
+
+	snprintf(cmd, sizeof(cmd), "exec %s leak -j -c %s 1 >/dev/full", bin_path("memscope"),
+		 bin_path("tests/workloads/hostile"));
+	{
+		char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+		o.signal_after_ms = 3000;
+		ASSERT_OK(run_argv(argv, &o, &r), "run into /dev/full");
+	}
+	ASSERT_EQ(r.status, 1, "exit 1 when stdout is full");
+	ASSERT_CONTAINS(r.err, "No space left on device", "says why");
+	run_result_free(&r);
+
+	o.signal_after_ms = 0;
+	ASSERT_OK(run_memscope(&o, &r, "leak", "--svg", "/nonexistent/dir/x.svg", "1", "1", NULL),
+		  "run with an impossible --svg");
+	ASSERT_EQ(r.status, 1, "exit 1 when --svg cannot be written");
+	ASSERT_CONTAINS(r.err, "/nonexistent/dir/x.svg", "names the file");
+	run_result_free(&r);
+	assert_no_progs_left(before, "after output errors");
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Mode selection, loading, attachments and program statistics (see
+ * attach.h). */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+
+#include "caps/kfuncs.h"
+#include "caps/sysfacts.h"
+#include "core/log.h"
+#include "core/procfs.h"
+#include "run/attach.h"
+
+/* ---- job_load ----------------------------------------------------------------- */
+
+struct facts {
+	const char *btf_path;
+	struct btf *btf;
+	bool btf_tried;
+	char tracefs[256];
+	bool tracefs_tried;
+};
+
+static const struct btf *facts_btf(struct facts *f)
+{
+	if (!f->btf_tried) {
+		f->btf_tried = true;
+		f->btf = f->btf_path ? btf__parse(f->btf_path, NULL) : btf__load_vmlinux_btf();
+		if (!f->btf)
+			log_debug("no BTF to check tracepoints against: %s", strerror(errno));
+	}
+	return f->btf;
+}
+
+static const char *facts_tracefs(struct facts *f)
+{
+	if (!f->tracefs_tried) {
+		f->tracefs_tried = true;
+		tracefs_find(f->tracefs, sizeof(f->tracefs), true, NULL);
+	}
+	return f->tracefs;
+}
+
+/* Can mode m run here, as far as can be told without loading it? */
+static int check_mode(const struct tool_mode *m, struct facts *f, char *why, size_t len)
+{
+	int err;
+
+	for (const struct tp_contract *c = m->tracepoints; c && c->name; c++) {
+		err = tp_contract_check(c, m->kind, m->kind == PROBE_TRACEPOINT ? NULL : facts_btf(f),
+					m->kind == PROBE_TRACEPOINT ? facts_tracefs(f) : NULL,
+					why, len);
+		if (err)
+			return err;
+	}
+	for (const char *const *fn = m->kfuncs; fn && *fn; fn++) {
+		switch (m->kind) {
+		case PROBE_FENTRY:
+		case PROBE_FEXIT:
+			err = fentry_can_attach(facts_btf(f), *fn);
+			break;
+		case PROBE_KPROBE:
+		case PROBE_KRETPROBE:
+			err = kprobe_available(*fn);
+			break;
+		default:
+			err = 0;
+			break;
+		}
+		if (err) {
+			snprintf(why, len, "%s cannot be traced by %s: %s", *fn,
+				 probe_kind_name(m->kind), strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static bool in_mode(const struct tool_mode *m, const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	for (const char *const *s = m->sections; s && *s; s++)
+		if (!strncmp(sec, *s, strlen(*s)))
+			return true;
+	return false;
+}
+
+/* The BTF to relocate against: the user's, or where libbpf 1.1 would fail
+ * without CAP_SYS_ADMIN, the kernel's own named explicitly. (libbpf also
+ * looks for CO-RE candidates in kernel modules' BTF, and listing those
+ * needs CAP_SYS_ADMIN: "failed to iterate BTF objects". Named explicitly,
+ * vmlinux alone is searched, which holds every type memscope reads.) */
+static const char *relocation_btf(const char *btf_path)
+{
+	struct sys_privileges p;
+
+	if (btf_path)
+		return btf_path;
+	sys_privileges_read(&p);
+	return p.cap_sys_admin ? NULL : KERNEL_BTF;
+}
+
+int job_load(const struct tool_job *job, const struct job_load_opts *o, struct job_result *res)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = relocation_btf(o->btf_path));
+	struct facts f = { .btf_path = o->btf_path };
+	int forced = attach_override(), err = -ENOENT;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; forced >= 0 && i <= job->nmodes; i++)
+		if (i == job->nmodes)
+			forced = -1;	/* not a mode of this job: nothing forced */
+		else if ((int)job->modes[i].kind == forced)
+			break;
+	res->forced = forced >= 0;
+
+	for (int i = 0; i < job->nmodes && res->ntrials < JOB_MAX_MODES; i++) {
+		const struct tool_mode *m = &job->modes[i];
+		struct mode_trial *t;
+		struct bpf_program *p;
+		void *skel;
+
+		if (forced >= 0 && (int)m->kind != forced)
+			continue;
+		t = &res->trials[res->ntrials++];
+		t->mode = m;
+		err = t->err = check_mode(m, &f, t->why, sizeof(t->why));
+		if (err)
+			continue;
+		skel = job->skel->open(&oo);
+		if (!skel) {
+			err = -errno;
+			log_error("opening the BPF object of %s failed: %s", job->name, strerror(errno));
+			break;
+		}
+		if (job->configure && (err = job->configure(skel, m, o->cfg))) {
+			job->skel->destroy(skel);
+			snprintf(t->why, sizeof(t->why), "cannot configure it: %s", strerror(-err));
+			t->err = err;
+			break;
+		}
+		bpf_object__for_each_program(p, job->skel->object(skel))
+			bpf_program__set_autoload(p, in_mode(m, p) &&
+						  (!job->wanted || job->wanted(p, o->cfg)));
+		log_quiet_push();
+		err = job->skel->load(skel);
+		log_quiet_pop();
+		if (!err) {
+			res->skel = skel;
+			res->mode = m;
+			break;
+		}
+		t->err = err;
+		snprintf(t->why, sizeof(t->why), "the kernel refused to load it: %s (-vv shows the "
+			 "verifier's log)", strerror(-err));
+		log_info("%s: %s refused (%s)", job->name, m->name, strerror(-err));
+		job->skel->destroy(skel);
+	}
+	btf__free(f.btf);
+	if (!res->ntrials)
+		return -ENOENT;
+	return res->skel ? 0 : err;
+}
+
+const char *job_explain(const struct job_result *res, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < res->ntrials && pos < len; i++) {
+		const struct mode_trial *t = &res->trials[i];
+
+		if (!t->err)
+			continue;
+		pos += snprintf(buf + pos, len - pos, "%s%s: %s", pos ? "; " : "", t->mode->name,
+				t->why);
+	}
+	return buf;
+}
+
+void job_result_free(const struct tool_job *job, struct job_result *res)
+{
+	if (res->skel)
+		job->skel->destroy(res->skel);
+	res->skel = NULL;
+}
+
+/* ---- links ----------------------------------------------------------------------- */
+
+int link_set_add(struct link_set *s, struct bpf_link *l)
+{
+	if (!l)
+		return -EINVAL;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		struct bpf_link **v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = l;
+	return 0;
+}
+
+int link_set_attach_all(struct link_set *s, struct bpf_object *obj, const char **failed)
+{
+	struct bpf_program *p;
+	int err;
+
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p) || bpf_program__fd(p) < 0)
+			continue;
+		l = bpf_program__attach(p);
+		err = l ? link_set_add(s, l) : -errno;
+		if (err) {
+			if (failed)
+				*failed = bpf_program__name(p);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void link_set_destroy(struct link_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		bpf_link__destroy(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- statistics ------------------------------------------------------------------- */
+
+static bool prog_stat_of(const struct bpf_program *p, struct prog_stat *out)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	*out = (struct prog_stat){
+		.name = bpf_program__name(p),
+		.recursion_misses = info.recursion_misses,
+		.run_cnt = info.run_cnt,
+		.run_time_ns = info.run_time_ns,
+	};
+	return true;
+}
+
+int prog_stats_read(struct bpf_object *obj, struct prog_stat *out, int max)
+{
+	struct bpf_program *p;
+	int n = 0;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(p, obj)
+		if (n < max && prog_stat_of(p, &out[n]))
+			n++;
+	return n;
+}
+
+uint64_t prog_recursion_misses(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	struct prog_stat st;
+	uint64_t sum = 0;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(p, obj)
+		if (prog_stat_of(p, &st))
+			sum += st.recursion_misses;
+	return sum;
+}
+
+uint64_t object_map_bytes(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+	uint64_t sum = 0;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__fd(m) >= 0)
+			sum += fd_memlock(bpf_map__fd(m));
+	return sum;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Targets: -p, -c, --cgroup (see target.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/procfs.h"
+#include "run/memcg.h"
+#include "run/target.h"
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+
+/* The inode of the initial pid namespace (include/linux/proc_ns.h). */
+#define PROC_PID_INIT_INO 0xEFFFFFFCU
+
+#define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
+
+void target_init(struct target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pidfd = -1;
+}
+
+void target_close(struct target *t)
+{
+	if (t->spawned)
+		spawn_kill(&t->child);
+	t->spawned = false;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
+	cmdline_free(t->argv);
+	t->argv = NULL;
+}
+
+static int pidfd_of(pid_t pid)
+{
+	return syscall(__NR_pidfd_open, pid, 0);
+}
+
+/* State and flags from /proc/PID/stat ("pid (comm) S ppid ... flags"). */
+static int proc_state(pid_t pid, char *state, unsigned long *flags)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = read_file_str(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	/* The comm may hold anything, ')' included: the last ')' ends it. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+/* The Tgid: line of /proc/PID/status (a thread id's status has its
+ * process's). */
+static pid_t proc_tgid(pid_t pid)
+{
+	char path[64], line[256];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+int target_open_pid(struct target *t, pid_t pid)
+{
+	char path[64], exe[PATH_MAX], state;
+	unsigned long flags;
+	pid_t tgid;
+
+	/* Pin the process first: whatever /proc says below is then about
+	 * it, or the pidfd tells us it died. */
+	t->pidfd = pidfd_of(pid);
+	if (t->pidfd < 0 && errno == ESRCH) {
+		log_error("no process with PID %d", pid);
+		return EXIT_FAIL;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_file_str(path, t->name, sizeof(t->name)) < 0) {
+		log_error("no process with PID %d", pid);
+		return EXIT_FAIL;
+	}
+	tgid = proc_tgid(pid);
+	if (tgid > 0 && tgid != pid) {
+		/* pidfd_open refuses thread ids before 6.9; /proc has them. */
+		log_error("%d is a thread of process %d, not a process: trace the process "
+			  "with -p %d", pid, tgid, tgid);
+		return EXIT_FAIL;
+	}
+	if (!proc_state(pid, &state, &flags)) {
+		if (flags & PF_KTHREAD) {
+			log_error("PID %d is a kernel thread: it has no user-space memory to trace",
+				  pid);
+			return EXIT_FAIL;
+		}
+		if (state == 'Z' || state == 'X') {
+			log_error("PID %d has exited (a zombie waiting for its parent): nothing "
+				  "left to trace", pid);
+			return EXIT_FAIL;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (readlink(path, exe, sizeof(exe)) < 0) {
+		if (errno == EACCES || errno == EPERM)
+			log_error("cannot read %s: %s (another user's process needs "
+				  "CAP_SYS_PTRACE)", path, strerror(errno));
+		else
+			log_error("cannot read %s: %s", path, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (t->pidfd < 0)
+		log_debug("no pidfd for %d (%s): following it by polling", pid, strerror(errno));
+	t->pid = pid;
+	return 0;
+}
+
+int target_parse_command(struct target *t, const char *cmdline)
+{
+	int n, err;
+
+	n = cmdline_split(cmdline, &t->argv);
+	if (n == -ENOMEM) {
+		log_error("out of memory");
+		return EXIT_FAIL;
+	}
+	if (n < 0) {
+		if (!cmdline[strspn(cmdline, " \t\n")])
+			log_error("-c needs a command to run");
+		else
+			log_error("cannot parse the command '%s': a quote is not closed or "
+				  "a backslash ends it", cmdline);
+		return EXIT_USAGE;
+	}
+	err = path_resolve(t->argv[0], t->exe, sizeof(t->exe));
+	if (err) {
+		log_error("cannot run '%s': %s", t->argv[0], strerror(-err));
+		return EXIT_FAIL;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", t->argv[0]);
+	return 0;
+}
+
+int target_spawn(struct target *t, bool stop_at_exit)
+{
+	int err = spawn_prepare(&t->child, t->exe, t->argv, stop_at_exit);
+
+	if (err) {
+		log_error("cannot start '%s': %s", t->argv[0], strerror(-err));
+		return EXIT_FAIL;
+	}
+	t->spawned = true;
+	t->pid = t->child.pid;
+	t->pidfd = pidfd_of(t->pid);
+	return 0;
+}
+
+int target_release(struct target *t)
+{
+	int err = spawn_release(&t->child);
+
+	if (err) {
+		log_error("cannot run '%s': %s", t->argv[0], strerror(-err));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+int target_set_cgroup(struct target *t, const char *path)
+{
+	int err = memcg_resolve(path, &t->memcg_id, t->memcg_dir, sizeof(t->memcg_dir));
+
+	switch (-err) {
+	case 0:
+		return 0;
+	case EOPNOTSUPP:
+		log_error("--cgroup: no memory cgroup controller is mounted here");
+		break;
+	case EXDEV:
+		log_error("--cgroup: %s is not a cgroup of the memory controller's hierarchy",
+			  path);
+		break;
+	case ENOENT:
+		log_error("--cgroup: no memory cgroup %s", path);
+		break;
+	default:
+		log_error("--cgroup: %s: %s", path, strerror(-err));
+		break;
+	}
+	return EXIT_FAIL;
+}
+
+void target_filter(const struct target *t, bool with_pid, struct target_filter *f)
+{
+	struct stat st;
+
+	memset(f, 0, sizeof(*f));
+	f->target_tgid = with_pid ? t->pid : 0;
+	f->self_tgid = getpid();
+	f->memcg = t->memcg_id;
+	/* Pids are compared as this process sees them: outside the initial
+	 * namespace the BPF side must translate. */
+	if (!stat("/proc/self/ns/pid", &st) && st.st_ino != PROC_PID_INIT_INO) {
+		f->pidns_dev = st.st_dev;
+		f->pidns_ino = st.st_ino;
+	}
+}
