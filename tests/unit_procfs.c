@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* /proc and /sys parsers on fixed inputs. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "core/procfs.h"
@@ -57,6 +63,125 @@ TEST(unit_procfs_mounts, 0)
 	f = text("cgroup /x cgroup rw,nomemory 0 0\n");
 	ASSERT_EQ(mounts_find(f, "cgroup", "memory", buf, sizeof(buf)), -ENOENT, "substring");
 	fclose(f);
+}
+
+/* Paths past the old 512-byte limit come through whole. */
+TEST(unit_procfs_maps_long_path, 0)
+{
+	static char line[PATH_MAX + 128], path[PATH_MAX];
+	static const size_t lens[] = { 600, 4000, PATH_MAX - 1 };
+	struct proc_map m;
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(path, 'p', lens[i]);
+		path[0] = '/';
+		path[lens[i]] = 0;
+		snprintf(line, sizeof(line), "7f0000000000-7f0000001000 r-xp 00000000 fe:00 42 %s\n",
+			 path);
+		ASSERT_OK(proc_map_parse(line, &m), "long path line");
+		ASSERT_EQ(strlen(m.path), lens[i], "path length");
+		ASSERT_TRUE(!strcmp(m.path, path), "path whole");
+	}
+}
+
+/* A file mapped from a path of more than 600 bytes, found by address in
+ * our own maps. */
+TEST(unit_procfs_maps_long_path_mapped, 0)
+{
+	char dir[] = "/tmp/memscope-procfs-XXXXXX", path[PATH_MAX], comp[200];
+	struct proc_map m;
+	size_t depth = 0;
+	void *p = MAP_FAILED;
+	int fd = -1;
+
+	if (!ASSERT_TRUE(mkdtemp(dir), "mkdtemp"))
+		return;
+	memset(comp, 'd', sizeof(comp) - 1);
+	comp[sizeof(comp) - 1] = 0;
+	snprintf(path, sizeof(path), "%s", dir);
+	while (strlen(path) < 700) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", comp);
+		if (!ASSERT_OK(mkdir(path, 0700), "mkdir"))
+			goto out;
+		depth++;
+	}
+	strcat(path, "/mapped file");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (!ASSERT_TRUE(fd >= 0 && !ftruncate(fd, 4096), "file"))
+		goto out;
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (!ASSERT_TRUE(p != MAP_FAILED, "mmap"))
+		goto out;
+	ASSERT_OK(proc_map_find(0, (unsigned long)p + 100, &m), "found by address");
+	ASSERT_STREQ(m.path, path, "the whole path");
+	test_log("a %zu-byte path", strlen(path));
+out:
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	for (; depth; depth--) {
+		*strrchr(path, '/') = 0;
+		rmdir(path);
+	}
+	rmdir(dir);
+}
+
+TEST(unit_procfs_mounts_escapes, 0)
+{
+	const char *mounts =
+		"tmpfs /run tmpfs rw,size=1k 0 0\n"
+		"tmpfs /mnt/with\\040space tmpfs rw,size=2k 0 0\n"
+		"tmpfs /mnt/t\\011ab\\012nl\\134bs tmpfs rw,size=3k 0 0\n"
+		"tmpfs /mnt/not\\04an\\999escape tmpfs rw,size=4k 0 0\n";
+	static const struct {
+		const char *opt, *want;
+	} cases[] = {
+		{ "size=1k", "/run" },
+		{ "size=2k", "/mnt/with space" },
+		{ "size=3k", "/mnt/t\tab\nnl\\bs" },		/* tab, newline, backslash */
+		{ "size=4k", "/mnt/not\\04an\\999escape" },	/* not escapes: kept */
+	};
+	char buf[256], tiny[8];
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = text(mounts);
+		ASSERT_OK(mounts_find(f, "tmpfs", cases[i].opt, buf, sizeof(buf)), cases[i].opt);
+		ASSERT_STREQ(buf, cases[i].want, "mount point unescaped");
+		fclose(f);
+	}
+	f = text(mounts);
+	ASSERT_EQ(mounts_find(f, "tmpfs", "size=2k", tiny, sizeof(tiny)), -ENAMETOOLONG,
+		  "a mount point longer than the buffer");
+	fclose(f);
+}
+
+/* The real thing: a tmpfs of our own (private mount namespace) at a path
+ * with a space and a tab, found through /proc/self/mounts. */
+TEST(unit_procfs_mounts_real_space, T_ROOT)
+{
+	char dir[] = "/tmp/memscope-procfs-XXXXXX", mnt[128], buf[256];
+	bool mounted = false;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		test_skip("no private mount namespace: %s", strerror(errno));
+	if (!ASSERT_TRUE(mkdtemp(dir), "mkdtemp"))
+		return;
+	snprintf(mnt, sizeof(mnt), "%s/a mount\tpoint", dir);
+	if (!ASSERT_OK(mkdir(mnt, 0755), "mkdir"))
+		goto out;
+	if (!ASSERT_OK(mount("tmpfs", mnt, "tmpfs", 0, "size=12k"), "mount"))
+		goto out;
+	mounted = true;
+	ASSERT_OK(proc_mount_find("tmpfs", "size=12k", buf, sizeof(buf)), "found");
+	ASSERT_STREQ(buf, mnt, "mount point with a space and a tab");
+out:
+	if (mounted)
+		umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+	rmdir(dir);
 }
 
 TEST(unit_procfs_cgroup, 0)

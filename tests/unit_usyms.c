@@ -2,7 +2,7 @@
 /* Symbolization against independent truth: our own functions (their
  * addresses and __LINE__), /proc/PID/maps read here, a copied-then-deleted
  * ELF file, a child that exits, a process in its own mount namespace and
- * root, and /proc/kallsyms parsed here. Works in the dynamic and the static
+ * root. Works in the dynamic and the static
  * (QEMU guest) build; what needs a shared libc skips without one. */
 #include <elf.h>
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <gelf.h>
 
+#include "fsutil.h"
 #include "harness.h"
 #include "core/procfs.h"
 #include "syms/usyms.h"
@@ -724,203 +725,40 @@ TEST(unit_usyms_rss, 0)
 	usyms_free(u);
 }
 
-/* ---- kernel -------------------------------------------------------------- */
-
-struct ktruth {
-	uint64_t addr;
-	char name[256];
-	char module[128];
-	char type;
-};
-
-/* /proc/kallsyms, read here: the text symbols named want (NULL: all). */
-static size_t read_kallsyms(const char *want, struct ktruth *out, size_t max)
+/* A budget so small that every module change closes descriptors and drops
+ * libdwfl's state: answers stay right, and the budget holds. */
+TEST(unit_usyms_small_fd_budget, 0)
 {
-	char line[512], name[256], mod[128];
-	size_t n = 0;
-	uint64_t a;
-	char type;
-	FILE *f = fopen("/proc/kallsyms", "re");
-
-	if (!f)
-		return 0;
-	while (n < max && fgets(line, sizeof(line), f)) {
-		mod[0] = 0;
-		if (sscanf(line, "%" SCNx64 " %c %255s [%127[^]]]", &a, &type, name, mod) < 3)
-			continue;
-		if (want && strcmp(name, want))
-			continue;
-		out[n].addr = a;
-		out[n].type = type;
-		snprintf(out[n].name, sizeof(out[n].name), "%s", name);
-		snprintf(out[n].module, sizeof(out[n].module), "%s", mod);
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static long long rchar(void)
-{
-	char line[128];
-	long long v = -1;
-	FILE *f = fopen("/proc/self/io", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "rchar:", 6))
-			v = strtoll(line + 6, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-TEST(e2e_usyms_kernel_vfs_read, T_ROOT | T_E2E)
-{
-	struct ktruth t;
+	enum { BUDGET = 6 };
+	struct usyms_opts o = { .sz = sizeof(o), .fd_max = BUDGET };
+	void *(*volatile fn)(size_t) = malloc;
+	int line = 0, fd0, most = 0;
 	struct sym_frame f;
-	struct ksyms *k;
-	uint64_t addr;
-	char name[128];
+	struct usyms *u;
+	void *ra;
 
-	if (!ASSERT_EQ(read_kallsyms("vfs_read", &t, 1), 1, "vfs_read in /proc/kallsyms"))
+	ra = usyms_test_target(&line);
+	fd0 = count_fds();
+	u = usyms_new_opts(0, &o);
+	if (!ASSERT_TRUE(u != NULL, "usyms_new_opts"))
 		return;
-	k = ksyms_new();
-	if (!ASSERT_TRUE(k != NULL, "ksyms_new"))
-		return;
-	addr = t.addr + 5;
-	ASSERT_OK(ksyms_resolve(k, &addr, 1, &f), "resolve vfs_read+5");
-	ASSERT_EQ(f.addr, addr, "addr kept");
-	ASSERT_STREQ(f.sym, "vfs_read", "symbol");
-	ASSERT_EQ(f.offset, 5, "offset");
-	ASSERT_STREQ(f.module, "vmlinux", "module");
-	ASSERT_TRUE(f.file == NULL && f.line == 0, "no lines for the kernel");
-	test_log("%s in %s (build-id %s)", sym_frame_name(&f, name, sizeof(name)), f.module,
-		 f.build_id ? f.build_id : "none");
-	ksyms_free(k);
-}
-
-static int ktruth_cmp(const void *a, const void *b)
-{
-	const struct ktruth *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-TEST(e2e_usyms_kernel_batch, T_ROOT | T_E2E)
-{
-	enum { MAX_SYMS = 400000, PICK = 12 };
-	struct ktruth *all = calloc(MAX_SYMS, sizeof(*all));
-	uint64_t addrs[PICK + 4], want_start[PICK];
-	struct sym_frame out[PICK + 4], again[PICK + 4];
-	size_t n, i, j, got = 0, text = 0;
-	long long r0, r1;
-	struct ksyms *k;
-
-	if (!ASSERT_TRUE(all != NULL, "memory"))
-		return;
-	n = read_kallsyms(NULL, all, MAX_SYMS);
-	qsort(all, n, sizeof(*all), ktruth_cmp);
-	for (i = 0; i < n; i++)
-		text += all[i].type == 't' || all[i].type == 'T';
-	if (!ASSERT_GT(text, 1000, "text symbols in /proc/kallsyms"))
-		return;
-	/* Every (text/PICK)-th text symbol that is followed by another of
-	 * the same module at least 16 bytes on: the middle lies in it. BPF
-	 * programs and trampolines come and go (other tests, other tools):
-	 * not those. */
-	for (i = 0, j = 0; i + 1 < n && got < PICK; i++) {
-		if (all[i].type != 't' && all[i].type != 'T')
-			continue;
-		if (!strcmp(all[i].module, "bpf") || !strncmp(all[i].module, "__builtin", 9))
-			continue;
-		if (j++ % (text / PICK) || all[i + 1].addr < all[i].addr + 16 ||
-		    strcmp(all[i].module, all[i + 1].module) || !strncmp(all[i].name, "_e", 2))
-			continue;
-		addrs[got] = all[i].addr + (all[i + 1].addr - all[i].addr) / 2;
-		want_start[got++] = all[i].addr;
-	}
-	if (!ASSERT_GE(got, PICK / 2, "symbols picked"))
-		return;
-	addrs[got] = addrs[0];			/* a duplicate */
-	addrs[got + 1] = 0;			/* garbage */
-	addrs[got + 2] = 0xffff888000000000ull;	/* direct map, not text */
-	addrs[got + 3] = all[0].addr ? all[0].addr - 1 : 1;	/* below every symbol */
-
-	k = ksyms_new();
-	if (!ASSERT_TRUE(k != NULL, "ksyms_new"))
-		return;
-	r0 = rchar();
-	ASSERT_OK(ksyms_resolve(k, addrs, got + 4, out), "resolve a batch");
-	r1 = rchar();
-	test_log("one pass read %lld bytes of /proc/kallsyms", r1 - r0);
-	for (i = 0; i < got; i++) {
-		bool alias = false;
-
-		/* Several names can share an address: any of them will do. */
-		for (j = 0; j < n; j++)
-			if (all[j].addr == want_start[i] && out[i].sym && !strcmp(all[j].name, out[i].sym))
-				alias = true;
-		if (!ASSERT_TRUE(alias, "a name of the symbol covering the address"))
-			test_log("  0x%" PRIx64 ": got %s", addrs[i], out[i].sym ? out[i].sym : "(null)");
-		ASSERT_EQ(out[i].offset, addrs[i] - want_start[i], "offset");
-		ASSERT_TRUE(out[i].module != NULL, "module");
-	}
-	ASSERT_TRUE(out[got].sym == out[0].sym && out[got].offset == out[0].offset, "duplicate");
-	for (i = got + 1; i < got + 4; i++)
-		ASSERT_TRUE(out[i].sym == NULL && out[i].module == NULL, "unknown address");
-
-	/* All cached now: no second pass. */
-	r0 = rchar();
-	ASSERT_OK(ksyms_resolve(k, addrs, got + 4, again), "resolve again");
-	r1 = rchar();
-	ASSERT_LT(r1 - r0, 4096, "answered from the cache");
-	for (i = 0; i < got + 4; i++)
-		ASSERT_TRUE(again[i].sym == out[i].sym && again[i].offset == out[i].offset,
-			    "same answers");
-	ksyms_free(k);
-	free(all);
-}
-
-TEST(e2e_usyms_kernel_hidden_addresses, T_ROOT | T_E2E)
-{
-	int status;
-	pid_t pid;
-
-	/* What an unprivileged user gets depends on kptr_restrict and
-	 * perf_event_paranoid: find out as that user, then check ksyms
-	 * agrees. */
-	pid = fork();
-	if (pid == 0) {
-		char line[256];
-		bool hidden = true;
-		struct ksyms *k;
-		FILE *f;
-
-		if (setgid(65534) || setuid(65534))
-			_exit(3);
-		f = fopen("/proc/kallsyms", "re");
-		while (f && fgets(line, sizeof(line), f)) {
-			char type = 0;
-
-			if (sscanf(line, "%*s %c", &type) == 1 && (type == 't' || type == 'T')) {
-				hidden = strspn(line, "0") == 16;
-				break;
-			}
+	for (int round = 0; round < 3; round++) {
+		/* New addresses each round: no answer from the cache. */
+		ASSERT_OK(usyms_resolve(u, (uintptr_t)ra + round, true, &f), "own code");
+		ASSERT_STREQ(f.sym, "usyms_test_target", "our function");
+		if (round == 0)
+			ASSERT_EQ(f.line, line, "and its line");
+		if (count_fds() - fd0 > most)
+			most = count_fds() - fd0;
+		if (maps_have(0, "/libc.so")) {
+			ASSERT_OK(usyms_resolve(u, (uintptr_t)fn + round, false, &f), "libc");
+			ASSERT_CONTAINS(f.sym, "malloc", "malloc");
 		}
-		if (f)
-			fclose(f);
-		errno = 0;
-		k = ksyms_new();
-		if (hidden)
-			_exit(!k && errno == EPERM ? 10 : 1);
-		_exit(k ? 11 : 2);
+		if (count_fds() - fd0 > most)
+			most = count_fds() - fd0;
 	}
-	waitpid(pid, &status, 0);
-	if (!ASSERT_TRUE(WIFEXITED(status), "child exited"))
-		return;
-	if (WEXITSTATUS(status) == 3)
-		test_skip("cannot become nobody");
-	ASSERT_TRUE(WEXITSTATUS(status) >= 10, "ksyms_new agrees with what kallsyms shows");
-	test_log("as nobody: addresses %s", WEXITSTATUS(status) == 10 ? "hidden, EPERM" : "visible");
+	test_log("at most %d descriptors held (budget %d)", most, BUDGET);
+	ASSERT_LE(most, BUDGET, "budget held");
+	usyms_free(u);
+	ASSERT_EQ(count_fds(), fd0, "all closed by usyms_free");
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,7 +50,8 @@ bool path_strip_deleted(char *path)
 
 int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m)
 {
-	char path[64], line[1024];
+	char path[64], *line = NULL;
+	size_t cap = 0;
 	int err = -ENOENT;
 	FILE *f;
 
@@ -60,7 +62,8 @@ int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f)) {
+	/* getline: a fixed buffer would split a long path's line in two. */
+	while (getline(&line, &cap, f) > 0) {
 		if (proc_map_parse(line, m))
 			continue;
 		if (addr >= m->start && addr < m->end) {
@@ -68,25 +71,49 @@ int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m)
 			break;
 		}
 	}
+	free(line);
 	fclose(f);
 	return err;
 }
 
+/* The kernel writes space, tab, newline and backslash in mount points as
+ * \ooo (fs/proc_namespace.c, mangle()); undo that in place. */
+static void unescape_octal(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = 0;
+}
+
 int mounts_find(FILE *f, const char *fstype, const char *opt, char *buf, size_t len)
 {
-	char line[4096], dev[256], dir[1024], type[64], opts[2048];
+	char *line = NULL, *save, *dir, *type, *opts;
+	size_t cap = 0;
+	int err = -ENOENT;
 
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%255s %1023s %63s %2047s", dev, dir, type, opts) != 4)
+	while (err == -ENOENT && getline(&line, &cap, f) > 0) {
+		/* Fields never hold a raw space: the kernel escapes them. */
+		if (!strtok_r(line, " \n", &save) || !(dir = strtok_r(NULL, " \n", &save)) ||
+		    !(type = strtok_r(NULL, " \n", &save)) || !(opts = strtok_r(NULL, " \n", &save)))
 			continue;
-		if (strcmp(type, fstype))
+		if (strcmp(type, fstype) || (opt && !word_in_list(opts, opt)))
 			continue;
-		if (opt && !word_in_list(opts, opt))
-			continue;
-		snprintf(buf, len, "%s", dir);
-		return 0;
+		unescape_octal(dir);
+		err = strlen(dir) < len ? 0 : -ENAMETOOLONG;
+		if (!err)
+			memcpy(buf, dir, strlen(dir) + 1);
 	}
-	return -ENOENT;
+	free(line);
+	return err;
 }
 
 int proc_mount_find(const char *fstype, const char *opt, char *buf, size_t len)

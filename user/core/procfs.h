@@ -4,6 +4,7 @@
 #ifndef MEMSCOPE_PROCFS_H
 #define MEMSCOPE_PROCFS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,7 +16,9 @@ struct proc_map {
 	char perms[5];
 	unsigned int dev_major, dev_minor;
 	unsigned long inode;
-	char path[512];		/* "" for anonymous mappings */
+	/* "" for anonymous mappings. Paths are up to PATH_MAX bytes: a
+	 * shorter buffer cuts a long one and loses the file behind it. */
+	char path[PATH_MAX];
 };
 
 /* Parse one /proc/PID/maps line; 0 or -EINVAL. */
@@ -29,7 +32,9 @@ bool path_strip_deleted(char *path);
 int proc_map_find(pid_t pid, unsigned long addr, struct proc_map *m);
 
 /* Mount point of the first mount of type fstype that has mount option opt
- * (NULL: any) in a /proc/self/mounts stream; 0 or -ENOENT. */
+ * (NULL: any) in a /proc/self/mounts stream, with the kernel's octal
+ * escapes ("\040" for a space, also tab, newline, backslash) undone;
+ * 0, -ENOENT, or -ENAMETOOLONG when it does not fit in buf. */
 int mounts_find(FILE *f, const char *fstype, const char *opt, char *buf, size_t len);
 int proc_mount_find(const char *fstype, const char *opt, char *buf, size_t len);
 

@@ -29,6 +29,7 @@
 #include "run/preflight.h"
 #include "run/registry.h"
 #include "run/tool.h"
+#include "syms/ksyms.h"
 #include "syms/usyms.h"
 
 _Static_assert(sizeof(struct alloc_info) == 32, "alloc_info layout");

@@ -21,7 +21,8 @@
 #include "leak/regions.h"
 #include "leak/report.h"
 #include "leak/trend.h"
-#include "out/flamegraph.h"
+#include "out/files.h"
+#include "out/flamegraph_svg.h"
 #include "run/counters.h"
 #include "syms/frames.h"
 
@@ -79,23 +80,6 @@ static const char *const kind_names[LK_NR_KINDS] = {
 	[LK_KMALLOC] = "kmalloc", [LK_KMEM_CACHE] = "kmem_cache_alloc",
 	[LK_PAGE] = "page", [LK_PERCPU] = "percpu",
 };
-
-const char *fmt_bytes(unsigned long long v, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = v;
-	int u = 0;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu B", v);
-	else
-		snprintf(buf, len, "%.1f %s", d, units[u]);
-	return buf;
-}
 
 static uint64_t now_ns(void)
 {
@@ -517,12 +501,34 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 	json_end_record(j);
 }
 
-/* Collapsed stacks and the SVG: every group, outermost frame first. */
+struct graph_out {
+	const struct fg_stack *st;
+	size_t n;
+	const struct fg_svg_opts *so;
+};
+
+static int fill_folded(FILE *f, void *ctx)
+{
+	const struct graph_out *g = ctx;
+
+	return fg_write_folded(f, g->st, g->n);
+}
+
+static int fill_svg(FILE *f, void *ctx)
+{
+	const struct graph_out *g = ctx;
+
+	return fg_write_svg(f, g->st, g->n, g->so);
+}
+
+/* Collapsed stacks and the SVG: every group, outermost frame first.
+ * 0 or the first error (negative errno); each failure is also logged. */
 static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint64_t scale)
 {
+	struct graph_out go = { .n = n };
 	struct fg_stack *st;
 	char **names;
-	int k, ret = 0;
+	int k, ret = 0, e;
 	size_t i;
 
 	if (!r->o.folded_path && !r->o.svg_path)
@@ -533,6 +539,7 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 		ret = -ENOMEM;
 		goto out;
 	}
+	go.st = st;
 	for (i = 0; i < n; i++) {
 		struct frames fr;
 		char buf[256], cache[64];
@@ -555,21 +562,16 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 		st[i].nframes = k;
 	}
 	if (r->o.folded_path) {
-		char tmp[4096];
-		FILE *f;
-
-		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.folded_path);
-		f = fopen(tmp, "w");
-		if (!f || fg_write_folded(f, st, n) < 0 || fclose(f) || rename(tmp, r->o.folded_path)) {
-			ret = -errno;
-			log_error("cannot write %s: %s", r->o.folded_path, strerror(errno));
+		e = file_write_atomic(r->o.folded_path, fill_folded, &go);
+		if (e) {
+			ret = e;
+			log_error("cannot write %s: %s", r->o.folded_path, strerror(-e));
 		}
 	}
 	if (r->o.svg_path) {
 		struct fg_svg_opts so = { .unit = "bytes", .width = 1200 };
-		char tmp[4096], title[256], sub[256], b[32];
+		char title[256], sub[256], b[32];
 		time_t t = time(NULL);
-		FILE *f;
 
 		if (r->o.kernel)
 			snprintf(title, sizeof(title), "Outstanding kernel memory%s",
@@ -582,11 +584,11 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 			 fmt_bytes(r->last_bytes, b, sizeof(b)), scale > 1 ? " (estimate)" : "");
 		so.title = title;
 		so.subtitle = sub;
-		snprintf(tmp, sizeof(tmp), "%s.tmp", r->o.svg_path);
-		f = fopen(tmp, "w");
-		if (!f || fg_write_svg(f, st, n, &so) < 0 || fclose(f) || rename(tmp, r->o.svg_path)) {
-			ret = ret ?: -errno;
-			log_error("cannot write %s: %s", r->o.svg_path, strerror(errno));
+		go.so = &so;
+		e = file_write_atomic(r->o.svg_path, fill_svg, &go);
+		if (e) {
+			ret = ret ?: e;
+			log_error("cannot write %s: %s", r->o.svg_path, strerror(-e));
 		}
 	}
 out:

@@ -55,7 +55,4 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 			int target_exit_code);
 void leak_report_free(struct leak_report *r);
 
-/* Human-readable byte count ("1.5 KiB") into buf. */
-const char *fmt_bytes(unsigned long long v, char *buf, size_t len);
-
 #endif

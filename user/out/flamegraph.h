@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Flame graphs of stacks with a value (outstanding bytes for the leak tool):
- * collapsed "folded" text that flamegraph.pl, inferno and speedscope read,
- * and a self-contained SVG rendered here, so a user needs no other tool.
+/* Flame graphs of stacks with a value (outstanding bytes for the leak tool),
+ * as collapsed "folded" text that flamegraph.pl, inferno and speedscope
+ * read. This is the core; out/flamegraph_svg.h draws the same stacks as a
+ * self-contained SVG.
  *
  * Both outputs go through the same frame-name canonicalization, so they
  * describe the same tree: invalid UTF-8, control bytes and characters XML
@@ -13,9 +14,12 @@
 #ifndef MEMSCOPE_FLAMEGRAPH_H
 #define MEMSCOPE_FLAMEGRAPH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "core/strpool.h"
 
 struct fg_stack {
 	const char *const *frames;	/* outermost first (root ... leaf) */
@@ -29,26 +33,40 @@ struct fg_stack {
  * if writing to f failed. */
 int fg_write_folded(FILE *f, const struct fg_stack *s, size_t n);
 
-struct fg_svg_opts {
-	const char *title;	/* "Outstanding memory: ./app (pid 1234)"; NULL: "Flame graph" */
-	const char *subtitle;	/* optional, e.g. "memscope leak, 2026-11-23 10:00:01" */
-	const char *unit;	/* "bytes" (or "B"): values read 1.50 MiB; anything
-				 * else is printed after the number; NULL: "bytes" */
-	int width;		/* pixels, 0: 1200; otherwise 400..100000 */
+/* ---- shared with the SVG writer ------------------------------------------ */
+
+/* Canonical, sorted, merged stacks: frame names are interned (equal names
+ * are one pointer) and the stacks are in the order of a depth-first walk
+ * of their tree, a stack right before those it is a prefix of. */
+struct fg_ent {
+	const char **fr;
+	int n;
+	uint64_t v;
 };
 
-/* A self-contained SVG flame graph: root at the bottom ("all", the total),
- * callees above their callers, each frame as wide as its value. Siblings
- * are ordered largest first (ties by name) because the question asked of
- * a memory graph is where most of it is. Frames narrower than a pixel are
- * not drawn one by one: the small callees of a frame are shown as one grey
- * "+N" box when together they are wide enough, and a note under the graph
- * counts what was not drawn. Colors are a warm palette keyed by a hash of
- * the frame name, so a function has the same color in every graph. Every
- * frame has a <title> tooltip with its name, value and share of the total;
- * labels are cut with ".." to fit. A small inline script adds click-to-zoom
- * (it magnifies what is drawn; frames left out stay out), but nothing needs
- * it to be read. opts may be NULL. Returns as fg_write_folded(). */
-int fg_write_svg(FILE *f, const struct fg_stack *s, size_t n, const struct fg_svg_opts *opts);
+struct fg_prep {
+	struct strpool names;
+	const char **frames;	/* every ent's frames, one allocation */
+	struct fg_ent *ents;
+	size_t nents;
+	size_t nframes;		/* sum of the ents' n */
+	uint64_t total;		/* saturating */
+	int max_frames;
+};
+
+/* 0, -EINVAL or -ENOMEM; p is freed on error. */
+int fg_prep_build(struct fg_prep *p, const struct fg_stack *s, size_t n);
+void fg_prep_free(struct fg_prep *p);
+
+/* Text from anywhere made valid in the outputs: as frames are (see above)
+ * when frame is true; otherwise only bad characters replaced, tab and
+ * newline made spaces. buf needs 3 * strlen(s) + 1 bytes. Returns buf or,
+ * for a frame, "[unknown]". */
+const char *fg_canon(const char *s, char *buf, bool frame);
+
+static inline uint64_t fg_sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "lib/stack.h"
+#include "syms/ksyms.h"
 #include "syms/usyms.h"
 
 struct json;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Kernel symbolization from /proc/kallsyms (see usyms.h).
+/* Kernel symbolization from /proc/kallsyms (see ksyms.h).
  *
  * /proc/kallsyms has ~120k lines (5 MB of text); holding it costs more than
  * the rest of memscope. We keep only answers: the addresses of a batch not
@@ -22,13 +22,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/strutil.h"
-#include "syms/usyms.h"
+#include "syms/ksyms.h"
 
 /* How far past the last symbol of a region (a module's last function, a
  * BPF program) an address is still taken as inside it. */
@@ -49,6 +50,7 @@ struct kent {
 };
 
 struct ksyms {
+	char *path;		/* /proc/kallsyms, or a test's file */
 	struct kent *ents;	/* answers so far, sorted by addr */
 	size_t nents, capents;
 	struct kmod **mods;
@@ -245,7 +247,7 @@ static int kallsyms_pass(struct ksyms *k, struct pend *p, size_t n)
 	char type;
 	FILE *f;
 
-	f = fopen("/proc/kallsyms", "re");
+	f = fopen(k->path, "re");
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) > 0) {
@@ -397,8 +399,12 @@ int ksyms_resolve(struct ksyms *k, const uint64_t *addrs, size_t n, struct sym_f
 	size_t i, ntodo = 0, np = 0;
 	int err = 0;
 
-	if (!k || (n && (!addrs || !out)))
-		return -EINVAL;
+	/* Whatever fails below, the caller gets n frames it can print. */
+	if (!k || !addrs || !out) {
+		for (i = 0; out && i < n; i++)
+			fill(k, NULL, addrs ? addrs[i] : 0, &out[i]);
+		return n ? -EINVAL : 0;
+	}
 	for (i = 0; i < n; i++)
 		if (!kent_find(k, addrs[i]))
 			ntodo++;
@@ -426,8 +432,9 @@ int ksyms_resolve(struct ksyms *k, const uint64_t *addrs, size_t n, struct sym_f
 			err = settle(k, p, np);
 	}
 fill:
+	/* Answers settled before a failure are good: use what there is. */
 	for (i = 0; i < n; i++)
-		fill(k, err ? NULL : kent_find(k, addrs[i]), addrs[i], &out[i]);
+		fill(k, kent_find(k, addrs[i]), addrs[i], &out[i]);
 	if (p)
 		for (i = 0; i < np; i++)
 			free(p[i].lo_name);
@@ -436,37 +443,49 @@ fill:
 	return err;
 }
 
-struct ksyms *ksyms_new(void)
+struct ksyms *ksyms_new_from(const char *path)
 {
 	char *line = NULL, *name, *mod;
 	size_t cap = 0, modlen;
+	bool text = false, visible = false;
 	struct ksyms *k;
-	bool visible = false;
 	uint64_t v;
 	char type;
 	FILE *f;
 
-	/* Hidden addresses read as zero; per-CPU symbols are zero anyway, so
-	 * look at the first text symbol. */
-	f = fopen("/proc/kallsyms", "re");
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Hidden addresses read as zero; per-CPU symbols are zero anyway:
+	 * look for a text symbol with an address. */
+	f = fopen(path, "re");
 	if (!f)
 		return NULL;
-	while (getline(&line, &cap, f) > 0) {
+	while (!visible && getline(&line, &cap, f) > 0) {
 		if (!parse_line(line, &v, &type, &name, &mod, &modlen) || !is_text(type))
 			continue;
+		text = true;
 		visible = v != 0;
-		break;
 	}
 	fclose(f);
 	free(line);
 	if (!visible) {
-		errno = EPERM;
+		errno = text ? EPERM : ENODATA;
 		return NULL;
 	}
 	k = calloc(1, sizeof(*k));
-	if (!k)
+	if (!k || !(k->path = strdup(path))) {
+		free(k);
 		errno = ENOMEM;
+		return NULL;
+	}
 	return k;
+}
+
+struct ksyms *ksyms_new(void)
+{
+	return ksyms_new_from("/proc/kallsyms");
 }
 
 void ksyms_free(struct ksyms *k)
@@ -485,5 +504,6 @@ void ksyms_free(struct ksyms *k)
 	free(k->mods);
 	free(k->ents);
 	free(k->vmlinux_id);
+	free(k->path);
 	free(k);
 }

@@ -23,6 +23,15 @@
  * overlap in its address space; their names are made unique, because
  * libdwfl takes a second module with the same name and range for the first.
  *
+ * Descriptors: a target can map thousands of ELF files (plugins, JIT
+ * dumps), and each open module costs one descriptor of ours plus those
+ * libdwfl holds (a dup, debug files). All of them count against fd_max:
+ * past it, the least recently used of our own are closed (modules that
+ * never resolved an address first: after the target exits a closed one is
+ * lost for good) and reopened through map_files when needed again; if
+ * only libdwfl's are left, the Dwfl is dropped as for memory. The soft
+ * RLIMIT_NOFILE is raised to the hard one once, for the rest of memscope.
+ *
  * Memory: libdw builds line tables a whole compile unit at a time (1.6 MB
  * for CPython's ceval.c), inflates compressed DWARF whole (10 MB for
  * libc6-dbg), and what it reads of the mapped files stays resident. Our
@@ -31,40 +40,34 @@
  * are our own copies and answers are cached, so nothing handed out goes
  * stale. The files stay open (ours, libdwfl gets dups) for the rebuild.
  *
- * Debug files are found by our own find_debuginfo callback, not by
- * dwfl_standard_find_debuginfo(): that one (0.188) dlopen()s libdebuginfod
- * (and libcurl, gnutls... about 8 MB of RSS) whenever a lookup fails, and
- * asks the network when DEBUGINFOD_URLS is set. Ours looks by build-id
- * under /usr/lib/debug/.build-id, then by .gnu_debuglink next to the file,
- * in .debug/ and under /usr/lib/debug, first in the target's root, then in
- * ours; candidates must carry the module's build-id when it has one. It also
- * finds the dwz alternate file (.gnu_debugaltlink). */
+ * Debug files are found by our own find_debuginfo callback (syms/debuginfo.h
+ * says where it looks, and why not dwfl_standard_find_debuginfo()). */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
+#include "core/hmap.h"
 #include "core/log.h"
 #include "core/procfs.h"
+#include "core/strpool.h"
 #include "core/strutil.h"
+#include "syms/debuginfo.h"
 #include "syms/usyms.h"
 
-#define DEBUG_DIR "/usr/lib/debug"
 /* Cached addresses; the table is emptied when it would grow past this. */
 #define CACHE_MAX (1u << 16)
 
@@ -86,21 +89,17 @@ struct umod {
 	bool special;		/* [vdso], [anon]: no file identity */
 	unsigned int serial;
 	int fd;			/* ours; libdwfl gets a dup; -1: not an ELF file we can read */
+	bool evicted;		/* fd closed for the budget; reopen when needed */
+	uint64_t last_use;	/* u->clock when last resolved in */
+	bool resolved;		/* has named an address */
 	bool dead;		/* libdwfl refused it: no symbols */
 	Dwfl_Module *mod;	/* in the current Dwfl, NULL until used */
 	bool segs_read;
 	struct useg *segs;
 	int nsegs;
 	char *build_id;
-	/* Debug information, looked up when first needed. */
 	bool debug_searched;
-	bool has_dwarf;		/* in the file itself or in debug_path */
-	char *debug_path;	/* separate debug file, NULL if none */
-	bool debug_in_root;	/* debug_path is in the target's root */
-	char *alt_name;		/* .gnu_debugaltlink name as libdwfl will ask */
-	char *alt_path;
-	bool alt_in_root;
-	size_t inflate_cost;	/* bytes libdw would inflate for its DWARF */
+	struct debuginfo dbg;	/* looked up when first needed */
 	enum lines_state lines;
 	bool dwarf_loaded;	/* in the current Dwfl */
 };
@@ -111,18 +110,6 @@ struct umap {
 	struct umod *mod;
 };
 
-struct ucache_ent {
-	bool used;
-	bool ra;
-	struct sym_frame f;
-};
-
-/* Strings handed out, owned here: they outlive libdw's state. */
-struct strset {
-	char **slots;		/* open addressing, cap a power of 2 */
-	size_t n, cap;
-};
-
 struct usyms {
 	pid_t pid;
 	unsigned long long start_time;	/* tells the target from a reuse of its pid */
@@ -131,55 +118,19 @@ struct usyms {
 	Dwfl_Callbacks cb;
 	size_t dwarf_mem_max;
 	size_t dw_mem;		/* our RSS growth in libdw calls since dwfl_begin */
-	struct strset strs;
+	struct strpool strs;	/* strings handed out: they outlive libdw's state */
 	struct umod **mods;
 	size_t nmods, capmods;
 	struct umap *maps;	/* sorted, disjoint */
 	size_t nmaps;
-	struct ucache_ent *cache;	/* open addressing, capcache a power of 2 */
-	size_t ncache, capcache;
+	struct hmap cache;	/* (addr, return_addr) -> struct sym_frame */
 	bool no_lines;
+	unsigned fd_max;	/* descriptors we and libdwfl may hold */
+	unsigned nfds;		/* held now (libdwfl's counted as handed over) */
+	uint64_t clock;		/* resolutions so far, for LRU */
 };
 
 /* ---- opening files ----------------------------------------------------- */
-
-/* Open a regular file read-only; never a device or FIFO, whose open could
- * block or have side effects. With root_fd >= 0, path is looked up inside
- * that root (absolute symlinks included, where openat2 exists). */
-static int open_regular(int root_fd, const char *path)
-{
-	char self[64];
-	struct stat st;
-	int pfd, fd;
-
-	if (root_fd < 0) {
-		pfd = open(path, O_PATH | O_CLOEXEC);
-	} else {
-		struct open_how how = {
-			.flags = O_PATH | O_CLOEXEC,
-			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-		};
-
-		pfd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-		if (pfd < 0 && errno == ENOSYS) {
-			/* Before 5.6: absolute symlinks escape to our root. */
-			while (*path == '/')
-				path++;
-			pfd = openat(root_fd, path, O_PATH | O_CLOEXEC);
-		}
-	}
-	if (pfd < 0)
-		return -1;
-	if (fstat(pfd, &st) || !S_ISREG(st.st_mode)) {
-		close(pfd);
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-	fd = open(self, O_RDONLY | O_CLOEXEC);
-	close(pfd);
-	return fd;
-}
 
 static bool is_elf(int fd)
 {
@@ -191,17 +142,18 @@ static bool is_elf(int fd)
 /* The file behind a mapping: through map_files (the mapped inode itself,
  * whatever the path; needs CAP_SYS_ADMIN), else by path in the target's
  * root if that still is the same inode. */
-static int open_mapped(struct usyms *u, const struct proc_map *pm)
+static int open_mapped(struct usyms *u, uint64_t start, uint64_t end, const char *path,
+		       unsigned long inode)
 {
 	char p[96];
 	struct stat st;
 	int fd;
 
-	snprintf(p, sizeof(p), "/proc/%d/map_files/%lx-%lx", u->pid, pm->start, pm->end);
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, u->pid, start, end);
 	fd = open_regular(-1, p);
-	if (fd < 0 && pm->path[0] == '/' && !path_is_deleted(pm->path)) {
-		fd = open_regular(u->root_fd, pm->path);
-		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != pm->inode)) {
+	if (fd < 0 && path[0] == '/' && !path_is_deleted(path)) {
+		fd = open_regular(u->root_fd, path);
+		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != inode)) {
 			close(fd);
 			fd = -1;
 		}
@@ -280,261 +232,122 @@ static void advise_random(Elf *elf)
 	madvise((void *)start, end - start, MADV_RANDOM);
 }
 
-/* ---- debug files ----------------------------------------------------- */
-
-static bool elf_has_dwarf(Elf *elf)
+/* State (field 3) and start time (field 22, clock ticks since boot) from
+ * /proc/PID/stat; -ESRCH if there is no such process. */
+static int proc_stat(pid_t pid, char *state, unsigned long long *start_time)
 {
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
+	char path[64], buf[1024], *p;
+	int i;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
-			return true;
-	}
-	return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_str(path, buf, sizeof(buf)) <= 0)
+		return -ESRCH;
+	/* The name (field 2) may hold spaces and parentheses. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -ESRCH;
+	*state = p[2];
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -ESRCH;
+	*start_time = strtoull(p + 1, NULL, 10);
+	return 0;
 }
 
-/* Bytes libdw will inflate into memory for this file's DWARF: it
- * decompresses every compressed debug section when it opens the file. */
-static size_t elf_inflate_cost(Elf *elf)
+/* The target, not another process that got its pid, and not a zombie. */
+static bool target_alive(const struct usyms *u)
 {
-	size_t shstrndx, cost = 0;
-	Elf_Scn *scn = NULL;
+	unsigned long long t;
+	char state;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return 0;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		GElf_Chdr ch;
-		const char *name;
-		ssize_t n;
+	return !proc_stat(u->pid, &state, &t) && t == u->start_time && state != 'Z' &&
+	       state != 'X';
+}
 
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!name)
-			continue;
-		if ((sh.sh_flags & SHF_COMPRESSED) && !strncmp(name, ".debug_", 7)) {
-			if (gelf_getchdr(scn, &ch))
-				cost += ch.ch_size;
-		} else if (!strncmp(name, ".zdebug_", 8)) {
-			n = dwelf_scn_gnu_compressed_size(scn);
-			if (n > 0)
-				cost += n;
+/* ---- the descriptor budget ------------------------------------------- */
+
+/* Close one of our descriptors to make room: never the one being used,
+ * nor one of a module in the current Dwfl (it is re-reported from ours
+ * after a drop), nor the vdso's (a copy that cannot be reopened); of the
+ * rest, first those that never named an address, then the least recently
+ * used. With may_drop, drop the Dwfl (all of libdwfl's) when nothing else
+ * can go; not from inside a libdwfl callback. */
+static void dwfl_drop(struct usyms *u);
+
+static void fd_make_room(struct usyms *u, const struct umod *keep, bool may_drop)
+{
+	while (u->nfds + 1 > u->fd_max) {
+		struct umod *victim = NULL;
+
+		for (size_t i = 0; i < u->nmods; i++) {
+			struct umod *um = u->mods[i];
+
+			if (um == keep || um->fd < 0 || um->special || um->mod)
+				continue;
+			if (!victim || um->resolved < victim->resolved ||
+			    (um->resolved == victim->resolved && um->last_use < victim->last_use))
+				victim = um;
+		}
+		if (victim) {
+			close(victim->fd);
+			victim->fd = -1;
+			victim->evicted = true;
+			u->nfds--;
+		} else if (may_drop && u->dwfl) {
+			dwfl_drop(u);
+		} else {
+			return;	/* over budget rather than fail */
 		}
 	}
-	return cost;
 }
 
-/* The .gnu_debugaltlink section: a file name, NUL, the file's build-id. */
-static bool elf_altlink(Elf *elf, const char **name, const void **id, size_t *id_len)
-{
-	size_t shstrndx, n;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		const char *s;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		s = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!s || strcmp(s, ".gnu_debugaltlink"))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf || !d->d_size)
-			return false;
-		s = d->d_buf;
-		n = strnlen(s, d->d_size);
-		if (n == 0 || n + 1 >= d->d_size)
-			return false;
-		*name = s;
-		*id = s + n + 1;
-		*id_len = d->d_size - n - 1;
-		return true;
-	}
-	return false;
-}
-
-static bool id_matches(Elf *elf, const void *id, size_t id_len)
-{
-	const void *got;
-	ssize_t n = dwelf_elf_gnu_build_id(elf, &got);
-
-	return n > 0 && (size_t)n == id_len && !memcmp(got, id, id_len);
-}
-
-struct found {
-	char *path;
-	bool in_root;
-	Elf *elf;		/* open while searching */
-	int fd;
-};
-
-static void found_close(struct found *f)
-{
-	if (f->elf)
-		elf_end(f->elf);
-	if (f->fd >= 0)
-		close(f->fd);
-	f->elf = NULL;
-	f->fd = -1;
-}
-
-/* Try one candidate, a path in the target's root (in_root) or in ours;
- * true if it is a debug file for the module: carries want_id when given,
- * and is not the main file under another name. */
-static bool try_candidate(struct usyms *u, bool in_root, const char *path,
-			  const void *want_id, size_t want_len,
-			  const struct stat *main_st, struct found *out)
+/* Open a module's file again, if the target still lives and it is still
+ * the same file; false (the module stays without symbols) if not. */
+static bool umod_reopen(struct usyms *u, struct umod *um, const struct umap *m)
 {
 	struct stat st;
-	Elf *elf;
 	int fd;
 
-	fd = open_regular(in_root ? u->root_fd : -1, path);
+	um->evicted = false;
+	if (!target_alive(u))
+		return false;
+	fd_make_room(u, um, true);
+	fd = open_mapped(u, m->start, m->end, um->path, um->inode);
+	if (fd >= 0 && (fstat(fd, &st) || st.st_dev != um->st_dev || st.st_ino != um->st_ino)) {
+		close(fd);
+		fd = -1;
+	}
 	if (fd < 0)
 		return false;
-	if (main_st && !fstat(fd, &st) && st.st_dev == main_st->st_dev &&
-	    st.st_ino == main_st->st_ino)
-		goto reject;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		goto reject_elf;
-	if (want_len && !id_matches(elf, want_id, want_len))
-		goto reject_elf;
-	out->path = strdup(path);
-	if (!out->path)
-		goto reject_elf;
-	out->in_root = in_root;
-	out->elf = elf;
-	out->fd = fd;
-	log_debug("usyms: debug file %s%s", in_root && u->root_fd >= 0 ? "(target root) " : "",
-		  path);
+	um->fd = fd;
+	u->nfds++;
 	return true;
-reject_elf:
-	if (elf)
-		elf_end(elf);
-reject:
-	close(fd);
-	return false;
 }
 
-/* path in the target's root, then in ours if that is another one. */
-static bool try_roots(struct usyms *u, const char *path, const void *want_id, size_t want_len,
-		      const struct stat *main_st, struct found *out)
+/* Once per process: what the hard limit allows, the soft one may have. */
+static void raise_nofile(void)
 {
-	return try_candidate(u, true, path, want_id, want_len, main_st, out) ||
-	       (u->root_fd >= 0 && try_candidate(u, false, path, want_id, want_len, main_st, out));
-}
+	static bool done;
+	struct rlimit rl;
 
-/* "/usr/lib/debug/.build-id/ab/cdef....debug". */
-static bool find_by_build_id(struct usyms *u, const unsigned char *id, size_t len,
-			     const struct stat *main_st, struct found *out)
-{
-	char path[PATH_MAX], *p;
-	size_t i;
-
-	if (len < 2 || len > 64)
-		return false;
-	p = path + snprintf(path, sizeof(path), DEBUG_DIR "/.build-id/%02x/", id[0]);
-	for (i = 1; i < len; i++)
-		p += sprintf(p, "%02x", id[i]);
-	strcpy(p, ".debug");
-	return try_roots(u, path, id, len, main_st, out);
-}
-
-/* The module's directory as the target sees it, for .gnu_debuglink. */
-static void module_dir(const struct umod *um, char *buf, size_t len)
-{
-	char *slash;
-
-	snprintf(buf, len, "%s", um->path);
-	path_strip_deleted(buf);
-	slash = strrchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	else
-		buf[0] = 0;
-}
-
-static bool find_by_debuglink(struct usyms *u, struct umod *um, Elf *main_elf,
-			      const struct stat *main_st, struct found *out)
-{
-	const unsigned char *id = NULL;
-	char dir[PATH_MAX], path[PATH_MAX * 2];
-	const char *link;
-	GElf_Addr vaddr;
-	GElf_Word crc;
-	int id_len;
-
-	link = dwelf_elf_gnu_debuglink(main_elf, &crc);
-	if (!link || !*link || strchr(link, '/') || um->path[0] != '/')
-		return false;
-	/* Without a build-id the CRC is not checked either (as with "-" in
-	 * libdwfl's debuginfo_path): debug files are found by name. */
-	id_len = dwfl_module_build_id(um->mod, &id, &vaddr);
-	if (id_len < 0)
-		id_len = 0;
-	module_dir(um, dir, sizeof(dir));
-	snprintf(path, sizeof(path), "%s/%s", dir, link);
-	if (try_candidate(u, true, path, id, id_len, main_st, out))
-		return true;
-	snprintf(path, sizeof(path), "%s/.debug/%s", dir, link);
-	if (try_candidate(u, true, path, id, id_len, main_st, out))
-		return true;
-	snprintf(path, sizeof(path), DEBUG_DIR "%s/%s", dir, link);
-	return try_roots(u, path, id, id_len, main_st, out);
-}
-
-/* The dwz file shared by several debug files. */
-static bool find_alt(struct usyms *u, struct umod *um, Elf *dw_elf, bool dw_in_root,
-		     const char *dw_path, struct found *out)
-{
-	char path[PATH_MAX * 2], dir[PATH_MAX], *slash;
-	const void *id;
-	const char *name;
-	size_t id_len;
-
-	if (!elf_altlink(dw_elf, &name, &id, &id_len))
-		return false;
-	free(um->alt_name);
-	um->alt_name = strdup(name);
-	if (!um->alt_name)
-		return false;
-	if (name[0] == '/') {
-		if (try_roots(u, name, id, id_len, NULL, out))
-			return true;
-	} else if (dw_path) {
-		snprintf(dir, sizeof(dir), "%s", dw_path);
-		slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(path, sizeof(path), "%s/%s", dir, name);
-			if (try_candidate(u, dw_in_root, path, id, id_len, NULL, out))
-				return true;
-		}
+	if (done)
+		return;
+	done = true;
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			log_debug("usyms: cannot raise RLIMIT_NOFILE: %s", strerror(errno));
 	}
-	return find_by_build_id(u, id, id_len, NULL, out);
 }
+
+/* ---- libdwfl callbacks ------------------------------------------------ */
 
 /* Where this module's DWARF is and what loading it would cost. Runs once,
  * before libdwfl needs the answer (from symbol lookup or line lookup). */
 static void search_debuginfo(struct usyms *u, struct umod *um)
 {
-	struct found dbg = { .fd = -1 }, alt = { .fd = -1 };
-	const unsigned char *id;
+	const unsigned char *id = NULL;
 	struct stat main_st, *mst = NULL;
 	GElf_Addr bias, vaddr;
 	Elf *main_elf;
@@ -549,37 +362,8 @@ static void search_debuginfo(struct usyms *u, struct umod *um)
 		main_st.st_ino = um->st_ino;
 		mst = &main_st;
 	}
-	if (elf_has_dwarf(main_elf)) {
-		um->has_dwarf = true;
-		um->inflate_cost = elf_inflate_cost(main_elf);
-		if (find_alt(u, um, main_elf, true, um->path, &alt)) {
-			um->inflate_cost += elf_inflate_cost(alt.elf);
-			um->alt_path = alt.path;
-			um->alt_in_root = alt.in_root;
-			found_close(&alt);
-		}
-		return;
-	}
 	id_len = dwfl_module_build_id(um->mod, &id, &vaddr);
-	if (!(id_len > 0 && find_by_build_id(u, id, id_len, mst, &dbg)) &&
-	    !find_by_debuglink(u, um, main_elf, mst, &dbg))
-		return;
-	/* A debug file with symbols only is still worth having. */
-	um->debug_path = dbg.path;
-	um->debug_in_root = dbg.in_root;
-	um->has_dwarf = elf_has_dwarf(dbg.elf);
-	if (!um->has_dwarf) {
-		found_close(&dbg);
-		return;
-	}
-	um->inflate_cost = elf_inflate_cost(dbg.elf);
-	if (find_alt(u, um, dbg.elf, dbg.in_root, dbg.path, &alt)) {
-		um->inflate_cost += elf_inflate_cost(alt.elf);
-		um->alt_path = alt.path;
-		um->alt_in_root = alt.in_root;
-		found_close(&alt);
-	}
-	found_close(&dbg);
+	debuginfo_find(u->root_fd, um->path, main_elf, id, id_len, mst, &um->dbg);
 }
 
 /* libdwfl asks for the separate debug file (for .symtab or DWARF), and,
@@ -598,15 +382,16 @@ static int find_debuginfo_cb(Dwfl_Module *mod, void **userdata, const char *modn
 		return -1;
 	if (!um->debug_searched)
 		search_debuginfo(um->owner, um);
-	if (debuglink_file && um->alt_name && !strcmp(debuglink_file, um->alt_name)) {
-		path = um->alt_path;
-		in_root = um->alt_in_root;
+	if (debuglink_file && um->dbg.alt_name && !strcmp(debuglink_file, um->dbg.alt_name)) {
+		path = um->dbg.alt_path;
+		in_root = um->dbg.alt_in_root;
 	} else {
-		path = um->debug_path;
-		in_root = um->debug_in_root;
+		path = um->dbg.path;
+		in_root = um->dbg.in_root;
 	}
 	if (!path)
 		return -1;
+	fd_make_room(um->owner, um, false);
 	fd = open_regular(in_root ? um->owner->root_fd : -1, path);
 	if (fd < 0)
 		return -1;
@@ -615,6 +400,8 @@ static int find_debuginfo_cb(Dwfl_Module *mod, void **userdata, const char *modn
 		close(fd);
 		return -1;
 	}
+	/* libdwfl keeps it until the Dwfl ends. */
+	um->owner->nfds++;
 	return fd;
 }
 
@@ -637,9 +424,7 @@ static void umod_free(struct umod *um)
 	free(um->path);
 	free(um->segs);
 	free(um->build_id);
-	free(um->debug_path);
-	free(um->alt_name);
-	free(um->alt_path);
+	debuginfo_free(&um->dbg);
 	free(um);
 }
 
@@ -682,6 +467,7 @@ static bool umod_ready(struct usyms *u, struct umod *um)
 		return true;
 	if (um->dead || um->fd < 0)
 		return false;
+	fd_make_room(u, um, true);
 	if (!u->dwfl) {
 		u->dwfl = dwfl_begin(&u->cb);
 		if (!u->dwfl)
@@ -704,6 +490,7 @@ static bool umod_ready(struct usyms *u, struct umod *um)
 		um->dead = true;
 		return false;
 	}
+	u->nfds++;	/* the dup is libdwfl's now */
 	dwfl_module_info(um->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	*userdata = um;
 	advise_random(dwfl_module_getelf(um->mod, &bias));
@@ -723,9 +510,11 @@ static void dwfl_drop(struct usyms *u)
 	dwfl_end(u->dwfl);
 	u->dwfl = NULL;
 	u->dw_mem = 0;
+	u->nfds = 0;
 	for (i = 0; i < u->nmods; i++) {
 		u->mods[i]->mod = NULL;
 		u->mods[i]->dwarf_loaded = false;
+		u->nfds += u->mods[i]->fd >= 0;
 	}
 	/* Line tables are many small blocks: give the heap's top back. */
 	malloc_trim(0);
@@ -791,12 +580,14 @@ static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool sp
 		free(um);
 		return NULL;
 	}
+	if (!special || !strcmp(path, "[vdso]"))
+		fd_make_room(u, NULL, true);
 	if (!special) {
 		um->dev_major = pm->dev_major;
 		um->dev_minor = pm->dev_minor;
 		um->inode = pm->inode;
 		/* Now: the target may be gone when the module is first used. */
-		um->fd = open_mapped(u, pm);
+		um->fd = open_mapped(u, pm->start, pm->end, pm->path, pm->inode);
 		if (um->fd >= 0 && !fstat(um->fd, &st)) {
 			um->st_dev = st.st_dev;
 			um->st_ino = st.st_ino;
@@ -804,15 +595,9 @@ static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool sp
 	} else if (!strcmp(path, "[vdso]")) {
 		um->fd = vdso_memfd(u, pm);
 	}
+	u->nfds += um->fd >= 0;
 	u->mods[u->nmods++] = um;
 	return um;
-}
-
-static void cache_clear(struct usyms *u)
-{
-	free(u->cache);
-	u->cache = NULL;
-	u->ncache = u->capcache = 0;
 }
 
 static int map_cmp(const void *a, const void *b)
@@ -843,39 +628,6 @@ static bool overlaps_any(const struct umap *maps, size_t n, const struct umap *m
 	size_t i = map_upper(maps, n, m->start);
 
 	return i < n && maps[i].start < m->end;
-}
-
-/* State (field 3) and start time (field 22, clock ticks since boot) from
- * /proc/PID/stat; -ESRCH if there is no such process. */
-static int proc_stat(pid_t pid, char *state, unsigned long long *start_time)
-{
-	char path[64], buf[1024], *p;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file_str(path, buf, sizeof(buf)) <= 0)
-		return -ESRCH;
-	/* The name (field 2) may hold spaces and parentheses. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -ESRCH;
-	*state = p[2];
-	for (i = 2; p && i < 22; i++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -ESRCH;
-	*start_time = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
-/* The target, not another process that got its pid, and not a zombie. */
-static bool target_alive(const struct usyms *u)
-{
-	unsigned long long t;
-	char state;
-
-	return !proc_stat(u->pid, &state, &t) && t == u->start_time && state != 'Z' &&
-	       state != 'X';
 }
 
 int usyms_refresh(struct usyms *u)
@@ -960,7 +712,7 @@ int usyms_refresh(struct usyms *u)
 	u->maps = merged;
 	u->nmaps = nmerged;
 	if (changed)
-		cache_clear(u);
+		hmap_free(&u->cache);
 	err = u->nmods - nmods_before;
 out:
 	free(fresh);
@@ -979,11 +731,11 @@ static bool lines_possible(struct usyms *u, struct umod *um)
 		return false;
 	if (!um->debug_searched)
 		search_debuginfo(u, um);
-	if (!um->has_dwarf)
+	if (!um->dbg.has_dwarf)
 		return false;
-	if (um->inflate_cost > u->dwarf_mem_max) {
+	if (um->dbg.inflate_cost > u->dwarf_mem_max) {
 		log_info("usyms: %s: no file:line, its DWARF is compressed and would take "
-			 "%zu KiB in memory (budget %zu KiB)", um->path, um->inflate_cost >> 10,
+			 "%zu KiB in memory (budget %zu KiB)", um->path, um->dbg.inflate_cost >> 10,
 			 u->dwarf_mem_max >> 10);
 		return false;
 	}
@@ -991,7 +743,12 @@ static bool lines_possible(struct usyms *u, struct umod *um)
 	return true;
 }
 
-static const char *intern(struct usyms *u, const char *s);
+/* Our copy of s; NULL when out of memory (libdw's own string would not
+ * outlive the next drop). */
+static const char *intern(struct usyms *u, const char *s)
+{
+	return strpool_str(&u->strs, s);
+}
 
 static bool sym_is_code(const GElf_Sym *sym)
 {
@@ -1039,6 +796,9 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	um = m->mod;
 	out->module = um->path;
 	out->module_offset = addr - m->start + m->pgoff;
+	um->last_use = ++u->clock;
+	if (um->evicted && !umod_reopen(u, um, m))
+		return;
 	if (um->dead || um->fd < 0)
 		return;
 	rss0 = rss_bytes();
@@ -1051,12 +811,13 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	if (name && *name && sym_is_code(&sym)) {
 		out->sym = intern(u, name);
 		out->offset = out->sym ? off + (addr - look) : 0;
+		um->resolved = true;
 	}
 	if (!lines_possible(u, um))
 		goto account;
 	/* Make room first for DWARF that will be inflated whole. */
-	if (!um->dwarf_loaded && um->inflate_cost &&
-	    u->dw_mem + um->inflate_cost > u->dwarf_mem_max) {
+	if (!um->dwarf_loaded && um->dbg.inflate_cost &&
+	    u->dw_mem + um->dbg.inflate_cost > u->dwarf_mem_max) {
 		dwfl_drop(u);
 		rss0 = rss_bytes();
 		if (!umod_ready(u, um))
@@ -1083,125 +844,28 @@ account:
 		dwfl_drop(u);
 }
 
-static size_t str_hash(const char *s)
+static struct hkey cache_key(uint64_t addr, bool ra)
 {
-	size_t h = 14695981039346656037ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
-
-/* Our copy of s; NULL when out of memory (libdw's own string would not
- * outlive the next drop). */
-static const char *intern(struct usyms *u, const char *s)
-{
-	struct strset *ss = &u->strs;
-	size_t i, cap;
-	char **slots, *copy;
-
-	if (ss->cap && ss->n * 2 >= ss->cap) {
-		cap = ss->cap * 2;
-		slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return NULL;
-		for (i = 0; i < ss->cap; i++) {
-			size_t j;
-
-			if (!ss->slots[i])
-				continue;
-			for (j = str_hash(ss->slots[i]) & (cap - 1); slots[j]; j = (j + 1) & (cap - 1))
-				;
-			slots[j] = ss->slots[i];
-		}
-		free(ss->slots);
-		ss->slots = slots;
-		ss->cap = cap;
-	} else if (!ss->cap) {
-		ss->slots = calloc(256, sizeof(*ss->slots));
-		if (!ss->slots)
-			return NULL;
-		ss->cap = 256;
-	}
-	for (i = str_hash(s) & (ss->cap - 1); ss->slots[i]; i = (i + 1) & (ss->cap - 1))
-		if (!strcmp(ss->slots[i], s))
-			return ss->slots[i];
-	copy = strdup(s);
-	if (!copy)
-		return NULL;
-	ss->slots[i] = copy;
-	ss->n++;
-	return copy;
-}
-
-static size_t cache_slot(uint64_t addr, bool ra, size_t cap)
-{
-	uint64_t h = (addr ^ ra) * 0x9e3779b97f4a7c15ull;
-
-	return (h >> 32) & (cap - 1);
-}
-
-static struct ucache_ent *cache_lookup(struct usyms *u, uint64_t addr, bool ra)
-{
-	size_t i;
-
-	if (!u->capcache)
-		return NULL;
-	for (i = cache_slot(addr, ra, u->capcache); u->cache[i].used; i = (i + 1) & (u->capcache - 1))
-		if (u->cache[i].f.addr == addr && u->cache[i].ra == ra)
-			return &u->cache[i];
-	return NULL;
-}
-
-static void cache_insert(struct usyms *u, bool ra, const struct sym_frame *f)
-{
-	struct ucache_ent *ents;
-	size_t i, cap;
-
-	if (u->ncache >= CACHE_MAX)
-		cache_clear(u);
-	if ((u->ncache + 1) * 2 > u->capcache) {
-		/* Grow at half full: probes stay short. */
-		cap = u->capcache ? u->capcache * 2 : 256;
-		ents = calloc(cap, sizeof(*ents));
-		if (!ents)
-			return;	/* no cache is slower, not wrong */
-		for (i = 0; i < u->capcache; i++) {
-			size_t j;
-
-			if (!u->cache[i].used)
-				continue;
-			j = cache_slot(u->cache[i].f.addr, u->cache[i].ra, cap);
-			while (ents[j].used)
-				j = (j + 1) & (cap - 1);
-			ents[j] = u->cache[i];
-		}
-		free(u->cache);
-		u->cache = ents;
-		u->capcache = cap;
-	}
-	i = cache_slot(f->addr, ra, u->capcache);
-	while (u->cache[i].used)
-		i = (i + 1) & (u->capcache - 1);
-	u->cache[i].used = true;
-	u->cache[i].ra = ra;
-	u->cache[i].f = *f;
-	u->ncache++;
+	return (struct hkey){ addr, ra };
 }
 
 int usyms_resolve(struct usyms *u, uint64_t addr, bool return_addr, struct sym_frame *out)
 {
-	struct ucache_ent *e;
+	struct sym_frame *e;
 
 	if (!u || !out)
 		return -EINVAL;
-	e = cache_lookup(u, addr, return_addr);
+	e = hmap_get(&u->cache, cache_key(addr, return_addr));
 	if (e) {
-		*out = e->f;
+		*out = *e;
 		return 0;
 	}
 	resolve_uncached(u, addr, return_addr, out);
-	cache_insert(u, return_addr, out);
+	if (u->cache.len >= CACHE_MAX)
+		hmap_clear(&u->cache);
+	e = hmap_put(&u->cache, cache_key(addr, return_addr), NULL);
+	if (e)		/* no cache is slower, not wrong */
+		*e = *out;
 	return 0;
 }
 
@@ -1230,11 +894,14 @@ struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 	}
 	u->pid = pid ? pid : getpid();
 	u->root_fd = -1;
+	strpool_init(&u->strs);
+	hmap_init(&u->cache, sizeof(struct sym_frame));
 	if (proc_stat(u->pid, &state, &u->start_time)) {
 		err = ESRCH;
 		goto err;
 	}
 	u->dwarf_mem_max = USYMS_DEFAULT_DWARF_MEM;
+	u->fd_max = USYMS_DEFAULT_FD_MAX;
 	if (opts) {
 		/* Fields beyond what the caller's struct has are zero. */
 		struct usyms_opts o = {};
@@ -1243,7 +910,10 @@ struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 		if (o.dwarf_mem_max)
 			u->dwarf_mem_max = o.dwarf_mem_max;
 		u->no_lines = o.no_lines;
+		if (o.fd_max)
+			u->fd_max = o.fd_max;
 	}
+	raise_nofile();
 
 	snprintf(path, sizeof(path), "/proc/%d/root", u->pid);
 	u->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -1280,32 +950,11 @@ void usyms_free(struct usyms *u)
 		dwfl_end(u->dwfl);
 	for (i = 0; i < u->nmods; i++)
 		umod_free(u->mods[i]);
-	for (i = 0; i < u->strs.cap; i++)
-		free(u->strs.slots[i]);
-	free(u->strs.slots);
+	strpool_free(&u->strs);
 	free(u->mods);
 	free(u->maps);
-	free(u->cache);
+	hmap_free(&u->cache);
 	if (u->root_fd >= 0)
 		close(u->root_fd);
 	free(u);
-}
-
-/* ---- text ---------------------------------------------------------------- */
-
-const char *sym_frame_name(const struct sym_frame *f, char *buf, size_t len)
-{
-	const char *base;
-
-	if (!len)
-		return buf;
-	if (f->sym) {
-		snprintf(buf, len, "%s+0x%" PRIx64, f->sym, f->offset);
-	} else if (f->module) {
-		base = strrchr(f->module, '/');
-		snprintf(buf, len, "%s+0x%" PRIx64, base ? base + 1 : f->module, f->module_offset);
-	} else {
-		snprintf(buf, len, "0x%" PRIx64, f->addr);
-	}
-	return buf;
 }
