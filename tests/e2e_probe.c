@@ -328,8 +328,31 @@ TEST(e2e_probe_tools_are_what_runs, T_ROOT | T_E2E)
 		ASSERT_TRUE(job && (!strcmp(job, "leak-user") || !strcmp(job, "leak-kernel")),
 			    "leak's jobs");
 		ASSERT_TRUE(jv_getb(t, "can_run"), "leak can run here");
-		if (job && !strcmp(job, "leak-kernel"))
+		if (job && !strcmp(job, "leak-kernel")) {
+			const struct jv *modes = jv_get(t, "modes");
+
 			kmode = jv_gets(t, "mode");
+			/* Every mode probe says loads: forced onto it, leak
+			 * runs in it; every mode it says does not: refused. */
+			for (size_t k = 0; modes && k < modes->len; k++) {
+				const char *m = jv_gets(modes->items[k], "mode");
+				bool loads = jv_getb(modes->items[k], "loads");
+				char env[64], what[128];
+				const char *envv[] = { env, NULL };
+				struct run_opts fo = { .timeout_ms = 60000, .env = envv };
+				struct run_result fr;
+
+				snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", m);
+				ASSERT_OK(run_memscope(&fo, &fr, "leak", "-j", "1", "1", NULL), env);
+				snprintf(what, sizeof(what), "%s: leak %s", env,
+					 loads ? "runs (probe says it loads)" : "refuses (probe says so)");
+				ASSERT_EQ(fr.status, loads ? 0 : 1, what);
+				if (loads)
+					ASSERT_CONTAINS(fr.out, "\"attach\":\"", "an attached record");
+				run_result_free(&fr);
+			}
+			ASSERT_EQ(modes ? modes->len : 0, 3, "three kernel modes listed");
+		}
 	}
 	ASSERT_EQ(jobs, 2, "two jobs");
 	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "1", "1", NULL), "run leak (kernel)");

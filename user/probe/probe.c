@@ -66,12 +66,14 @@ struct tp_row {
 	char args[256];			/* prototype from BTF */
 };
 
-/* One job of one registered tool. */
+/* One job of one registered tool: the mode it takes, and each of its
+ * modes tried alone. */
 struct job_row {
 	const struct tool *tool;
 	const struct tool_job *job;
 	struct job_result res;
 	int err;
+	struct mode_trial alone[JOB_MAX_MODES];
 };
 
 struct findings {
@@ -137,6 +139,15 @@ static int collect(struct findings *f, const char *btf_path)
 			row->job = *j;
 			row->err = job_load(*j, &jo, &row->res);
 			job_result_free(*j, &row->res);
+			for (int m = 0; m < (*j)->nmodes && m < JOB_MAX_MODES; m++) {
+				struct job_load_opts one = jo;
+				struct job_result r1;
+
+				one.only = &(*j)->modes[m];
+				job_load(*j, &one, &r1);
+				row->alone[m] = r1.trials[0];
+				job_result_free(*j, &r1);
+			}
 		}
 	}
 	for (int i = 0; i < f->ntp; i++) {
@@ -225,18 +236,26 @@ static void render_text(const struct findings *f)
 		       !t->in_btf ? "-" : t->matches ? "ok" : "DIFFERS", t->in_btf ? t->args : "-");
 	}
 
-	printf("\n%-12s %s\n", "TOOL", "MODE ON THIS KERNEL");
+	printf("\n%-12s %-11s %-5s %s\n", "TOOL", "MODE", "LOADS", "ON THIS KERNEL");
 	for (int i = 0; i < f->njobs; i++) {
 		const struct job_row *r = &f->jobs[i];
 
 		job_explain(&r->res, why, sizeof(why));
-		if (r->res.mode)
-			printf("%-12s %s (%s)%s\n", r->job->name, r->res.mode->name,
-			       r->res.mode->desc, r->res.forced ? " [forced by MEMSCOPE_ATTACH]" : "");
-		else
-			printf("%-12s cannot run: %s\n", r->job->name, why[0] ? why : strerror(-r->err));
-		if (r->res.mode && why[0] && log_get_level() >= LOG_INFO)
-			printf("%-12s   not taken: %s\n", "", why);
+		if (!r->res.mode)
+			printf("%-12s %-11s %-5s cannot run: %s\n", r->job->name, "-", "-",
+			       why[0] ? why : strerror(-r->err));
+		for (int m = 0; m < r->job->nmodes && m < JOB_MAX_MODES; m++) {
+			const struct mode_trial *t = &r->alone[m];
+			bool taken = r->res.mode == &r->job->modes[m];
+
+			printf("%-12s %-11s %-5s %s", m ? "" : r->job->name, r->job->modes[m].name,
+			       yesno(!t->err), taken ? "<- runs here: " : "");
+			if (taken || !t->err)
+				printf("%s%s\n", r->job->modes[m].desc,
+				       taken && r->res.forced ? " [forced by MEMSCOPE_ATTACH]" : "");
+			else
+				printf("%s\n", t->why);
+		}
 	}
 }
 
@@ -353,6 +372,20 @@ static void render_json(const struct findings *f)
 		json_key(&j, "mode_desc");
 		json_str(&j, r->res.mode ? r->res.mode->desc : NULL);
 		json_kbool(&j, "forced", r->res.forced);
+		json_key(&j, "modes");
+		json_arr_begin(&j);
+		for (int k = 0; k < r->job->nmodes && k < JOB_MAX_MODES; k++) {
+			const struct mode_trial *t = &r->alone[k];
+
+			json_obj_begin(&j);
+			json_kstr(&j, "mode", r->job->modes[k].name);
+			json_kstr(&j, "attach_type", probe_kind_name(r->job->modes[k].kind));
+			json_kbool(&j, "loads", !t->err);
+			json_key(&j, "why");
+			json_str(&j, t->err ? t->why : NULL);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
 		json_key(&j, "refused");
 		json_arr_begin(&j);
 		for (int k = 0; k < r->res.ntrials; k++) {

@@ -109,7 +109,7 @@ int job_load(const struct tool_job *job, const struct job_load_opts *o, struct j
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = relocation_btf(o->btf_path));
 	struct facts f = { .btf_path = o->btf_path };
-	int forced = attach_override(), err = -ENOENT;
+	int forced = o->only ? -1 : attach_override(), err = -ENOENT;
 
 	memset(res, 0, sizeof(*res));
 	for (int i = 0; forced >= 0 && i <= job->nmodes; i++)
@@ -125,7 +125,7 @@ int job_load(const struct tool_job *job, const struct job_load_opts *o, struct j
 		struct bpf_program *p;
 		void *skel;
 
-		if (forced >= 0 && (int)m->kind != forced)
+		if ((forced >= 0 && (int)m->kind != forced) || (o->only && m != o->only))
 			continue;
 		t = &res->trials[res->ntrials++];
 		t->mode = m;

@@ -95,6 +95,9 @@ struct job_result {
 struct job_load_opts {
 	const char *btf_path;	/* --btf, NULL: the running kernel's */
 	const void *cfg;	/* the tool's options, NULL: defaults */
+	/* Try this mode alone (MEMSCOPE_ATTACH ignored): `memscope probe`
+	 * asks so about every mode. NULL: choose as the tool does. */
+	const struct tool_mode *only;
 };
 
 /* Load job's object in the first mode this kernel allows (see the top).
