@@ -14,10 +14,13 @@
 #include "harness.h"
 
 #define SKIP_STATUS 77
+/* A test that returned without failing and without checking anything. */
+#define NO_ASSERT_STATUS 78
 #define DEFAULT_TIMEOUT_S 120
 
 static struct test *tests;
 static int failures;
+static unsigned long assertions;
 static char bin_dir[PATH_MAX];
 static char src_dir[PATH_MAX];
 
@@ -43,6 +46,12 @@ void test_fail_at(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stdout);
 	fflush(stdout);
+}
+
+bool test_checked(bool ok)
+{
+	assertions++;
+	return ok;
 }
 
 void test_skip(const char *fmt, ...)
@@ -75,6 +84,11 @@ int test_failures(void)
 	return failures;
 }
 
+unsigned long test_assertions(void)
+{
+	return assertions;
+}
+
 const char *test_bin_dir(void)
 {
 	return bin_dir;
@@ -95,7 +109,8 @@ static bool selected(const char *name, char **filters, int nfilters)
 	return false;
 }
 
-/* Run one test in a child; returns 0 ok, 1 fail, 2 skip. */
+/* Run one test in a child; returns 0 ok, 1 fail, 2 skip, 3 no assertion
+ * ran (a failure). */
 static int run_one(const struct test *t)
 {
 	unsigned timeout = t->timeout_s ? t->timeout_s : DEFAULT_TIMEOUT_S;
@@ -119,7 +134,9 @@ static int run_one(const struct test *t)
 		setpgid(0, 0);
 		t->fn();
 		fflush(stdout);
-		_exit(failures ? 1 : 0);
+		/* A test whose checks were all skipped by accident (a missing
+		 * file, an empty list) would otherwise pass. */
+		_exit(failures ? 1 : !assertions ? NO_ASSERT_STATUS : 0);
 	}
 	setpgid(pid, pid);
 	deadline = time(NULL) + timeout;
@@ -143,6 +160,8 @@ static int run_one(const struct test *t)
 	}
 	if (WEXITSTATUS(status) == SKIP_STATUS)
 		return 2;
+	if (WEXITSTATUS(status) == NO_ASSERT_STATUS)
+		return 3;
 	return WEXITSTATUS(status) ? 1 : 0;
 }
 
@@ -235,9 +254,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		r = run_one(t);
-		printf("#%d %s:%s\n", n, t->name, r == 0 ? "OK" : r == 1 ? "FAIL" : "SKIP");
+		printf("#%d %s:%s\n", n, t->name, r == 0 ? "OK" : r == 1 ? "FAIL" :
+		       r == 2 ? "SKIP" : "FAIL (no assertion ran)");
 		passed += r == 0;
-		failed += r == 1;
+		failed += r == 1 || r == 3;
 		skipped += r == 2;
 	}
 	if (list)
