@@ -41,7 +41,7 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 	struct jlines l;
 	struct utsname u;
 	struct stat st;
-	struct jv *k, *memcg, *swap;
+	const struct jv *k, *memcg, *swap, *btf;
 	unsigned before;
 	char line[512];
 	int swaps = -1, v1 = 0, v2mem = 0;
@@ -49,16 +49,17 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 
 	if (!probe_json(&l, &before))
 		return;
-	k = jlines_find(&l, NULL, "kernel", NULL, NULL);
-	if (!ASSERT_TRUE(k, "a kernel record"))
+	k = jl_req(&l, "kernel");
+	if (!k)
 		goto out;
 	uname(&u);
-	ASSERT_STREQ(jv_gets(k, "release"), u.release, "release is uname -r");
-	ASSERT_EQ(jv_getb(jv_get(k, "btf"), "present"),
-		  stat("/sys/kernel/btf/vmlinux", &st) == 0, "btf presence");
-	ASSERT_EQ(jv_geti(jv_get(k, "btf"), "size_bytes"), st.st_size, "btf size");
-	ASSERT_EQ(jv_getb(k, "psi_memory"), access("/proc/pressure/memory", R_OK) == 0, "psi");
-	ASSERT_EQ(jv_geti(jv_get(k, "privileges"), "euid"), geteuid(), "euid");
+	ASSERT_STREQ(jv_req_s(k, "release"), u.release, "release is uname -r");
+	btf = jv_req_o(k, "btf");
+	ASSERT_EQ(jv_req_b(btf, "present"), stat("/sys/kernel/btf/vmlinux", &st) == 0,
+		  "btf presence");
+	ASSERT_EQ(jv_req_i(btf, "size_bytes"), st.st_size, "btf size");
+	ASSERT_EQ(jv_req_b(k, "psi_memory"), access("/proc/pressure/memory", R_OK) == 0, "psi");
+	ASSERT_EQ(jv_req_i(jv_req_o(k, "privileges"), "euid"), geteuid(), "euid");
 
 	/* Swap devices: lines of /proc/swaps after its header. */
 	f = fopen("/proc/swaps", "r");
@@ -66,8 +67,8 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 		swaps++;
 	if (f)
 		fclose(f);
-	swap = jv_get(k, "swap");
-	ASSERT_EQ(jv_geti(swap, "devices"), swaps < 0 ? 0 : swaps, "swap devices");
+	swap = jv_req_o(k, "swap");
+	ASSERT_EQ(jv_req_i(swap, "devices"), swaps < 0 ? 0 : swaps, "swap devices");
 
 	/* Memory cgroup version from /proc/mounts, read here independently. */
 	f = fopen("/proc/mounts", "r");
@@ -91,10 +92,10 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 	}
 	if (f)
 		fclose(f);
-	memcg = jv_get(k, "memcg");
-	ASSERT_EQ(jv_geti(memcg, "version"), v1 ? 1 : v2mem ? 2 : 0, "memcg version");
-	test_log("kernel %s, memcg v%lld, swap devices %d", u.release,
-		 jv_geti(memcg, "version"), swaps < 0 ? 0 : swaps);
+	memcg = jv_req_o(k, "memcg");
+	ASSERT_EQ(jv_req_i(memcg, "version"), v1 ? 1 : v2mem ? 2 : 0, "memcg version");
+	test_log("kernel %s, memcg v%d, swap devices %d", u.release, v1 ? 1 : v2mem ? 2 : 0,
+		 swaps < 0 ? 0 : swaps);
 out:
 	jlines_free(&l);
 }
@@ -116,14 +117,14 @@ TEST(e2e_probe_attach_types_match_raw_syscalls, T_ROOT | T_E2E)
 		if (!ASSERT_TRUE(a, what))
 			continue;
 		truth = ktruth_attach(k, &why);
-		got = jv_getb(a, "attaches");
+		got = jv_req_b(a, "attaches");
 		snprintf(what, sizeof(what), "%s attaches (raw syscalls say %s%s%s)", kinds[k],
 			 truth ? "yes" : "no", why ? ": fails at " : "", why ? why : "");
 		ASSERT_EQ(got, truth, what);
 		/* Whatever attaches must also be seen to run. */
 		if (got) {
 			snprintf(what, sizeof(what), "%s fires", kinds[k]);
-			ASSERT_TRUE(jv_getb(a, "fires"), what);
+			ASSERT_TRUE(jv_req_b(a, "fires"), what);
 		}
 		test_log("%-13s probe=%s raw=%s", kinds[k], got ? "yes" : "no", truth ? "yes" : "no");
 	}
@@ -145,16 +146,18 @@ TEST(e2e_probe_tracepoints_match_tracefs_and_btf, T_ROOT | T_E2E)
 	if (!probe_json(&l, &before))
 		goto out;
 	while ((t = jlines_find(&l, &from, "tracepoint", NULL, NULL))) {
-		const char *cat = jv_gets(t, "category"), *name = jv_gets(t, "name");
+		const char *cat = jv_req_s(t, "category"), *name = jv_req_s(t, "name");
 		char path[512], what[160], tn[160];
 
+		if (!cat || !name)
+			continue;
 		n++;
 		snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs, cat, name);
 		snprintf(what, sizeof(what), "%s:%s in tracefs", cat, name);
-		ASSERT_EQ(jv_getb(t, "tracefs"), access(path, F_OK) == 0, what);
+		ASSERT_EQ(jv_req_b(t, "tracefs"), access(path, F_OK) == 0, what);
 		snprintf(tn, sizeof(tn), "btf_trace_%s", name);
 		snprintf(what, sizeof(what), "%s in BTF", name);
-		ASSERT_EQ(jv_getb(t, "btf"),
+		ASSERT_EQ(jv_req_b(t, "btf"),
 			  btf && btf__find_by_name_kind(btf, tn, BTF_KIND_TYPEDEF) > 0, what);
 
 		/* The layout of mark_victim, from its tracefs format file: the
@@ -170,7 +173,7 @@ TEST(e2e_probe_tracepoints_match_tracefs_and_btf, T_ROOT | T_E2E)
 			fmt[got] = 0;
 			if (f)
 				fclose(f);
-			ASSERT_STREQ(jv_gets(t, "layout"), strstr(fmt, "anon_rss") ? "task" : "pid",
+			ASSERT_STREQ(jv_req_s(t, "layout"), strstr(fmt, "anon_rss") ? "task" : "pid",
 				     "mark_victim layout matches its format file");
 		}
 	}
@@ -242,8 +245,10 @@ TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 		struct run_opts o = { .env = envv };
 		struct run_result r;
 		struct jlines l;
-		struct jv *a, *t;
+		const struct jv *a;
+		struct jv *t;
 		int from = 0, n_forced = 0, n_refused = 0;
+		bool attaches;
 
 		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", forced[i]);
 		ASSERT_OK(run_memscope(&o, &r, "probe", "-j", NULL), "run");
@@ -252,20 +257,22 @@ TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 			continue;
 		}
 		a = jlines_find(&l, NULL, "attach", "name", forced[i]);
+		ASSERT_TRUE(a, "an attach record for the forced kind");
+		attaches = jv_req_b(a, "attaches");
 		while ((t = jlines_find(&l, &from, "tool", NULL, NULL))) {
-			const char *mode = jv_gets(t, "mode");
+			const char *mode = jv_req_s(t, "mode");
 
 			n_forced += mode && strstr(mode, "[forced by MEMSCOPE_ATTACH]") != NULL;
 			n_refused += mode && strstr(mode, "is not usable on this kernel") != NULL;
 		}
 		snprintf(what, sizeof(what), "%s: tools forced onto it (it %s here)", env,
-			 jv_getb(a, "attaches") ? "attaches" : "does not attach");
-		if (jv_getb(a, "attaches"))
+			 attaches ? "attaches" : "does not attach");
+		if (attaches)
 			ASSERT_GE(n_forced, 1, what);
 		else
 			ASSERT_EQ(n_forced, 0, what);
 		/* kprobe and fentry are alternatives of cache and oom. */
-		if (!jv_getb(a, "attaches") && (!strcmp(forced[i], "kprobe") ||
+		if (!attaches && (!strcmp(forced[i], "kprobe") ||
 						 !strcmp(forced[i], "fentry")))
 			ASSERT_EQ(n_refused, 2, "cache and oom say the forced mode is unusable");
 		test_log("%-26s forced %d tool(s), %d refused", env, n_forced, n_refused);

@@ -240,27 +240,89 @@ int run_memscope(const struct run_opts *o, struct run_result *r, ...)
 	return run_argv(argv, o, r);
 }
 
-bool parse_jlines_str(const char *text, struct jlines *out)
+bool parse_jlines_at(const char *file, int line, const char *text, struct jlines *out)
 {
-	const char *err = NULL, *line;
+	const char *err = NULL, *at;
 	int bad = 0;
 
-	if (!jlines_parse(text, out, &bad, &err))
-		return true;
-	line = text;
-	for (int i = 1; i < bad && line; i++) {
-		line = strchr(line, '\n');
-		if (line)
-			line++;
+	if (!jlines_parse(text, out, &bad, &err)) {
+		/* Every record says what it is (STYLE.md), so tests can select
+		 * records by type without wondering about untyped ones. */
+		for (int i = 0; i < out->n; i++) {
+			if (jv_is(jv_get(out->recs[i], "type"), J_STR))
+				continue;
+			test_checked(false);
+			test_fail_at(file, line, "record %d has no string \"type\"", i + 1);
+			jlines_free(out);
+			return false;
+		}
+		return test_checked(true);
 	}
-	test_fail_at(__FILE__, __LINE__, "output line %d is not valid JSON (%s): %.300s",
-		     bad, err ? err : "?", line ? line : "");
+	at = text;
+	for (int i = 1; i < bad && at; i++) {
+		at = strchr(at, '\n');
+		if (at)
+			at++;
+	}
+	test_checked(false);
+	test_fail_at(file, line, "line %d is not valid JSON (%s): %.300s", bad, err ? err : "?",
+		     at ? at : "");
 	return false;
 }
 
-bool parse_jlines(const struct run_result *r, struct jlines *out)
+bool parse_jlines_file_at(const char *file, int line, const char *path, struct jlines *out)
 {
-	return parse_jlines_str(r->out, out);
+	char *text = read_text_file(path, NULL);
+	bool ok;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || !*text) {
+		test_checked(false);
+		test_fail_at(file, line, "%s: %s", path, text ? "empty" : strerror(errno));
+		free(text);
+		return false;
+	}
+	ok = parse_jlines_at(file, line, text, out);
+	free(text);
+	return ok;
+}
+
+char *read_text_file(const char *path, size_t *len)
+{
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t got;
+
+		if (cap - n < 4097) {
+			char *p = realloc(buf, cap = cap ? cap * 2 : 8192);
+
+			if (!p)
+				goto fail;
+			buf = p;
+		}
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			goto fail;
+		if (!got)
+			break;
+		n += got;
+	}
+	close(fd);
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
 }
 
 unsigned bpf_prog_max_id(void)

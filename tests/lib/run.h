@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "jreq.h"
 #include "jsonp.h"
 
 struct run_opts {
@@ -60,10 +61,19 @@ const char *bin_path(const char *rel);
 int run_memscope(const struct run_opts *o, struct run_result *r, ...)
 	__attribute__((sentinel));
 
-/* Parse r->out as JSON Lines; on failure records a test failure that shows
- * the bad line. Returns true if parsed. */
-bool parse_jlines(const struct run_result *r, struct jlines *out);
-bool parse_jlines_str(const char *text, struct jlines *out);
+/* Parse JSON Lines in which every record has a string "type": a run's
+ * stdout, a string, or a file (a workload's expectations). Anything else
+ * (invalid JSON, an untyped record, a missing or empty file) is a test
+ * failure at the caller's line that shows the problem. True if parsed. */
+bool parse_jlines_at(const char *file, int line, const char *text, struct jlines *out);
+bool parse_jlines_file_at(const char *file, int line, const char *path, struct jlines *out);
+#define parse_jlines(r, l)	parse_jlines_at(__FILE__, __LINE__, (r)->out, l)
+#define parse_jlines_str(s, l)	parse_jlines_at(__FILE__, __LINE__, s, l)
+#define parse_jlines_file(p, l)	parse_jlines_file_at(__FILE__, __LINE__, p, l)
+
+/* A whole file, NUL-terminated (malloc'd; *len its size if len); NULL with
+ * errno if it cannot be read. */
+char *read_text_file(const char *path, size_t *len);
 
 /* Highest BPF program id loaded now (0 if none). */
 unsigned bpf_prog_max_id(void);
