@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Running the built tools from tests, and independent kernel-side checks
- * (what BPF programs exist, straight from the bpf() syscall). */
+/* Running the built tools from tests (recording the BPF programs they
+ * hold, progs.h) and reading what they print. */
 #ifndef MEMSCOPE_TEST_RUN_H
 #define MEMSCOPE_TEST_RUN_H
 
@@ -10,6 +10,7 @@
 
 #include "jreq.h"
 #include "jsonp.h"
+#include "progs.h"
 
 struct run_opts {
 	unsigned timeout_ms;	/* 0: 60 s; on expiry SIGTERM, then SIGKILL */
@@ -41,9 +42,12 @@ struct bg {
 	size_t out_len, err_len, out_cap, err_cap;
 	int status;		/* once ended: exit code or 128+signal */
 	bool ended;
+	bool memscope;		/* it is memscope: its BPF programs are recorded */
+	long long started_ms, next_sample_ms;	/* CLOCK_MONOTONIC */
 };
 
-/* Start argv (argv[0] a path) with o->env / o->uid applied; 0 or -errno. */
+/* Start argv (argv[0] a path) with o->env / o->uid applied; 0 or -errno.
+ * While a memscope runs, every bg_* call records its programs (progs.h). */
 int bg_start(struct bg *b, char *const argv[], const struct run_opts *o);
 /* Read its output until stdout contains needle (after offset *from, which
  * is advanced past the match when found), or timeout_ms passes, or it
@@ -74,14 +78,6 @@ bool parse_jlines_file_at(const char *file, int line, const char *path, struct j
 /* A whole file, NUL-terminated (malloc'd; *len its size if len); NULL with
  * errno if it cannot be read. */
 char *read_text_file(const char *path, size_t *len);
-
-/* Highest BPF program id loaded now (0 if none). */
-unsigned bpf_prog_max_id(void);
-/* Number of BPF programs with an id above since that are still loaded;
- * their names go to names (comma-separated). */
-int bpf_progs_since(unsigned since, char *names, size_t len);
-/* Fail the test if any program loaded after since is still there. */
-bool assert_no_progs_left(unsigned since, const char *what);
 
 /* tracefs mount point (mounting it if needed); NULL if impossible. */
 const char *test_tracefs(void);
