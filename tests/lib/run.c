@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/procfs.h"
 #include "harness.h"
 #include "run.h"
 
@@ -360,6 +361,33 @@ fail:
 	free(buf);
 	close(fd);
 	return NULL;
+}
+
+char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_str(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	/* "pid (comm) S ...": comm may hold anything, even ") ". */
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+bool wait_proc_state(pid_t pid, const char *states, unsigned timeout_ms)
+{
+	long long deadline = mono_ms() + timeout_ms;
+
+	for (;;) {
+		char st = proc_state(pid);
+
+		if (st && strchr(states, st))
+			return true;
+		if (mono_ms() >= deadline)
+			return false;
+		usleep(5 * 1000);
+	}
 }
 
 const char *test_tracefs(void)

@@ -79,6 +79,12 @@ bool parse_jlines_file_at(const char *file, int line, const char *path, struct j
  * errno if it cannot be read. */
 char *read_text_file(const char *path, size_t *len);
 
+/* The state letter of a process in /proc/PID/stat ('R', 'S', 'T', 't'
+ * for a tracing stop, 'Z'...), 0 if there is no such process. */
+char proc_state(pid_t pid);
+/* Poll until its state is one of states (true) or timeout_ms passes. */
+bool wait_proc_state(pid_t pid, const char *states, unsigned timeout_ms);
+
 /* tracefs mount point (mounting it if needed); NULL if impossible. */
 const char *test_tracefs(void);
 
