@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "memcg.h"
 
 #define SKIP_STATUS 77
 /* A test that returned without failing and without checking anything. */
@@ -23,6 +24,7 @@ static int failures;
 static unsigned long assertions;
 static char bin_dir[PATH_MAX];
 static char src_dir[PATH_MAX];
+static pid_t runner;
 
 void test_register(struct test *t)
 {
@@ -99,6 +101,23 @@ const char *test_src_dir(void)
 	return src_dir[0] ? src_dir : NULL;
 }
 
+pid_t test_runner_pid(void)
+{
+	return runner;
+}
+
+/* Memory cgroups a test left (it failed, timed out or forgot): removed,
+ * and a failure of that test. */
+static bool swept_clean(void)
+{
+	char removed[1024];
+
+	if (!memcg_sweep(runner, removed, sizeof(removed)))
+		return true;
+	printf("  left memory cgroup(s), removed: %s\n", removed);
+	return false;
+}
+
 static bool selected(const char *name, char **filters, int nfilters)
 {
 	if (!nfilters)
@@ -148,12 +167,15 @@ static int run_one(const struct test *t)
 			printf("  timed out after %us\n", timeout);
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
+			swept_clean();
 			return 1;
 		}
 		nanosleep(&slice, NULL);
 	}
 	/* Reap anything the test left in its process group. */
 	kill(-pid, SIGKILL);
+	if (!swept_clean())
+		return 1;
 	if (WIFSIGNALED(status)) {
 		printf("  killed by signal %d\n", WTERMSIG(status));
 		return 1;
@@ -238,6 +260,14 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Tests that stop a child with a signal must not stop us. */
 	signal(SIGPIPE, SIG_IGN);
+	runner = getpid();
+	if (!list) {
+		char removed[1024];
+
+		/* Of runs that were killed before they could clean up. */
+		if (memcg_sweep(0, removed, sizeof(removed)))
+			printf("removed memory cgroups of earlier runs: %s\n", removed);
+	}
 
 	for (t = tests; t; t = t->next) {
 		int r;

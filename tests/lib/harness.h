@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 enum test_flags {
 	T_ROOT = 1 << 0,	/* needs root: skipped otherwise */
@@ -56,6 +57,8 @@ unsigned long test_assertions(void);
  * output), and the source tree (NULL when absent, e.g. in the QEMU guest). */
 const char *test_bin_dir(void);
 const char *test_src_dir(void);
+/* The pid of the runner (the process that forks the tests). */
+pid_t test_runner_pid(void);
 
 #define ASSERT_TRUE(cond, what) ({                                             \
 	bool ___ok = test_checked(!!(cond));                                  \

@@ -15,6 +15,7 @@
 
 #include "core/procfs.h"
 #include "harness.h"
+#include "memcg.h"
 #include "run.h"
 
 /* How long one pump waits for output, and how often memscope's BPF
@@ -79,6 +80,10 @@ int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 		dup2(inp[0], 0);
 		dup2(outp[1], 1);
 		dup2(errp[1], 2);
+		if (o && o->memcg && (err = memcg_join(o->memcg))) {
+			fprintf(stderr, "joining %s: %s\n", o->memcg, strerror(-err));
+			_exit(125);
+		}
 		if (o && o->uid && (setgid(o->uid) || setuid(o->uid)))
 			_exit(126);
 		for (const char *const *e = o ? o->env : NULL; e && *e; e++)

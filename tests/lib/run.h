@@ -20,6 +20,7 @@ struct run_opts {
 	int signal_sig;
 	const char *stdin_text;	/* NULL: /dev/null */
 	const char *const *env;	/* extra NAME=VALUE entries, NULL-terminated */
+	const char *memcg;	/* a cgroup directory (memcg.h) to start in */
 };
 
 struct run_result {
