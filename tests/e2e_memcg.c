@@ -6,11 +6,13 @@
  * that is cgroup v1; in the QEMU guests cgroup v2. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "harness.h"
 #include "memcg.h"
@@ -90,6 +92,65 @@ static long long handle_id(const char *path)
 	return id;
 }
 
+#define INSN(c, d, sr, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (sr), \
+						  .off = (o), .imm = (i) })
+#define CALL(fn) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_##fn)
+
+/* What bpf_get_current_cgroup_id() returns in pid, from a raw_tp on
+ * sys_enter written out by hand; -1 if it cannot tell. */
+static long long bpf_cgroup_id(pid_t pid)
+{
+	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL), prog = -1, link = -1;
+	__u32 key = 0;
+	__u64 id = 0;
+
+	if (map < 0)
+		return -1;
+	{
+		const struct bpf_insn insns[] = {
+			CALL(get_current_pid_tgid),
+			INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_0, 0, 0, 32),
+			INSN(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 11, pid),
+			CALL(get_current_cgroup_id),
+			INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, BPF_REG_0, -8, 0),
+			INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -12, 0),
+			INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map),
+			INSN(0, 0, 0, 0, 0),
+			INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
+			INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -12),
+			INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0),
+			INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -8),
+			INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY),
+			CALL(map_update_elem),
+			INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+			INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		};
+
+		prog = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "GPL", insns,
+				     sizeof(insns) / sizeof(insns[0]), NULL);
+	}
+	if (prog >= 0)
+		link = bpf_raw_tracepoint_open("sys_enter", prog);
+	/* The child makes a syscall every millisecond. */
+	for (int i = 0; link >= 0 && i < 200 && !id; i++) {
+		usleep(10 * 1000);
+		bpf_map_lookup_elem(map, &key, &id);
+	}
+	if (link >= 0)
+		close(link);
+	if (prog >= 0)
+		close(prog);
+	close(map);
+	return id ? (long long)id : -1;
+}
+
+static void syscalls_forever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		usleep(1000);
+}
+
 TEST_FULL(e2e_memcg_limit_oom_and_destroy, T_ROOT | T_E2E, 120)
 {
 	struct memcg cg;
@@ -111,6 +172,20 @@ TEST_FULL(e2e_memcg_limit_oom_and_destroy, T_ROOT | T_E2E, 120)
 			 strerror(errno));
 	else
 		ASSERT_EQ(hid, cg.id, "id is the kernfs id of its file handle");
+	pid = memcg_spawn(&cg, syscalls_forever, NULL);
+	if (ASSERT_GT(pid, 0, "a process in it")) {
+		long long bid = bpf_cgroup_id(pid);
+
+		test_log("bpf_get_current_cgroup_id() in it: %lld", bid);
+		/* On v1 the helper reports the v2 hierarchy's cgroup. */
+		if (cg.version == 2)
+			ASSERT_EQ(bid, cg.id, "bpf_get_current_cgroup_id() is its id");
+		else
+			ASSERT_TRUE(bid > 0 && bid != (long long)cg.id,
+				    "the helper answers with the v2 hierarchy's cgroup, not the memcg");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 
 	/* A process holding 16 MiB: charged to the group. */
 	if (!ASSERT_OK(pipe(p), "pipe"))
