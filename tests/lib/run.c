@@ -186,12 +186,16 @@ int bg_stop(struct bg *b, int sig, unsigned timeout_ms)
 	for (;;) {
 		pid_t w = waitpid(b->pid, &status, WNOHANG);
 
+		/* Reaped: its pid may be anyone's now. */
+		if (w == b->pid)
+			b->memscope = false;
 		bg_pump(b, PUMP_MS);
 		if (w == b->pid)
 			break;
 		if (mono_ms() >= deadline) {
 			kill(b->pid, SIGKILL);
 			waitpid(b->pid, &status, 0);
+			b->memscope = false;
 			break;
 		}
 	}
