@@ -240,14 +240,14 @@ static void sleep_forever(void *arg)
 		pause();
 }
 
-/* Whether a child ended by SIGKILL (reaped here or already by destroy). */
+/* Whether a child of ours ended by SIGKILL (destroy leaves the reaping
+ * to us). */
 static bool killed(pid_t pid)
 {
 	int status = 0;
-	pid_t w = waitpid(pid, &status, 0);
 
-	return (w == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ||
-	       (w < 0 && errno == ECHILD);
+	return waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	       WTERMSIG(status) == SIGKILL;
 }
 
 /* Destroy empties a group of whatever is in it (a spawned child, a
