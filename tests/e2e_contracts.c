@@ -40,12 +40,12 @@ TEST_FULL(e2e_contracts_fallback, T_ROOT | T_E2E, 180)
 	if (parse_jlines(&r, &l)) {
 		struct jv *tp = jlines_find(&l, NULL, "tracepoint", "name", "kmalloc");
 		struct jv *job = jlines_find(&l, NULL, "tool", "job", "leak-kernel");
-		const struct jv *refused = jv_get(job, "refused");
-		const char *why = jv_gets(jv_at(refused, 0), "why");
+		const struct jv *refused = jv_req_a(job, "refused");
+		const char *why = jv_req_s(jv_at(refused, 0), "why");
 
-		ASSERT_STREQ(jv_gets(tp, "args"), "int", "the changed prototype is shown");
-		ASSERT_FALSE(jv_getb(tp, "matches"), "and does not match leak's contract");
-		ASSERT_STREQ(jv_gets(job, "mode"), "tracepoint", "leak-kernel falls back");
+		ASSERT_STREQ(jv_req_s(tp, "args"), "int", "the changed prototype is shown");
+		ASSERT_FALSE(jv_req_b(tp, "matches"), "and does not match leak's contract");
+		ASSERT_STREQ(jv_req_sn(job, "mode"), "tracepoint", "leak-kernel falls back");
 		ASSERT_EQ(refused ? refused->len : 0, 2, "tp_btf and raw_tp refused");
 		ASSERT_CONTAINS(why, "kmem:kmalloc has the prototype (int)",
 				"the refusal names the tracepoint and what it has");
@@ -60,7 +60,7 @@ TEST_FULL(e2e_contracts_fallback, T_ROOT | T_E2E, 180)
 	if (parse_jlines(&r, &l)) {
 		struct jv *att = jlines_find(&l, NULL, "attached", NULL, NULL);
 
-		ASSERT_STREQ(jv_gets(att, "attach"), "tracepoint", "leak ran on classic tracepoints");
+		ASSERT_STREQ(jv_req_s(att, "attach"), "tracepoint", "leak ran on classic tracepoints");
 		ASSERT_TRUE(jlines_find(&l, NULL, "summary", NULL, NULL), "and finished");
 		jlines_free(&l);
 	}

@@ -41,7 +41,7 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 	struct jlines l;
 	struct utsname u;
 	struct stat st;
-	struct jv *k, *memcg, *swap;
+	const struct jv *k, *memcg, *swap, *btf;
 	unsigned before;
 	char line[512];
 	int swaps = -1, v1 = 0, v2mem = 0;
@@ -49,16 +49,17 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 
 	if (!probe_json(&l, &before))
 		return;
-	k = jlines_find(&l, NULL, "kernel", NULL, NULL);
-	if (!ASSERT_TRUE(k, "a kernel record"))
+	k = jl_req(&l, "kernel");
+	if (!k)
 		goto out;
 	uname(&u);
-	ASSERT_STREQ(jv_gets(k, "release"), u.release, "release is uname -r");
-	ASSERT_EQ(jv_getb(jv_get(k, "btf"), "present"),
-		  stat("/sys/kernel/btf/vmlinux", &st) == 0, "btf presence");
-	ASSERT_EQ(jv_geti(jv_get(k, "btf"), "size_bytes"), st.st_size, "btf size");
-	ASSERT_EQ(jv_getb(k, "psi_memory"), access("/proc/pressure/memory", R_OK) == 0, "psi");
-	ASSERT_EQ(jv_geti(jv_get(k, "privileges"), "euid"), geteuid(), "euid");
+	ASSERT_STREQ(jv_req_s(k, "release"), u.release, "release is uname -r");
+	btf = jv_req_o(k, "btf");
+	ASSERT_EQ(jv_req_b(btf, "present"), stat("/sys/kernel/btf/vmlinux", &st) == 0,
+		  "btf presence");
+	ASSERT_EQ(jv_req_i(btf, "size_bytes"), st.st_size, "btf size");
+	ASSERT_EQ(jv_req_b(k, "psi_memory"), access("/proc/pressure/memory", R_OK) == 0, "psi");
+	ASSERT_EQ(jv_req_i(jv_req_o(k, "privileges"), "euid"), geteuid(), "euid");
 
 	/* Swap devices: lines of /proc/swaps after its header. */
 	f = fopen("/proc/swaps", "r");
@@ -66,8 +67,8 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 		swaps++;
 	if (f)
 		fclose(f);
-	swap = jv_get(k, "swap");
-	ASSERT_EQ(jv_geti(swap, "devices"), swaps < 0 ? 0 : swaps, "swap devices");
+	swap = jv_req_o(k, "swap");
+	ASSERT_EQ(jv_req_i(swap, "devices"), swaps < 0 ? 0 : swaps, "swap devices");
 
 	/* Memory cgroup version from /proc/mounts, read here independently. */
 	f = fopen("/proc/mounts", "r");
@@ -91,10 +92,10 @@ TEST(e2e_probe_kernel_facts, T_ROOT | T_E2E)
 	}
 	if (f)
 		fclose(f);
-	memcg = jv_get(k, "memcg");
-	ASSERT_EQ(jv_geti(memcg, "version"), v1 ? 1 : v2mem ? 2 : 0, "memcg version");
-	test_log("kernel %s, memcg v%lld, swap devices %d", u.release,
-		 jv_geti(memcg, "version"), swaps < 0 ? 0 : swaps);
+	memcg = jv_req_o(k, "memcg");
+	ASSERT_EQ(jv_req_i(memcg, "version"), v1 ? 1 : v2mem ? 2 : 0, "memcg version");
+	test_log("kernel %s, memcg v%d, swap devices %d", u.release, v1 ? 1 : v2mem ? 2 : 0,
+		 swaps < 0 ? 0 : swaps);
 out:
 	jlines_free(&l);
 }
@@ -116,14 +117,14 @@ TEST(e2e_probe_attach_types_match_raw_syscalls, T_ROOT | T_E2E)
 		if (!ASSERT_TRUE(a, what))
 			continue;
 		truth = ktruth_attach(k, &why);
-		got = jv_getb(a, "attaches");
+		got = jv_req_b(a, "attaches");
 		snprintf(what, sizeof(what), "%s attaches (raw syscalls say %s%s%s)", kinds[k],
 			 truth ? "yes" : "no", why ? ": fails at " : "", why ? why : "");
 		ASSERT_EQ(got, truth, what);
 		/* Whatever attaches must also be seen to run. */
 		if (got) {
 			snprintf(what, sizeof(what), "%s fires", kinds[k]);
-			ASSERT_TRUE(jv_getb(a, "fires"), what);
+			ASSERT_TRUE(jv_req_b(a, "fires"), what);
 		}
 		test_log("%-13s probe=%s raw=%s", kinds[k], got ? "yes" : "no", truth ? "yes" : "no");
 	}
@@ -145,26 +146,28 @@ TEST(e2e_probe_tracepoints_match_tracefs_and_btf, T_ROOT | T_E2E)
 	if (!probe_json(&l, &before))
 		goto out;
 	while ((t = jlines_find(&l, &from, "tracepoint", NULL, NULL))) {
-		const char *cat = jv_gets(t, "category"), *name = jv_gets(t, "name");
+		const char *cat = jv_req_s(t, "category"), *name = jv_req_s(t, "name");
 		char path[512], what[160], tn[160];
 
+		if (!cat || !name)
+			continue;
 		n++;
 		snprintf(path, sizeof(path), "%s/events/%s/%s", tracefs, cat, name);
 		snprintf(what, sizeof(what), "%s:%s in tracefs", cat, name);
-		ASSERT_EQ(jv_getb(t, "tracefs"), access(path, F_OK) == 0, what);
+		ASSERT_EQ(jv_req_b(t, "tracefs"), access(path, F_OK) == 0, what);
 		snprintf(tn, sizeof(tn), "btf_trace_%s", name);
 		snprintf(what, sizeof(what), "%s in BTF", name);
-		ASSERT_EQ(jv_getb(t, "btf"),
+		ASSERT_EQ(jv_req_b(t, "btf"),
 			  btf && btf__find_by_name_kind(btf, tn, BTF_KIND_TYPEDEF) > 0, what);
 
 		/* The prototype against BTF, read here with libbpf's type
 		 * lookups: as many arguments as the func proto has after
 		 * void *__data, and "matches" is the contract's prefix test. */
-		if (btf && jv_getb(t, "btf")) {
+		if (btf && jv_req_b(t, "btf")) {
 			int id = btf__find_by_name_kind(btf, tn, BTF_KIND_TYPEDEF);
 			const struct btf_type *fp = btf__type_by_id(btf, btf__type_by_id(btf,
 						btf__type_by_id(btf, id)->type)->type);
-			const char *args = jv_gets(t, "args"), *exp = jv_gets(t, "expects");
+			const char *args = jv_req_s(t, "args"), *exp = jv_req_s(t, "expects");
 			int commas = 0;
 
 			for (const char *c = args; c && *c; c++)
@@ -177,7 +180,7 @@ TEST(e2e_probe_tracepoints_match_tracefs_and_btf, T_ROOT | T_E2E)
 
 				snprintf(what, sizeof(what), "%s: contract (%s) %s", name, exp,
 					 m ? "holds" : "does not hold");
-				ASSERT_EQ(jv_getb(t, "matches"), m, what);
+				ASSERT_EQ(jv_req_b(t, "matches"), m, what);
 			}
 		}
 	}
@@ -257,7 +260,7 @@ TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 		struct jlines l;
 		struct jv *a, *t;
 		int from = 0, n_forced = 0;
-		bool kernel_job = i < 3;
+		bool kernel_job = i < 3, attaches;
 
 		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", forced[i]);
 		ASSERT_OK(run_memscope(&o, &r, "probe", "-j", NULL), "run");
@@ -266,29 +269,31 @@ TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 			continue;
 		}
 		a = jlines_find(&l, NULL, "attach", "name", forced[i]);
+		ASSERT_TRUE(a, "an attach record for the forced kind");
+		attaches = jv_req_b(a, "attaches");
 		while ((t = jlines_find(&l, &from, "tool", NULL, NULL))) {
-			const char *job = jv_gets(t, "job"), *mode = jv_gets(t, "mode");
+			const char *job = jv_req_s(t, "job"), *mode = jv_req_sn(t, "mode");
 			bool is_kernel = job && !strcmp(job, "leak-kernel");
 
-			n_forced += jv_getb(t, "forced");
+			n_forced += jv_req_b(t, "forced");
 			snprintf(what, sizeof(what), "%s: %s forced", env, job ? job : "?");
-			ASSERT_EQ(jv_getb(t, "forced"), kernel_job && is_kernel, what);
+			ASSERT_EQ(jv_req_b(t, "forced"), kernel_job && is_kernel, what);
 			if (kernel_job && is_kernel) {
 				/* Forced: that mode or nothing; never where the type
 				 * does not attach. Where it does, leak's own programs
 				 * may still be refused (6.1's verifier and tp_btf
 				 * `void *` arguments): then the refusal is listed. */
-				const struct jv *ref = jv_at(jv_get(t, "refused"), 0);
+				const struct jv *ref = jv_at(jv_req_a(t, "refused"), 0);
 
 				snprintf(what, sizeof(what), "%s: leak-kernel runs in it or says why", env);
 				ASSERT_TRUE(mode ? !strcmp(mode, forced[i]) :
-					    ref && !strcmp(jv_gets(ref, "mode"), forced[i]), what);
-				if (!jv_getb(a, "attaches"))
+					    ref && !strcmp(jv_req_s(ref, "mode"), forced[i]), what);
+				if (!attaches)
 					ASSERT_FALSE(mode, "not where the type does not attach");
 			}
 		}
 		test_log("%-26s forced %d job(s); the type %s here", env, n_forced,
-			 jv_getb(a, "attaches") ? "attaches" : "does not attach");
+			 attaches ? "attaches" : "does not attach");
 		jlines_free(&l);
 		run_result_free(&r);
 	}
@@ -321,22 +326,22 @@ TEST(e2e_probe_tools_are_what_runs, T_ROOT | T_E2E)
 	if (!probe_json(&l, &before))
 		return;
 	while ((t = jlines_find(&l, &from, "tool", NULL, NULL))) {
-		const char *tool = jv_gets(t, "tool"), *job = jv_gets(t, "job");
+		const char *tool = jv_req_s(t, "tool"), *job = jv_req_s(t, "job");
 
 		jobs++;
 		ASSERT_STREQ(tool, "leak", "only registered tools (leak) are reported");
 		ASSERT_TRUE(job && (!strcmp(job, "leak-user") || !strcmp(job, "leak-kernel")),
 			    "leak's jobs");
-		ASSERT_TRUE(jv_getb(t, "can_run"), "leak can run here");
+		ASSERT_TRUE(jv_req_b(t, "can_run"), "leak can run here");
 		if (job && !strcmp(job, "leak-kernel")) {
-			const struct jv *modes = jv_get(t, "modes");
+			const struct jv *modes = jv_req_a(t, "modes");
 
-			kmode = jv_gets(t, "mode");
+			kmode = jv_req_sn(t, "mode");
 			/* Every mode probe says loads: forced onto it, leak
 			 * runs in it; every mode it says does not: refused. */
 			for (size_t k = 0; modes && k < modes->len; k++) {
-				const char *m = jv_gets(modes->items[k], "mode");
-				bool loads = jv_getb(modes->items[k], "loads");
+				const char *m = jv_req_s(modes->items[k], "mode");
+				bool loads = jv_req_b(modes->items[k], "loads");
 				char env[64], what[128];
 				const char *envv[] = { env, NULL };
 				struct run_opts fo = { .timeout_ms = 60000, .env = envv };
@@ -359,7 +364,7 @@ TEST(e2e_probe_tools_are_what_runs, T_ROOT | T_E2E)
 	ASSERT_EQ(r.status, 0, "leak exit status");
 	if (parse_jlines(&r, &lk)) {
 		att = jlines_find(&lk, NULL, "attached", NULL, NULL);
-		ASSERT_STREQ(jv_gets(att, "attach"), kmode, "leak runs in the mode probe named");
+		ASSERT_STREQ(jv_req_s(att, "attach"), kmode, "leak runs in the mode probe named");
 		jlines_free(&lk);
 	}
 	run_result_free(&r);

@@ -152,7 +152,7 @@ TEST(e2e_targets_long_interval, T_ROOT | T_E2E)
 		struct jv *iv;
 
 		while ((iv = jlines_find(&l, &from, "interval", NULL, NULL)))
-			n += !jv_getb(iv, "final");
+			n += !jv_req_b(iv, "final");
 		ASSERT_EQ(n, 0, "no report before the interval is over");
 		ASSERT_TRUE(jlines_find(&l, NULL, "summary", NULL, NULL), "a summary at the end");
 		jlines_free(&l);

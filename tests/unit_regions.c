@@ -91,10 +91,11 @@ TEST(unit_regions_random_against_model, 0)
 	unsigned seed = 4242;
 	struct regions rs;
 	struct model m;
+	int step;
 
 	regions_init(&rs);
 	model_init(&m);
-	for (int step = 0; step < 20000; step++) {
+	for (step = 0; step < 20000; step++) {
 		int op = rand_r(&seed) % 3;
 		uint64_t a = rand_r(&seed) % (NPAGES / 2), n = 1 + rand_r(&seed) % 16;
 		char what[64];
@@ -133,5 +134,6 @@ skip:
 		if (!same(&rs, &m, what))
 			break;
 	}
+	ASSERT_EQ(step, 20000, "every step matched the model");
 	regions_free(&rs);
 }

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Command-line splitting, PATH lookup, and the gated, exit-stopped child. */
+/* Command-line splitting, PATH lookup, and the gated, exit-stopped child
+ * (also stopped and continued on the way). */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "core/procfs.h"
+#include "run.h"
 #include "run/spawn.h"
 
 static void split_is(const char *in, int argc, const char *const *want)
@@ -100,4 +103,58 @@ TEST(unit_spawn_exec_failure, 0)
 		usleep(10 * 1000);
 	ASSERT_EQ(spawn_exit_code(&s), 127, "child exits 127");
 	spawn_kill(&s);
+}
+
+/* Handle the child's stops for ms milliseconds (or until it is gone). */
+static void handle_for(struct spawned *s, unsigned ms)
+{
+	for (unsigned t = 0; t < ms && !spawn_handle(s, NULL, NULL); t += 5)
+		usleep(5 * 1000);
+}
+
+/* A child stopped with sig and continued runs on to its exit. It used to
+ * stay in ptrace_stop forever: the PTRACE_EVENT_STOP that SIGCONT causes
+ * was answered with another PTRACE_LISTEN. */
+static void stop_and_continue(int sig)
+{
+	/* sh waits for sleep: stopped, it cannot exit before SIGCONT. */
+	char *argv[] = { "sh", "-c", "sleep 0.3; exit 5", NULL };
+	char what[96], st;
+	struct spawned s;
+	int code = -1;
+
+	if (!ASSERT_OK(spawn_prepare(&s, "/bin/sh", argv, true), "prepare"))
+		return;
+	ASSERT_OK(spawn_release(&s), "release");
+	ASSERT_TRUE(s.traced, "seized to stop at exit");
+	handle_for(&s, 50);
+	kill(s.pid, sig);
+	/* A seized tracee in a group stop is in TASK_TRACED: 't', not 'T'. */
+	for (int i = 0; i < 200 && !strchr("Tt", st = proc_state(s.pid)); i++)
+		handle_for(&s, 5);
+	snprintf(what, sizeof(what), "stopped by signal %d (state %c)", sig, st ? st : '?');
+	ASSERT_TRUE(st == 'T' || st == 't', what);
+	/* Long past sleep's end: still stopped. */
+	handle_for(&s, 600);
+	ASSERT_FALSE(s.exited, "no exit while stopped");
+	ASSERT_TRUE(strchr("Tt", proc_state(s.pid)) != NULL, "still stopped");
+	kill(s.pid, SIGCONT);
+	handle_for(&s, 5000);
+	if (ASSERT_TRUE(s.exited, "ran to its exit after SIGCONT")) {
+		code = spawn_exit_code(&s);
+	} else {
+		char path[64], wchan[64] = "?";
+
+		snprintf(path, sizeof(path), "/proc/%d/wchan", s.pid);
+		read_file_str(path, wchan, sizeof(wchan));
+		test_log("still in state %c, waiting in %s", proc_state(s.pid), wchan);
+	}
+	ASSERT_EQ(code, 5, "its exit code");
+	spawn_kill(&s);
+}
+
+TEST(unit_spawn_stopped_and_continued, 0)
+{
+	stop_and_continue(SIGSTOP);
+	stop_and_continue(SIGTSTP);
 }

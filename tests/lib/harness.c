@@ -12,14 +12,19 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "memcg.h"
 
 #define SKIP_STATUS 77
+/* A test that returned without failing and without checking anything. */
+#define NO_ASSERT_STATUS 78
 #define DEFAULT_TIMEOUT_S 120
 
 static struct test *tests;
 static int failures;
+static unsigned long assertions;
 static char bin_dir[PATH_MAX];
 static char src_dir[PATH_MAX];
+static pid_t runner;
 
 void test_register(struct test *t)
 {
@@ -43,6 +48,12 @@ void test_fail_at(const char *file, int line, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stdout);
 	fflush(stdout);
+}
+
+bool test_checked(bool ok)
+{
+	assertions++;
+	return ok;
 }
 
 void test_skip(const char *fmt, ...)
@@ -75,6 +86,11 @@ int test_failures(void)
 	return failures;
 }
 
+unsigned long test_assertions(void)
+{
+	return assertions;
+}
+
 const char *test_bin_dir(void)
 {
 	return bin_dir;
@@ -83,6 +99,23 @@ const char *test_bin_dir(void)
 const char *test_src_dir(void)
 {
 	return src_dir[0] ? src_dir : NULL;
+}
+
+pid_t test_runner_pid(void)
+{
+	return runner;
+}
+
+/* Memory cgroups a test left (it failed, timed out or forgot): removed,
+ * and a failure of that test. */
+static bool swept_clean(void)
+{
+	char removed[1024];
+
+	if (!memcg_sweep(runner, removed, sizeof(removed)))
+		return true;
+	printf("  left memory cgroup(s), removed: %s\n", removed);
+	return false;
 }
 
 static bool selected(const char *name, char **filters, int nfilters)
@@ -95,7 +128,8 @@ static bool selected(const char *name, char **filters, int nfilters)
 	return false;
 }
 
-/* Run one test in a child; returns 0 ok, 1 fail, 2 skip. */
+/* Run one test in a child; returns 0 ok, 1 fail, 2 skip, 3 no assertion
+ * ran (a failure). */
 static int run_one(const struct test *t)
 {
 	unsigned timeout = t->timeout_s ? t->timeout_s : DEFAULT_TIMEOUT_S;
@@ -119,7 +153,9 @@ static int run_one(const struct test *t)
 		setpgid(0, 0);
 		t->fn();
 		fflush(stdout);
-		_exit(failures ? 1 : 0);
+		/* A test whose checks were all skipped by accident (a missing
+		 * file, an empty list) would otherwise pass. */
+		_exit(failures ? 1 : !assertions ? NO_ASSERT_STATUS : 0);
 	}
 	setpgid(pid, pid);
 	deadline = time(NULL) + timeout;
@@ -131,18 +167,23 @@ static int run_one(const struct test *t)
 			printf("  timed out after %us\n", timeout);
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
+			swept_clean();
 			return 1;
 		}
 		nanosleep(&slice, NULL);
 	}
 	/* Reap anything the test left in its process group. */
 	kill(-pid, SIGKILL);
+	if (!swept_clean())
+		return 1;
 	if (WIFSIGNALED(status)) {
 		printf("  killed by signal %d\n", WTERMSIG(status));
 		return 1;
 	}
 	if (WEXITSTATUS(status) == SKIP_STATUS)
 		return 2;
+	if (WEXITSTATUS(status) == NO_ASSERT_STATUS)
+		return 3;
 	return WEXITSTATUS(status) ? 1 : 0;
 }
 
@@ -219,6 +260,14 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Tests that stop a child with a signal must not stop us. */
 	signal(SIGPIPE, SIG_IGN);
+	runner = getpid();
+	if (!list) {
+		char removed[1024];
+
+		/* Of runs that were killed before they could clean up. */
+		if (memcg_sweep(0, removed, sizeof(removed)))
+			printf("removed memory cgroups of earlier runs: %s\n", removed);
+	}
 
 	for (t = tests; t; t = t->next) {
 		int r;
@@ -235,9 +284,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		r = run_one(t);
-		printf("#%d %s:%s\n", n, t->name, r == 0 ? "OK" : r == 1 ? "FAIL" : "SKIP");
+		printf("#%d %s:%s\n", n, t->name, r == 0 ? "OK" : r == 1 ? "FAIL" :
+		       r == 2 ? "SKIP" : "FAIL (no assertion ran)");
 		passed += r == 0;
-		failed += r == 1;
+		failed += r == 1 || r == 3;
 		skipped += r == 2;
 	}
 	if (list)

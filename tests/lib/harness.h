@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 enum test_flags {
 	T_ROOT = 1 << 0,	/* needs root: skipped otherwise */
@@ -28,7 +29,7 @@ struct test {
 
 void test_register(struct test *t);
 
-#define TEST_FULL(tname, tflags, ttimeout)                                      \
+#define TEST_FULL(tname, tflags, ttimeout)                                     \
 	static void test_##tname(void);                                       \
 	__attribute__((constructor)) static void register_##tname(void)       \
 	{                                                                     \
@@ -39,28 +40,35 @@ void test_register(struct test *t);
 
 #define TEST(tname, tflags) TEST_FULL(tname, tflags, 0)
 
-/* Inside a test. */
+/* Inside a test. A test that neither failed nor skipped must have run at
+ * least one assertion: otherwise it reports "FAIL (no assertion ran)". */
 void test_fail_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Count one assertion that was evaluated (the ASSERT_* macros and the
+ * strict JSON getters call it); returns ok. */
+bool test_checked(bool ok);
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void test_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Number of failed assertions so far in this test. */
+/* Number of failed assertions so far in this test, and of all evaluated. */
 int test_failures(void);
+unsigned long test_assertions(void);
 
 /* Where things are: the directory holding memscope and tests/ (the build
  * output), and the source tree (NULL when absent, e.g. in the QEMU guest). */
 const char *test_bin_dir(void);
 const char *test_src_dir(void);
+/* The pid of the runner (the process that forks the tests). */
+pid_t test_runner_pid(void);
 
 #define ASSERT_TRUE(cond, what) ({                                             \
-	bool ___ok = !!(cond);                                                \
+	bool ___ok = test_checked(!!(cond));                                  \
 	if (!___ok)                                                           \
 		test_fail_at(__FILE__, __LINE__, "%s: expected true", what);  \
 	___ok;                                                                \
 })
 
 #define ASSERT_FALSE(cond, what) ({                                            \
-	bool ___ok = !(cond);                                                 \
+	bool ___ok = test_checked(!(cond));                                   \
 	if (!___ok)                                                           \
 		test_fail_at(__FILE__, __LINE__, "%s: expected false", what); \
 	___ok;                                                                \
@@ -68,7 +76,7 @@ const char *test_src_dir(void);
 
 #define ASSERT_CMP(a, op, b, what) ({                                          \
 	long long ___a = (long long)(a), ___b = (long long)(b);               \
-	bool ___ok = ___a op ___b;                                            \
+	bool ___ok = test_checked(___a op ___b);                              \
 	if (!___ok)                                                           \
 		test_fail_at(__FILE__, __LINE__, "%s: got %lld, expected %s %lld", \
 			     what, ___a, #op, ___b);                          \
@@ -85,7 +93,7 @@ const char *test_src_dir(void);
 
 #define ASSERT_STREQ(a, b, what) ({                                            \
 	const char *___a = (a), *___b = (b);                                  \
-	bool ___ok = ___a && ___b && !strcmp(___a, ___b);                     \
+	bool ___ok = test_checked(___a && ___b && !strcmp(___a, ___b));       \
 	if (!___ok)                                                           \
 		test_fail_at(__FILE__, __LINE__, "%s: got \"%s\", expected \"%s\"", \
 			     what, ___a ? ___a : "(null)", ___b ? ___b : "(null)"); \
@@ -94,7 +102,7 @@ const char *test_src_dir(void);
 
 #define ASSERT_CONTAINS(hay, needle, what) ({                                  \
 	const char *___h = (hay), *___n = (needle);                           \
-	bool ___ok = ___h && ___n && strstr(___h, ___n);                      \
+	bool ___ok = test_checked(___h && ___n && strstr(___h, ___n));        \
 	if (!___ok)                                                           \
 		test_fail_at(__FILE__, __LINE__, "%s: \"%s\" not found in \"%.400s\"", \
 			     what, ___n ? ___n : "(null)", ___h ? ___h : "(null)"); \

@@ -425,9 +425,7 @@ long long jv_int(const struct jv *v) { return v && v->t == J_NUM ? (long long)v-
 double jv_num(const struct jv *v) { return v && v->t == J_NUM ? v->num : NAN; }
 bool jv_bool(const struct jv *v) { return v && v->t == J_BOOL && v->b; }
 bool jv_is(const struct jv *v, enum jtype t) { return v && v->t == t; }
-const char *jv_gets(const struct jv *o, const char *k) { return jv_str(jv_get(o, k)); }
-long long jv_geti(const struct jv *o, const char *k) { return jv_int(jv_get(o, k)); }
-bool jv_getb(const struct jv *o, const char *k) { return jv_bool(jv_get(o, k)); }
+static const char *jv_gets(const struct jv *o, const char *k) { return jv_str(jv_get(o, k)); }
 
 int jlines_parse(const char *text, struct jlines *out, int *bad_line, const char **err)
 {

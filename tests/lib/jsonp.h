@@ -24,6 +24,8 @@ struct jv {
 struct jv *jv_parse(const char *s, size_t n, const char **err);
 void jv_free(struct jv *v);
 
+/* Lenient accessors, for the parser and for code that asks whether a member
+ * is there: tests read members with the strict getters of jreq.h. */
 struct jv *jv_get(const struct jv *obj, const char *key);	/* NULL if absent */
 struct jv *jv_at(const struct jv *arr, size_t i);
 const char *jv_str(const struct jv *v);		/* NULL unless a string */
@@ -31,11 +33,6 @@ long long jv_int(const struct jv *v);			/* 0 unless a number */
 double jv_num(const struct jv *v);
 bool jv_bool(const struct jv *v);
 bool jv_is(const struct jv *v, enum jtype t);
-
-/* Shorthands on an object's member. */
-const char *jv_gets(const struct jv *obj, const char *key);
-long long jv_geti(const struct jv *obj, const char *key);
-bool jv_getb(const struct jv *obj, const char *key);
 
 /* JSON Lines: every non-empty line must be a JSON object. */
 struct jlines {

@@ -10,7 +10,13 @@
 #include "probe.h"
 
 /* True if a program of this kind loads and attaches here. *why says what
- * failed otherwise. Everything is closed before returning. */
+ * failed otherwise. Everything is closed before returning; the programs
+ * it loaded are recorded for assert_no_progs_left (progs.h). */
 bool ktruth_attach(enum probe_kind kind, const char **why);
+
+/* Load a two-instruction "return 0" program of a type (bpf_prog_type),
+ * expected attach type and BTF id with a raw bpf() call, unrecorded;
+ * its fd or -1 with errno. */
+int ktruth_prog_load(int type, int eat, unsigned btf_id);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Command runner with capture and time limit; BPF program accounting. */
+/* Command runner with capture and time limit. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,10 +12,20 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
+#include "core/procfs.h"
 #include "harness.h"
+#include "memcg.h"
 #include "run.h"
+
+/* How long one pump waits for output, and how often memscope's BPF
+ * programs are sampled: every pump for its first seconds (when it loads
+ * them), every SAMPLE_LATER_MS after that (a sample costs ~0.6 ms with
+ * 80 fds). A program memscope holds for less than that may be missed;
+ * one it keeps until it exits is not. */
+#define PUMP_MS 10
+#define SAMPLE_EARLY_MS 3000
+#define SAMPLE_LATER_MS 50
 
 static long long mono_ms(void)
 {
@@ -55,11 +65,13 @@ static int bg_append(char **buf, size_t *len, size_t *cap, int fd)
 
 int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 {
-	int outp[2], errp[2], inp[2];
+	int outp[2], errp[2], inp[2], execp[2], err;
+	const char *slash;
 
 	memset(b, 0, sizeof(*b));
 	b->out_fd = b->err_fd = -1;
-	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(inp, O_CLOEXEC))
+	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(inp, O_CLOEXEC) ||
+	    pipe2(execp, O_CLOEXEC))
 		return -errno;
 	b->pid = fork();
 	if (b->pid < 0)
@@ -68,17 +80,32 @@ int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 		dup2(inp[0], 0);
 		dup2(outp[1], 1);
 		dup2(errp[1], 2);
+		if (o && o->memcg && (err = memcg_join(o->memcg))) {
+			fprintf(stderr, "joining %s: %s\n", o->memcg, strerror(-err));
+			_exit(125);
+		}
 		if (o && o->uid && (setgid(o->uid) || setuid(o->uid)))
 			_exit(126);
 		for (const char *const *e = o ? o->env : NULL; e && *e; e++)
 			putenv((char *)*e);
 		execv(argv[0], argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		err = errno;
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(err));
+		if (write(execp[1], &err, sizeof(err)) < 0)
+			_exit(127);
 		_exit(127);
 	}
 	close(outp[1]);
 	close(errp[1]);
 	close(inp[0]);
+	close(execp[1]);
+	/* Until the exec (EOF on the close-on-exec pipe): before it, the
+	 * child still holds the test's own fds, BPF programs included, and
+	 * sampling it would record them as memscope's. A failed exec shows
+	 * as exit status 127 with the reason on stderr. */
+	while (read(execp[0], &err, sizeof(err)) < 0 && errno == EINTR)
+		;
+	close(execp[0]);
 	if (o && o->stdin_text && write(inp[1], o->stdin_text, strlen(o->stdin_text)) < 0)
 		test_log("writing stdin: %s", strerror(errno));
 	close(inp[1]);
@@ -88,14 +115,30 @@ int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 	fcntl(b->err_fd, F_SETFL, O_NONBLOCK);
 	b->out = calloc(1, 1);
 	b->err = calloc(1, 1);
+	/* Only memscope's programs are accounted; sampling every process
+	 * would also disturb what kernel-mode tests count (a workload with a
+	 * thousand open files has a thousand /proc fd inodes to make). */
+	slash = strrchr(argv[0], '/');
+	b->memscope = !strcmp(slash ? slash + 1 : argv[0], "memscope");
+	b->started_ms = mono_ms();
 	return 0;
 }
 
-/* Read what is there (waiting up to ms); false once both pipes are shut. */
+/* Read what is there (waiting up to ms); false once both pipes are shut.
+ * Each call also records the BPF programs memscope holds (progs.h). */
 static bool bg_pump(struct bg *b, int ms)
 {
 	struct pollfd pfd[2] = { { b->out_fd, POLLIN, 0 }, { b->err_fd, POLLIN, 0 } };
 
+	if (b->memscope && !b->ended) {
+		long long now = mono_ms();
+
+		if (now >= b->next_sample_ms) {
+			bpf_progs_sample(b->pid);
+			b->next_sample_ms = now - b->started_ms < SAMPLE_EARLY_MS ? 0 :
+					    now + SAMPLE_LATER_MS;
+		}
+	}
 	if (b->out_fd < 0 && b->err_fd < 0)
 		return false;
 	if (poll(pfd, 2, ms) <= 0)
@@ -126,7 +169,7 @@ bool bg_wait_out(struct bg *b, const char *needle, size_t *from, unsigned timeou
 				*from = hit - b->out + strlen(needle);
 			return true;
 		}
-		if (mono_ms() >= deadline || !bg_pump(b, 50))
+		if (mono_ms() >= deadline || !bg_pump(b, PUMP_MS))
 			return false;
 	}
 }
@@ -143,16 +186,20 @@ int bg_stop(struct bg *b, int sig, unsigned timeout_ms)
 	for (;;) {
 		pid_t w = waitpid(b->pid, &status, WNOHANG);
 
-		bg_pump(b, 20);
+		/* Reaped: its pid may be anyone's now. */
+		if (w == b->pid)
+			b->memscope = false;
+		bg_pump(b, PUMP_MS);
 		if (w == b->pid)
 			break;
 		if (mono_ms() >= deadline) {
 			kill(b->pid, SIGKILL);
 			waitpid(b->pid, &status, 0);
+			b->memscope = false;
 			break;
 		}
 	}
-	while (bg_pump(b, 20))
+	while (bg_pump(b, PUMP_MS))
 		;
 	b->ended = true;
 	b->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -201,7 +248,7 @@ int run_argv(char *const argv[], const struct run_opts *o, struct run_result *r)
 			r->timed_out = true;
 			break;
 		}
-		if (!bg_pump(&b, 50))
+		if (!bg_pump(&b, PUMP_MS))
 			break;
 	}
 	r->status = bg_stop(&b, r->timed_out ? SIGTERM : 0, 5000);
@@ -240,81 +287,116 @@ int run_memscope(const struct run_opts *o, struct run_result *r, ...)
 	return run_argv(argv, o, r);
 }
 
-bool parse_jlines_str(const char *text, struct jlines *out)
+bool parse_jlines_at(const char *file, int line, const char *text, struct jlines *out)
 {
-	const char *err = NULL, *line;
+	const char *err = NULL, *at;
 	int bad = 0;
 
-	if (!jlines_parse(text, out, &bad, &err))
-		return true;
-	line = text;
-	for (int i = 1; i < bad && line; i++) {
-		line = strchr(line, '\n');
-		if (line)
-			line++;
+	if (!jlines_parse(text, out, &bad, &err)) {
+		/* Every record says what it is (STYLE.md), so tests can select
+		 * records by type without wondering about untyped ones. */
+		for (int i = 0; i < out->n; i++) {
+			if (jv_is(jv_get(out->recs[i], "type"), J_STR))
+				continue;
+			test_checked(false);
+			test_fail_at(file, line, "record %d has no string \"type\"", i + 1);
+			jlines_free(out);
+			return false;
+		}
+		return test_checked(true);
 	}
-	test_fail_at(__FILE__, __LINE__, "output line %d is not valid JSON (%s): %.300s",
-		     bad, err ? err : "?", line ? line : "");
+	at = text;
+	for (int i = 1; i < bad && at; i++) {
+		at = strchr(at, '\n');
+		if (at)
+			at++;
+	}
+	test_checked(false);
+	test_fail_at(file, line, "line %d is not valid JSON (%s): %.300s", bad, err ? err : "?",
+		     at ? at : "");
 	return false;
 }
 
-bool parse_jlines(const struct run_result *r, struct jlines *out)
+bool parse_jlines_file_at(const char *file, int line, const char *path, struct jlines *out)
 {
-	return parse_jlines_str(r->out, out);
+	char *text = read_text_file(path, NULL);
+	bool ok;
+
+	memset(out, 0, sizeof(*out));
+	if (!text || !*text) {
+		test_checked(false);
+		test_fail_at(file, line, "%s: %s", path, text ? "empty" : strerror(errno));
+		free(text);
+		return false;
+	}
+	ok = parse_jlines_at(file, line, text, out);
+	free(text);
+	return ok;
 }
 
-unsigned bpf_prog_max_id(void)
+char *read_text_file(const char *path, size_t *len)
 {
-	__u32 id = 0, next;
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	while (!bpf_prog_get_next_id(id, &next))
-		id = next;
-	return id;
-}
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t got;
 
-int bpf_progs_since(unsigned since, char *names, size_t len)
-{
-	__u32 id = since, next;
-	size_t pos = 0;
-	int n = 0;
+		if (cap - n < 4097) {
+			char *p = realloc(buf, cap = cap ? cap * 2 : 8192);
 
-	if (len)
-		names[0] = 0;
-	while (!bpf_prog_get_next_id(id, &next)) {
-		struct bpf_prog_info info;
-		__u32 ilen = sizeof(info);
-		int fd;
-
-		id = next;
-		n++;
-		fd = bpf_prog_get_fd_by_id(id);
-		if (fd < 0)
+			if (!p)
+				goto fail;
+			buf = p;
+		}
+		got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
 			continue;
-		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) && pos < len)
-			pos += snprintf(names + pos, len - pos, "%s%s(id %u)", pos ? ", " : "",
-					info.name, id);
-		close(fd);
+		if (got < 0)
+			goto fail;
+		if (!got)
+			break;
+		n += got;
 	}
-	return n;
+	close(fd);
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
 }
 
-bool assert_no_progs_left(unsigned since, const char *what)
+char proc_state(pid_t pid)
 {
-	struct timespec slice = { 0, 50 * 1000 * 1000 };
-	char names[1024];
-	int n;
+	char path[64], buf[512], *paren;
 
-	/* The kernel frees some programs after their last fd closes (uprobe
-	 * links are released through RCU): give it a moment. */
-	for (int i = 0; i < 40; i++) {
-		n = bpf_progs_since(since, names, sizeof(names));
-		if (!n)
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_str(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	/* "pid (comm) S ...": comm may hold anything, even ") ". */
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+bool wait_proc_state(pid_t pid, const char *states, unsigned timeout_ms)
+{
+	long long deadline = mono_ms() + timeout_ms;
+
+	for (;;) {
+		char st = proc_state(pid);
+
+		if (st && strchr(states, st))
 			return true;
-		nanosleep(&slice, NULL);
+		if (mono_ms() >= deadline)
+			return false;
+		usleep(5 * 1000);
 	}
-	test_fail_at(__FILE__, __LINE__, "%s: %d BPF program(s) still loaded: %s", what, n, names);
-	return false;
 }
 
 const char *test_tracefs(void)

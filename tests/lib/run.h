@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Running the built tools from tests, and independent kernel-side checks
- * (what BPF programs exist, straight from the bpf() syscall). */
+/* Running the built tools from tests (recording the BPF programs they
+ * hold, progs.h) and reading what they print. */
 #ifndef MEMSCOPE_TEST_RUN_H
 #define MEMSCOPE_TEST_RUN_H
 
@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "jreq.h"
 #include "jsonp.h"
+#include "progs.h"
 
 struct run_opts {
 	unsigned timeout_ms;	/* 0: 60 s; on expiry SIGTERM, then SIGKILL */
@@ -18,6 +20,7 @@ struct run_opts {
 	int signal_sig;
 	const char *stdin_text;	/* NULL: /dev/null */
 	const char *const *env;	/* extra NAME=VALUE entries, NULL-terminated */
+	const char *memcg;	/* a cgroup directory (memcg.h) to start in */
 };
 
 struct run_result {
@@ -40,9 +43,12 @@ struct bg {
 	size_t out_len, err_len, out_cap, err_cap;
 	int status;		/* once ended: exit code or 128+signal */
 	bool ended;
+	bool memscope;		/* it is memscope: its BPF programs are recorded */
+	long long started_ms, next_sample_ms;	/* CLOCK_MONOTONIC */
 };
 
-/* Start argv (argv[0] a path) with o->env / o->uid applied; 0 or -errno. */
+/* Start argv (argv[0] a path) with o->env / o->uid applied; 0 or -errno.
+ * While a memscope runs, every bg_* call records its programs (progs.h). */
 int bg_start(struct bg *b, char *const argv[], const struct run_opts *o);
 /* Read its output until stdout contains needle (after offset *from, which
  * is advanced past the match when found), or timeout_ms passes, or it
@@ -60,18 +66,25 @@ const char *bin_path(const char *rel);
 int run_memscope(const struct run_opts *o, struct run_result *r, ...)
 	__attribute__((sentinel));
 
-/* Parse r->out as JSON Lines; on failure records a test failure that shows
- * the bad line. Returns true if parsed. */
-bool parse_jlines(const struct run_result *r, struct jlines *out);
-bool parse_jlines_str(const char *text, struct jlines *out);
+/* Parse JSON Lines in which every record has a string "type": a run's
+ * stdout, a string, or a file (a workload's expectations). Anything else
+ * (invalid JSON, an untyped record, a missing or empty file) is a test
+ * failure at the caller's line that shows the problem. True if parsed. */
+bool parse_jlines_at(const char *file, int line, const char *text, struct jlines *out);
+bool parse_jlines_file_at(const char *file, int line, const char *path, struct jlines *out);
+#define parse_jlines(r, l)	parse_jlines_at(__FILE__, __LINE__, (r)->out, l)
+#define parse_jlines_str(s, l)	parse_jlines_at(__FILE__, __LINE__, s, l)
+#define parse_jlines_file(p, l)	parse_jlines_file_at(__FILE__, __LINE__, p, l)
 
-/* Highest BPF program id loaded now (0 if none). */
-unsigned bpf_prog_max_id(void);
-/* Number of BPF programs with an id above since that are still loaded;
- * their names go to names (comma-separated). */
-int bpf_progs_since(unsigned since, char *names, size_t len);
-/* Fail the test if any program loaded after since is still there. */
-bool assert_no_progs_left(unsigned since, const char *what);
+/* A whole file, NUL-terminated (malloc'd; *len its size if len); NULL with
+ * errno if it cannot be read. */
+char *read_text_file(const char *path, size_t *len);
+
+/* The state letter of a process in /proc/PID/stat ('R', 'S', 'T', 't'
+ * for a tracing stop, 'Z'...), 0 if there is no such process. */
+char proc_state(pid_t pid);
+/* Poll until its state is one of states (true) or timeout_ms passes. */
+bool wait_proc_state(pid_t pid, const char *states, unsigned timeout_ms);
 
 /* tracefs mount point (mounting it if needed); NULL if impossible. */
 const char *test_tracefs(void);

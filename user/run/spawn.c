@@ -197,6 +197,11 @@ int spawn_release(struct spawned *s)
 	return n == sizeof(e) ? -e : 0;
 }
 
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx)
 {
 	struct signalfd_siginfo si;
@@ -220,9 +225,18 @@ int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx)
 				at_exit(ctx);
 			ptrace(PTRACE_CONT, s->pid, NULL, NULL);
 		} else if (status >> 16 == PTRACE_EVENT_STOP) {
-			/* Group stop (SIGSTOP and friends): stay stopped,
-			 * but keep listening. */
-			ptrace(PTRACE_LISTEN, s->pid, NULL, NULL);
+			/* A seized tracee reports a group stop (SIGSTOP and
+			 * friends) as PTRACE_EVENT_STOP with the stop signal:
+			 * stay stopped but keep listening, so SIGCONT and
+			 * SIGKILL are still reported. SIGCONT then ends the
+			 * listening with another PTRACE_EVENT_STOP, this time
+			 * with SIGTRAP: that one must be resumed, or the child
+			 * stays in ptrace_stop forever (ptrace(2), "Group-stop"
+			 * and PTRACE_LISTEN; strace does the same). */
+			if (is_stop_signal(WSTOPSIG(status)))
+				ptrace(PTRACE_LISTEN, s->pid, NULL, NULL);
+			else
+				ptrace(PTRACE_CONT, s->pid, NULL, NULL);
 		} else {
 			/* A signal for the child: deliver it. */
 			ptrace(PTRACE_CONT, s->pid, NULL, (void *)(long)WSTOPSIG(status));

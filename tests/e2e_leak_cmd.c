@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `memscope leak -c` and the life of its command: job control on the way
+ * (a stop and a continue) must not strand it, and its exit code is
+ * reported. */
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "run.h"
+
+/* The pid the waiter workload publishes in file once it waits. */
+static pid_t waiter_pid(struct bg *ms, const char *file)
+{
+	for (int i = 0; i < 3000; i++) {
+		char *text = read_text_file(file, NULL);
+		pid_t pid = text ? atoi(text) : 0;
+
+		free(text);
+		if (pid > 0)
+			return pid;
+		/* Keep reading memscope's output meanwhile. */
+		bg_wait_out(ms, "\x01never\x01", NULL, 10);
+	}
+	return 0;
+}
+
+/* SIGSTOP the command, see it stopped, SIGCONT it, see it run again, let
+ * it exit with 7: memscope reports that and exits 0 on its own. The
+ * ptrace-seized command used to stay in ptrace_stop after the SIGCONT. */
+TEST_FULL(e2e_leak_cmd_stopped_and_continued, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	char dir[] = "/tmp/memscope-test.XXXXXX", file[64], cmd[256], st;
+	struct jlines out;
+	struct bg ms;
+	size_t at = 0;
+	pid_t pid;
+
+	if (!ASSERT_TRUE(mkdtemp(dir), "temp dir"))
+		return;
+	snprintf(file, sizeof(file), "%s/pid", dir);
+	snprintf(cmd, sizeof(cmd), "%s 7 %s", bin_path("tests/workloads/waiter"), file);
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-T", "0", "-o", "0",
+				 "-c", cmd, "60", NULL };
+
+		if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
+			goto out;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached")) {
+		test_log("stderr: %s", ms.err);
+		goto stop;
+	}
+	pid = waiter_pid(&ms, file);
+	if (!ASSERT_GT(pid, 0, "the command published its pid"))
+		goto stop;
+	ASSERT_TRUE(wait_proc_state(pid, "S", 5000), "the command waits (state S)");
+
+	kill(pid, SIGSTOP);
+	/* Seized by memscope, a group stop shows as 't' (tracing stop). */
+	ASSERT_TRUE(wait_proc_state(pid, "Tt", 5000), "stopped by SIGSTOP");
+	bg_wait_out(&ms, "\x01never\x01", NULL, 500);
+	st = proc_state(pid);
+	test_log("state while stopped: %c", st);
+	ASSERT_TRUE(st == 'T' || st == 't', "still stopped 0.5 s later");
+
+	kill(pid, SIGCONT);
+	ASSERT_TRUE(wait_proc_state(pid, "S", 5000), "running again after SIGCONT (state S)");
+	kill(pid, SIGUSR1);
+	ASSERT_EQ(bg_stop(&ms, 0, 30000), 0, "memscope exits 0 after the command");
+	if (parse_jlines_str(ms.out, &out)) {
+		ASSERT_EQ(jv_req_i(jl_req(&out, "summary"), "target_exit_code"), 7,
+			  "the command's exit code");
+		/* The waiter's 3 x 4096 bytes, at least. */
+		ASSERT_GE(jv_req_i(jl_req_last(&out, "interval"), "outstanding_bytes"), 3 * 4096,
+			  "what it held at exit");
+		jlines_free(&out);
+	}
+stop:
+	bg_free(&ms);
+out:
+	unlink(file);
+	rmdir(dir);
+	assert_no_progs_left(before, "after leak -c with a stop");
+}
