@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `memscope leak` against workloads with known answers: the ledger (every
  * traced allocator function from its own site, with its own expected
- * bytes, counts and source lines), a process opening files (dentries and
- * struct files the kernel must allocate), and bad input. */
+ * bytes, counts and source lines), flame graphs, events, sampling, and
+ * bad input. Kernel mode: e2e_leak_kernel.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -119,13 +120,14 @@ static void check_ledger(const struct jlines *out, const char *expect_path)
 	jlines_free(&exp);
 }
 
-/* Run the ledger variant under -c and check the final report. With
- * default_older, -o keeps its default (500 ms): the final report of an
- * exited target must still hold everything, however young. */
-static void ledger_command(const char *workload, bool default_older)
+/* Run the ledger at exe (a path) under -c and check the final report.
+ * With default_older, -o keeps its default (500 ms): the final report of
+ * an exited target must still hold everything, however young. wrapper:
+ * NULL, or a program memscope is started through (in_pidns). */
+static void ledger_run(const char *exe, bool default_older, const char *wrapper)
 {
 	unsigned before = bpf_prog_max_id();
-	char cmd[512], expect[128], *dir = tmpdir();
+	char cmd[4608], expect[128], *dir = tmpdir();
 	struct run_opts o = { .timeout_ms = 120000 };
 	struct run_result r;
 	struct jlines out;
@@ -133,9 +135,17 @@ static void ledger_command(const char *workload, bool default_older)
 	if (!ASSERT_TRUE(dir, "temp dir"))
 		return;
 	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
-	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path(workload), expect);
-	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", default_older ? "500" : "0",
-			       "-c", cmd, "60", NULL), "run");
+	snprintf(cmd, sizeof(cmd), "%s --out %s", exe, expect);
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-T", "0", "-o",
+				 default_older ? "500" : "0", "-c", cmd, "60", NULL, NULL };
+
+		if (wrapper) {
+			memmove(argv + 1, argv, 10 * sizeof(argv[0]));
+			argv[0] = (char *)bin_path(wrapper);
+		}
+		ASSERT_OK(run_argv(argv, &o, &r), "run");
+	}
 	ASSERT_EQ(r.status, 0, "exit status");
 	if (r.status)
 		test_log("stderr: %s", r.err);
@@ -152,6 +162,11 @@ static void ledger_command(const char *workload, bool default_older)
 	rmdir(dir);
 }
 
+static void ledger_command(const char *workload, bool default_older)
+{
+	ledger_run(bin_path(workload), default_older, NULL);
+}
+
 /* ---- user mode ------------------------------------------------------------ */
 
 TEST_FULL(e2e_leak_ledger_command, T_ROOT | T_E2E, 300)
@@ -163,6 +178,40 @@ TEST_FULL(e2e_leak_ledger_command, T_ROOT | T_E2E, 300)
 TEST_FULL(e2e_leak_ledger_static, T_ROOT | T_E2E, 300)
 {
 	ledger_command("tests/workloads/ledger_static", true);
+}
+
+/* memscope in a pid namespace of its own, as in a container without
+ * hostPID: the pids it sees are not the kernel's initial ones, and the
+ * BPF side compares them as memscope sees them. */
+TEST_FULL(e2e_leak_in_pid_namespace, T_ROOT | T_E2E, 300)
+{
+	ledger_run(bin_path("tests/workloads/ledger"), false, "tests/workloads/in_pidns");
+}
+
+/* An executable whose path is longer than a /proc/PID/maps line used to
+ * hold (511 bytes): a static ledger in a deep directory. */
+TEST_FULL(e2e_leak_long_path, T_ROOT | T_E2E, 300)
+{
+	char path[4096], cmd[8192], *dir = tmpdir();
+	size_t len;
+
+	if (!ASSERT_TRUE(dir, "temp dir"))
+		return;
+	len = snprintf(path, sizeof(path), "%s", dir);
+	for (int i = 0; i < 6; i++) {
+		len += snprintf(path + len, sizeof(path) - len, "/%0100d", i);
+		if (!ASSERT_OK(mkdir(path, 0755), "a deep directory"))
+			return;
+	}
+	snprintf(path + len, sizeof(path) - len, "/ledger_static");
+	snprintf(cmd, sizeof(cmd), "cp %s %s", bin_path("tests/workloads/ledger_static"), path);
+	if (!ASSERT_OK(system(cmd), "copy the ledger"))
+		return;
+	test_log("executable path of %zu bytes", strlen(path));
+	ledger_run(path, false, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		test_log("cannot remove %s", dir);
 }
 
 /* Attach to a running process, let it run its ledger, then let it exit:
@@ -294,6 +343,13 @@ TEST(e2e_leak_bad_input, T_ROOT | T_E2E)
 		{ { "-c", "x", "--by-cache" }, 2, "kernel mode" },
 		{ { "1", "2", "3" }, 2, "unexpected argument" },
 		{ { "-c", "tests/workloads/ledger_static_stripped" }, 1, "no malloc/free" },
+		{ { "-c", "" }, 2, "-c needs a command" },
+		{ { "-c", "  " }, 2, "-c needs a command" },
+		{ { "--btf", "/proc/version" }, 1, "not a BTF file" },
+		{ { "--btf", "tests/workloads/ledger" }, 1, "an ELF file without a .BTF section" },
+		{ { "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
+		{ { "--cgroup", "/proc" }, 1, "not a cgroup of the memory" },
+		{ { "--kernel", "-O", "/bin/true" }, 2, "--obj" },
 	};
 	unsigned before = bpf_prog_max_id();
 
@@ -314,6 +370,23 @@ TEST(e2e_leak_bad_input, T_ROOT | T_E2E)
 		run_result_free(&r);
 	}
 	assert_no_progs_left(before, "after bad input");
+
+	/* A zombie: a child of ours that exited and was not waited for. */
+	{
+		struct run_result r;
+		pid_t z = fork();
+		char pid[16];
+
+		if (z == 0)
+			_exit(0);
+		wait_proc_state(z, "Z", 5000);
+		snprintf(pid, sizeof(pid), "%d", z);
+		ASSERT_OK(run_memscope(NULL, &r, "leak", "-p", pid, NULL), "run on a zombie");
+		ASSERT_EQ(r.status, 1, "a zombie: runtime failure");
+		ASSERT_CONTAINS(r.err, "zombie", "says it is a zombie");
+		run_result_free(&r);
+		waitpid(z, NULL, 0);
+	}
 
 	{
 		struct run_opts o = { .uid = 65534 };
@@ -357,196 +430,6 @@ TEST_FULL(e2e_leak_signals, T_ROOT | T_E2E, 120)
 		bg_free(&target);
 		assert_no_progs_left(before, "after a signal");
 	}
-}
-
-/* ---- kernel mode ---------------------------------------------------------- */
-
-#define NFILES 1000
-#define INTERVAL_REC "{\"type\":\"interval\""
-
-/* One complete report gathered entirely after everything memscope printed
- * so far: skip the report in progress, take the next one whole. Returns
- * its JSON Lines text (malloc'd) or NULL. */
-static char *fresh_report(struct bg *ms)
-{
-	size_t from, a, b;
-
-	/* Drain what is already there. */
-	bg_wait_out(ms, "\x01never\x01", NULL, 200);
-	from = ms->out_len;
-	if (!bg_wait_out(ms, INTERVAL_REC, &from, 15000))
-		return NULL;
-	a = from;
-	if (!bg_wait_out(ms, INTERVAL_REC, &a, 15000))
-		return NULL;
-	b = a;
-	if (!bg_wait_out(ms, INTERVAL_REC, &b, 15000))
-		return NULL;
-	a -= strlen(INTERVAL_REC);
-	b -= strlen(INTERVAL_REC);
-	return strndup(ms->out + a, b - a);
-}
-
-/* Allocations outstanding in one report for caches matching name (exact,
- * or containing it when partial). */
-static long long cache_count(const char *report, const char *name, bool partial)
-{
-	struct jlines l;
-	long long n = 0, best = 0;
-
-	if (!report || !parse_jlines_str(report, &l))
-		return -1;
-	for (int i = 0; i < l.n; i++) {
-		const char *c;
-
-		if (!jv_type_is(l.recs[i], "stack"))
-			continue;
-		c = jv_req_sn(l.recs[i], "cache");
-		if (!c || (partial ? !strstr(c, name) : strcmp(c, name)))
-			continue;
-		n = jv_req_i(l.recs[i], "count");
-		/* partial: the largest matching cache (the file system's). */
-		best = partial ? (n > best ? n : best) : best + n;
-	}
-	jlines_free(&l);
-	return best;
-}
-
-/* Open NFILES new files: at least that many new dentries, inodes and
- * struct files outstanding, named by cache. Close and unlink them: the
- * files and inodes go away; the dentries stay, negative, as the kernel
- * keeps them (the classic slab growth `free` and `ps` disagree about). */
-TEST_FULL(e2e_leak_kernel_by_cache, T_ROOT | T_E2E, 300)
-{
-	unsigned before = bpf_prog_max_id();
-	char n[16], *dir = tmpdir(), *rep;
-	long long filp, dentry, inode;
-	struct bg ms, wl = {};
-	size_t at = 0;
-
-	snprintf(n, sizeof(n), "%d", NFILES);
-	{
-		char *argv[] = { (char *)bin_path("memscope"), "leak", "--by-cache", "-j", "-T", "0",
-				 "-o", "0", "1", NULL };
-
-		if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
-			return;
-	}
-	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached")) {
-		test_log("stderr: %s", ms.err);
-		goto out;
-	}
-	{
-		char *argv[] = { (char *)bin_path("tests/workloads/openfiles"), dir, n, NULL };
-
-		ASSERT_OK(bg_start(&wl, argv, NULL), "start openfiles");
-	}
-	ASSERT_TRUE(bg_wait_out(&wl, "opened", NULL, 60000), "files opened");
-	rep = fresh_report(&ms);
-	filp = cache_count(rep, "filp", false);
-	dentry = cache_count(rep, "dentry", false);
-	inode = cache_count(rep, "inode_cache", true);
-	free(rep);
-	test_log("with %d files open: filp %lld, dentry %lld, inodes %lld outstanding", NFILES,
-		 filp, dentry, inode);
-	ASSERT_GE(filp, NFILES, "struct files outstanding");
-	ASSERT_GE(dentry, NFILES, "dentries outstanding");
-	ASSERT_GE(inode, NFILES, "inodes outstanding");
-
-	kill(wl.pid, SIGUSR1);
-	ASSERT_TRUE(bg_wait_out(&wl, "closed", NULL, 60000), "files closed");
-	/* RCU delays the frees: a little, or more on a busy host. */
-	for (int i = 0; i < 5; i++) {
-		usleep(1000 * 1000);
-		rep = fresh_report(&ms);
-		filp = cache_count(rep, "filp", false);
-		dentry = cache_count(rep, "dentry", false);
-		inode = cache_count(rep, "inode_cache", true);
-		free(rep);
-		if (filp < NFILES / 10 && inode < NFILES / 10)
-			break;
-	}
-	test_log("after close+unlink: filp %lld, dentry %lld (negative dentries stay), inodes %lld",
-		 filp, dentry, inode);
-	ASSERT_LT(filp, NFILES / 10, "struct files freed");
-	ASSERT_LT(inode, NFILES / 10, "inodes freed");
-	bg_stop(&wl, SIGTERM, 10000);
-	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
-	ASSERT_CONTAINS(ms.out, "\"type\":\"summary\"", "summary");
-out:
-	bg_free(&wl);
-	bg_free(&ms);
-	rmdir(dir);
-	assert_no_progs_left(before, "after kernel mode");
-}
-
-/* By stack: the struct files come from the open path. */
-TEST_FULL(e2e_leak_kernel_stacks, T_ROOT | T_E2E, 300)
-{
-	unsigned before = bpf_prog_max_id();
-	char n[16], *dir = tmpdir(), *rep = NULL;
-	struct bg ms, wl = {};
-	struct jlines l;
-	size_t at = 0;
-	long long through_open = 0;
-	bool found = false;
-
-	snprintf(n, sizeof(n), "%d", NFILES);
-	{
-		char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-T", "0", "-o", "0", "1", NULL };
-
-		if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
-			return;
-	}
-	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached"))
-		goto out;
-	{
-		char *argv[] = { (char *)bin_path("tests/workloads/openfiles"), dir, n, NULL };
-
-		ASSERT_OK(bg_start(&wl, argv, NULL), "start openfiles");
-	}
-	ASSERT_TRUE(bg_wait_out(&wl, "opened", NULL, 60000), "files opened");
-	rep = fresh_report(&ms);
-	kill(wl.pid, SIGUSR1);
-	bg_wait_out(&wl, "closed", NULL, 60000);
-	bg_stop(&wl, SIGTERM, 10000);
-	bg_stop(&ms, SIGINT, 30000);
-	/* The call site in alloc_empty_file is reached by open and exec:
-	 * one thread's stacks there come from the path cache, exact per
-	 * site and right per path but for the odd recheck. Sum the open
-	 * path's stacks. */
-	if (rep && parse_jlines_str(rep, &l)) {
-		for (int i = 0; i < l.n; i++) {
-			const struct jv *fr;
-			const char *cache;
-			bool open_path = false;
-
-			if (!jv_type_is(l.recs[i], "stack"))
-				continue;
-			fr = jv_req_a(l.recs[i], "frames");
-			cache = jv_req_sn(l.recs[i], "cache");
-			if (!cache || strcmp(cache, "filp"))
-				continue;
-			for (size_t k = 0; fr && k < fr->len; k++) {
-				const char *sym = jv_req_sn(fr->items[k], "sym");
-
-				if (sym && strstr(sym, "openat"))
-					open_path = true;
-			}
-			if (open_path)
-				through_open += jv_req_i(l.recs[i], "count");
-		}
-		jlines_free(&l);
-	}
-	free(rep);
-	test_log("struct files allocated through openat: %lld", through_open);
-	found = through_open >= NFILES;
-	ASSERT_TRUE(found, ">= NFILES struct files on stacks through the open path");
-out:
-	bg_free(&wl);
-	bg_free(&ms);
-	rmdir(dir);
-	assert_no_progs_left(before, "after kernel stacks");
 }
 
 /* --folded and --svg hold the same outstanding bytes as the report. */
@@ -664,56 +547,4 @@ TEST_FULL(e2e_leak_sampling_estimate, T_ROOT | T_E2E, 300)
 		jlines_free(&out);
 	}
 	run_result_free(&r);
-}
-
-/* -P: percpu allocations. Each per-CPU array map this test creates holds
- * one percpu allocation per element; closing the maps frees them. */
-TEST_FULL(e2e_leak_kernel_percpu, T_ROOT | T_E2E, 300)
-{
-	enum { MAPS = 200 };
-	unsigned before = bpf_prog_max_id();
-	int fds[MAPS], made = 0;
-	long long held, after;
-	struct bg ms;
-	size_t at = 0;
-	char *rep;
-
-	{
-		char *argv[] = { (char *)bin_path("memscope"), "leak", "-P", "--by-cache", "-j", "-T",
-				 "0", "-o", "0", "1", NULL };
-
-		if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
-			return;
-	}
-	if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached"))
-		goto out;
-	for (int i = 0; i < MAPS; i++) {
-		fds[i] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 64, 1, NULL);
-		made += fds[i] >= 0;
-	}
-	ASSERT_EQ(made, MAPS, "maps created");
-	rep = fresh_report(&ms);
-	held = cache_count(rep, "percpu allocator", false);
-	free(rep);
-	for (int i = 0; i < MAPS; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	/* Maps are freed from a work queue after an RCU grace period: 2 s
-	 * usually, longer on a busy host. */
-	for (int i = 0; i < 5; i++) {
-		usleep(1000 * 1000);
-		rep = fresh_report(&ms);
-		after = cache_count(rep, "percpu allocator", false);
-		free(rep);
-		if (after <= held - MAPS)
-			break;
-	}
-	test_log("percpu allocations outstanding: %lld with %d maps, %lld after closing them",
-		 held, MAPS, after);
-	ASSERT_GE(held, MAPS, "one percpu allocation per map outstanding");
-	ASSERT_LE(after, held - MAPS, "freed with the maps");
-	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
-out:
-	bg_free(&ms);
-	assert_no_progs_left(before, "after percpu");
 }

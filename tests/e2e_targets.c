@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "ktruth.h"
 #include "run.h"
 
 static void *idle_thread(void *arg)
@@ -190,5 +192,103 @@ TEST(e2e_targets_output_errors, T_ROOT | T_E2E)
 	ASSERT_EQ(r.status, 1, "exit 1 when --svg cannot be written");
 	ASSERT_CONTAINS(r.err, "/nonexistent/dir/x.svg", "names the file");
 	run_result_free(&r);
+
+	/* Symlinks planted where the files go are never followed: the old
+	 * writer opened "PATH.tmp" as root and overwrote what it pointed to. */
+	{
+		char dir[] = "/tmp/memscope-test.XXXXXX", victim[96], svg[96], tmp[112];
+		char folded[96], *text;
+		struct stat st;
+
+		if (!ASSERT_TRUE(mkdtemp(dir), "temp dir"))
+			goto out;
+		snprintf(victim, sizeof(victim), "%s/victim", dir);
+		snprintf(svg, sizeof(svg), "%s/out.svg", dir);
+		snprintf(tmp, sizeof(tmp), "%s/out.svg.tmp", dir);
+		snprintf(folded, sizeof(folded), "%s/out.folded", dir);
+		{
+			FILE *f = fopen(victim, "w");
+
+			if (f) {
+				fputs("precious\n", f);
+				fclose(f);
+			}
+		}
+		ASSERT_OK(symlink(victim, tmp), "a symlink at out.svg.tmp");
+		ASSERT_OK(symlink(victim, folded), "a symlink at out.folded itself");
+		ASSERT_OK(run_memscope(&o, &r, "leak", "--svg", svg, "--folded", folded, "-c",
+				       bin_path("tests/workloads/leaky 1"), "1", NULL), "run");
+		ASSERT_EQ(r.status, 0, "exit status");
+		run_result_free(&r);
+		text = read_text_file(victim, NULL);
+		ASSERT_STREQ(text, "precious\n", "the victim is untouched");
+		free(text);
+		ASSERT_TRUE(!lstat(folded, &st) && S_ISREG(st.st_mode),
+			    "the symlink at the output's own path was replaced by a file");
+		ASSERT_TRUE(!lstat(svg, &st) && S_ISREG(st.st_mode) && st.st_size > 0, "svg written");
+		unlink(victim);
+		unlink(svg);
+		unlink(tmp);
+		unlink(folded);
+		rmdir(dir);
+	}
+out:
 	assert_no_progs_left(before, "after output errors");
+}
+
+#define CAP_BPF_PERFMON ((1ULL << 39) | (1ULL << 38))	/* CAP_BPF, CAP_PERFMON */
+
+/* As a user with CAP_BPF and CAP_PERFMON only (no CAP_SYSLOG, no
+ * CAP_SYS_ADMIN), as the README promises for kernel mode: it runs, and
+ * with /proc/kallsyms hiding addresses its stacks are addresses (this
+ * once crashed: frames resolved through a NULL ksyms). */
+TEST_FULL(e2e_targets_bpf_perfmon_kernel, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .uid = 65534, .caps = CAP_BPF_PERFMON };
+	struct run_result r;
+
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-o", "0", "1", "2", NULL), "run");
+	test_log("stderr: %.300s", r.err);
+	ASSERT_EQ(r.status, 0, "exit status");
+	ASSERT_CONTAINS(r.out, "#0  0x", "frames printed");
+	ASSERT_CONTAINS(r.out, "summary:", "through to the summary");
+	run_result_free(&r);
+	assert_no_progs_left(before, "after kernel mode with CAP_BPF+CAP_PERFMON");
+}
+
+/* A process's allocator needs uprobes, which kernels with the 2025 fix to
+ * CAP_PERFMON create for CAP_SYS_ADMIN only: leak runs where the kernel
+ * lets this user create one (tried here with a raw perf_event_open), and
+ * otherwise says what is missing. */
+TEST_FULL(e2e_targets_bpf_perfmon_user, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .uid = 65534, .caps = CAP_BPF_PERFMON };
+	struct run_result r;
+	int status = -1;
+	bool allowed;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		const char *why;
+
+		_exit(run_become(65534, CAP_BPF_PERFMON) ? 2 : ktruth_attach(PROBE_UPROBE, &why) ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	if (!ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) < 2, "the raw attempt ran"))
+		return;
+	allowed = WEXITSTATUS(status) == 0;
+	test_log("uprobes for CAP_BPF+CAP_PERFMON: %s", allowed ? "allowed" : "refused");
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-c", bin_path("tests/workloads/hostile"), "1", "1",
+			       NULL), "run");
+	if (allowed) {
+		ASSERT_EQ(r.status, 0, "runs where the kernel allows uprobes");
+	} else {
+		ASSERT_EQ(r.status, 1, "a runtime failure where it does not");
+		ASSERT_CONTAINS(r.err, "need CAP_SYS_ADMIN", "says what is missing");
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after user mode with CAP_BPF+CAP_PERFMON");
 }

@@ -456,33 +456,3 @@ TEST(e2e_ksyms_hidden_addresses, T_ROOT | T_E2E)
 	ASSERT_TRUE(WEXITSTATUS(status) >= 10, "ksyms_new agrees with what kallsyms shows");
 	test_log("as nobody: addresses %s", WEXITSTATUS(status) == 10 ? "hidden, EPERM" : "visible");
 }
-
-/* What made kernel mode crash: a user with CAP_BPF and CAP_PERFMON but not
- * CAP_SYSLOG reads every kallsyms address as 0, ksyms_new() fails, and the
- * reports resolved frames through a NULL ksyms. They must print addresses
- * instead, and memscope must exit 0. */
-TEST_FULL(e2e_ksyms_leak_kernel_without_syslog, T_ROOT | T_E2E, 120)
-{
-	static const char setpriv[] = "/usr/bin/setpriv";
-	struct run_opts o = { .timeout_ms = 60000 };
-	struct run_result r;
-	unsigned before = bpf_prog_max_id();
-	char *argv[] = {
-		(char *)setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-		"--inh-caps=+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon",
-		(char *)bin_path("memscope"), "leak", "-o", "0", "1", "2", NULL,
-	};
-
-	if (access(setpriv, X_OK))
-		test_skip("no %s", setpriv);
-	if (!ASSERT_OK(run_argv(argv, &o, &r), "run memscope leak as nobody with bpf,perfmon"))
-		return;
-	if (r.status == 126 || strstr(r.err, "setpriv:"))
-		test_skip("setpriv cannot grant CAP_BPF here: %.200s", r.err);
-	test_log("stderr: %.300s", r.err);
-	ASSERT_EQ(r.status, 0, "exit status (139: the old crash)");
-	ASSERT_CONTAINS(r.out, "#0  0x", "frames printed");
-	ASSERT_CONTAINS(r.out, "summary:", "through to the summary");
-	run_result_free(&r);
-	assert_no_progs_left(before, "after kernel mode as nobody");
-}

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Command runner with capture and time limit. */
 #include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -63,6 +67,28 @@ static int bg_append(char **buf, size_t *len, size_t *cap, int fd)
 	return n;
 }
 
+int run_become(uid_t uid, unsigned long long caps)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	if (caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0))
+		return -1;
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return -1;
+	if (!caps)
+		return 0;
+	memset(data, 0, sizeof(data));
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = data[i].inheritable = caps >> (32 * i);
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	for (int cap = 0; cap < 64; cap++)
+		if ((caps >> cap) & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0))
+			return -1;
+	return 0;
+}
+
 int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 {
 	int outp[2], errp[2], inp[2], execp[2], err;
@@ -84,7 +110,7 @@ int bg_start(struct bg *b, char *const argv[], const struct run_opts *o)
 			fprintf(stderr, "joining %s: %s\n", o->memcg, strerror(-err));
 			_exit(125);
 		}
-		if (o && o->uid && (setgid(o->uid) || setuid(o->uid)))
+		if (o && o->uid && run_become(o->uid, o->caps))
 			_exit(126);
 		for (const char *const *e = o ? o->env : NULL; e && *e; e++)
 			putenv((char *)*e);

@@ -15,6 +15,9 @@
 struct run_opts {
 	unsigned timeout_ms;	/* 0: 60 s; on expiry SIGTERM, then SIGKILL */
 	uid_t uid;		/* run as this uid when not 0 (root) */
+	/* With uid: keep these capabilities (a mask of 1ULL << CAP_x) as the
+	 * new user, effective and ambient, so they survive exec. */
+	unsigned long long caps;
 	/* Send SIGINT (or signal_sig) after this many ms, 0: never. */
 	unsigned signal_after_ms;
 	int signal_sig;
@@ -30,6 +33,11 @@ struct run_result {
 	size_t out_len, err_len;
 	long long elapsed_ms;
 };
+
+/* Become uid (and its group) keeping caps (1ULL << CAP_x), which exec then
+ * keeps too (ambient): a non-root user with, say, only CAP_BPF and
+ * CAP_PERFMON. 0 or -1. For a forked child. */
+int run_become(uid_t uid, unsigned long long caps);
 
 /* Run argv[0] (a path) with argv; 0 if it could be started. */
 int run_argv(char *const argv[], const struct run_opts *o, struct run_result *r);

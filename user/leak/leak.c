@@ -359,6 +359,12 @@ static int attach_user(struct leak_run *lr, const struct probe_site *sites)
 		if (!err)
 			err = attach_one(lr, entry_prog(lr->skel, fn),
 					 ps->ret_ok || fn == AF_FREE ? off : ps->entry, false);
+		if (err == -EACCES || err == -EPERM) {
+			/* Refused for every function alike: say it once. */
+			log_quiet_pop();
+			log_error("cannot create uprobes: %s (%s)", strerror(-err), uprobe_hint(err));
+			return err;
+		}
 		if (err) {
 			attach_failed(lr, fn, err, uprobe_hint(err));
 			continue;
@@ -432,8 +438,10 @@ static int start_user(struct leak_run *lr)
 		err = load(lr, &user_job);
 	if (err)
 		return err;
-	if (!attach_user(lr, sites)) {
-		log_error("no allocator function of %s could be traced", lr->obj);
+	err = attach_user(lr, sites);
+	if (err <= 0) {
+		if (!err)
+			log_error("no allocator function of %s could be traced", lr->obj);
 		return EXIT_FAIL;
 	}
 	for (int k = 0; k < lr->nfails; k++)

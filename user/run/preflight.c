@@ -36,11 +36,18 @@ static int check_btf(const char *path)
 		btf = btf__parse(path, NULL);
 		log_quiet_pop();
 		if (!btf) {
+			int err = errno;
+
 			/* libbpf's own codes (4000+) say "ELF" or "format": the
-			 * file is neither raw BTF nor an ELF file with .BTF. */
-			log_error("cannot use '%s' as kernel BTF: %s", path,
-				  errno >= 4000 ? "not a BTF file (neither raw BTF nor an ELF "
-				  "file with a .BTF section)" : strerror(errno));
+			 * file is neither raw BTF nor ELF; ENOENT for a file that
+			 * is there: an ELF file without a .BTF section. */
+			if (err == ENOENT && !access(path, R_OK))
+				log_error("cannot use '%s' as kernel BTF: an ELF file without a "
+					  ".BTF section", path);
+			else
+				log_error("cannot use '%s' as kernel BTF: %s", path,
+					  err >= 4000 ? "not a BTF file (neither raw BTF nor an "
+					  "ELF file with a .BTF section)" : strerror(err));
 			return EXIT_FAIL;
 		}
 		btf__free(btf);

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `memscope leak` in kernel mode, scoped to the test's own workload with
+ * the kernel-mode filters (--kernel -p, --cgroup), so other activity on a
+ * shared host does not change the answer: a process that opens and closes
+ * NFILES files (a struct file, a dentry and an inode each), per-CPU
+ * allocations of BPF maps this test creates, and the losses the kernel
+ * hides (recursion misses). */
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "harness.h"
+#include "memcg.h"
+#include "run.h"
+
+#define NFILES 1000
+#define INTERVAL_REC "{\"type\":\"interval\""
+/* What a process allocates around NFILES opens besides the files (the
+ * fd table growing, the directory's own): a small allowance. */
+#define SLACK 16
+
+static char *tmpdir(void)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/memscope-test.XXXXXX");
+	return mkdtemp(dir);
+}
+
+/* One complete report gathered entirely after everything memscope printed
+ * so far: skip the report in progress, take the next one whole. Returns
+ * its JSON Lines text (malloc'd) or NULL. */
+static char *fresh_report(struct bg *ms)
+{
+	size_t from, a, b;
+
+	/* Drain what is already there. */
+	bg_wait_out(ms, "\x01never\x01", NULL, 200);
+	from = ms->out_len;
+	if (!bg_wait_out(ms, INTERVAL_REC, &from, 15000))
+		return NULL;
+	a = from;
+	if (!bg_wait_out(ms, INTERVAL_REC, &a, 15000))
+		return NULL;
+	b = a;
+	if (!bg_wait_out(ms, INTERVAL_REC, &b, 15000))
+		return NULL;
+	a -= strlen(INTERVAL_REC);
+	b -= strlen(INTERVAL_REC);
+	return strndup(ms->out + a, b - a);
+}
+
+/* Allocations outstanding in one report for caches matching name (exact,
+ * or containing it when partial). */
+static long long cache_count(const char *report, const char *name, bool partial)
+{
+	struct jlines l;
+	long long n = 0, best = 0;
+
+	if (!report || !parse_jlines_str(report, &l))
+		return -1;
+	for (int i = 0; i < l.n; i++) {
+		const char *c;
+
+		if (!jv_type_is(l.recs[i], "stack"))
+			continue;
+		c = jv_req_sn(l.recs[i], "cache");
+		if (!c || (partial ? !strstr(c, name) : strcmp(c, name)))
+			continue;
+		n = jv_req_i(l.recs[i], "count");
+		/* partial: the largest matching cache (the file system's). */
+		best = partial ? (n > best ? n : best) : best + n;
+	}
+	jlines_free(&l);
+	return best;
+}
+
+/* openfiles DIR N --wait, in the memcg at cg (NULL: ours), once ready. */
+static bool start_openfiles(struct bg *wl, const char *dir, int n, const char *cg)
+{
+	char num[16];
+	char *argv[] = { (char *)bin_path("tests/workloads/openfiles"), (char *)dir, num,
+			 "--wait", NULL };
+	struct run_opts o = { .memcg = cg };
+
+	snprintf(num, sizeof(num), "%d", n);
+	if (!ASSERT_OK(bg_start(wl, argv, &o), "start openfiles"))
+		return false;
+	return ASSERT_TRUE(bg_wait_out(wl, "ready", NULL, 30000), "openfiles is ready");
+}
+
+/* memscope leak ARGS... -j -T 0 -o 0 1, once attached. */
+static bool start_leak(struct bg *ms, const char *const *args)
+{
+	char *argv[32];
+	size_t at = 0;
+	int n = 0;
+
+	argv[n++] = (char *)bin_path("memscope");
+	argv[n++] = "leak";
+	for (; *args && n < 24; args++)
+		argv[n++] = (char *)*args;
+	argv[n++] = "-j";
+	argv[n++] = "-T";
+	argv[n++] = "0";
+	argv[n++] = "-o";
+	argv[n++] = "0";
+	argv[n++] = "1";
+	argv[n] = NULL;
+	if (!ASSERT_OK(bg_start(ms, argv, NULL), "start memscope"))
+		return false;
+	if (!ASSERT_TRUE(bg_wait_out(ms, "\"type\":\"attached\"", &at, 30000), "attached")) {
+		test_log("stderr: %s", ms->err);
+		return false;
+	}
+	return true;
+}
+
+struct files_seen {
+	long long filp, dentry, inode;
+};
+
+static struct files_seen files_in(const char *rep)
+{
+	return (struct files_seen){ cache_count(rep, "filp", false),
+				    cache_count(rep, "dentry", false),
+				    cache_count(rep, "inode_cache", true) };
+}
+
+/* Open NFILES files, then close and unlink them, traced by cache: exactly
+ * the workload's files, dentries and inodes are outstanding (give or take
+ * SLACK); after the close the files and inodes are freed, the dentries
+ * stay (negative: the kernel keeps them). ms traces the workload wl. */
+static void check_open_close(struct bg *ms, struct bg *wl)
+{
+	struct files_seen s;
+	char *rep;
+
+	kill(wl->pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(wl, "opened", NULL, 60000), "files opened");
+	rep = fresh_report(ms);
+	s = files_in(rep);
+	free(rep);
+	test_log("with %d files open: filp %lld, dentry %lld, inodes %lld outstanding", NFILES,
+		 s.filp, s.dentry, s.inode);
+	ASSERT_GE(s.filp, NFILES, "struct files outstanding");
+	ASSERT_LE(s.filp, NFILES + SLACK, "only the workload's struct files");
+	ASSERT_GE(s.dentry, NFILES, "dentries outstanding");
+	ASSERT_LE(s.dentry, NFILES + SLACK, "only the workload's dentries");
+	ASSERT_GE(s.inode, NFILES, "inodes outstanding");
+	ASSERT_LE(s.inode, NFILES + SLACK, "only the workload's inodes");
+
+	kill(wl->pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(wl, "closed", NULL, 60000), "files closed");
+	/* RCU delays the frees: a little, or more on a busy host. */
+	for (int i = 0; i < 8; i++) {
+		usleep(1000 * 1000);
+		rep = fresh_report(ms);
+		s = files_in(rep);
+		free(rep);
+		if (s.filp <= SLACK && s.inode <= SLACK)
+			break;
+	}
+	test_log("after close+unlink: filp %lld, dentry %lld (negative dentries stay), inodes %lld",
+		 s.filp, s.dentry, s.inode);
+	ASSERT_LE(s.filp, SLACK, "struct files freed");
+	ASSERT_LE(s.inode, SLACK, "inodes freed");
+	ASSERT_GE(s.dentry, NFILES, "negative dentries stay");
+}
+
+TEST_FULL(e2e_leak_kernel_by_cache, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char *dir = tmpdir(), pid[16];
+	struct bg ms = {}, wl = {};
+
+	if (!start_openfiles(&wl, dir, NFILES, NULL))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	{
+		const char *args[] = { "--kernel", "-p", pid, "--by-cache", NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	check_open_close(&ms, &wl);
+	bg_stop(&wl, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	ASSERT_CONTAINS(ms.out, "\"type\":\"summary\"", "summary");
+out:
+	bg_free(&wl);
+	bg_free(&ms);
+	rmdir(dir);
+	assert_no_progs_left(before, "after kernel mode");
+}
+
+/* --cgroup: the workload in a memory cgroup of the test's own is traced;
+ * a second one outside it, opening files at the same time, is not. */
+TEST_FULL(e2e_leak_kernel_cgroup, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char *dir = tmpdir(), dir2[80];
+	struct bg ms = {}, wl = {}, other = {};
+	struct memcg cg;
+
+	if (!memcg_create_or_skip(&cg, 1ULL << 30, -1))
+		return;
+	snprintf(dir2, sizeof(dir2), "%s/other", dir);
+	mkdir(dir2, 0700);
+	if (!start_openfiles(&wl, dir, NFILES, cg.path) ||
+	    !start_openfiles(&other, dir2, NFILES / 2, NULL))
+		goto out;
+	{
+		const char *args[] = { "--cgroup", cg.path, "--by-cache", NULL };
+		struct jlines l;
+		size_t end;
+
+		if (!start_leak(&ms, args))
+			goto out;
+		/* The attached record names the cgroup by its id: the inode of
+		 * its directory, read here by the fixture. */
+		end = strchr(ms.out, '\n') ? (size_t)(strchr(ms.out, '\n') - ms.out) : ms.out_len;
+		{
+			char *first = strndup(ms.out, end);
+
+			if (parse_jlines_str(first, &l)) {
+				const struct jv *a = jl_req(&l, "attached");
+
+				ASSERT_EQ(jv_req_i(a, "cgroup_id"), (long long)cg.id, "the cgroup's id");
+				jlines_free(&l);
+			}
+			free(first);
+		}
+	}
+	kill(other.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&other, "opened", NULL, 60000), "the other one opened its files");
+	check_open_close(&ms, &wl);
+	bg_stop(&wl, SIGTERM, 10000);
+	bg_stop(&other, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+out:
+	bg_free(&wl);
+	bg_free(&other);
+	bg_free(&ms);
+	memcg_destroy(&cg);
+	rmdir(dir2);
+	rmdir(dir);
+	assert_no_progs_left(before, "after --cgroup");
+}
+
+/* By stack: the struct files come from the open path. */
+TEST_FULL(e2e_leak_kernel_stacks, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char *dir = tmpdir(), *rep = NULL, pid[16];
+	struct bg ms = {}, wl = {};
+	long long through_open = 0, filp = 0;
+	struct jlines l;
+
+	if (!start_openfiles(&wl, dir, NFILES, NULL))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	{
+		const char *args[] = { "--kernel", "-p", pid, NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "opened", NULL, 60000), "files opened");
+	rep = fresh_report(&ms);
+	kill(wl.pid, SIGUSR1);
+	bg_wait_out(&wl, "closed", NULL, 60000);
+	bg_stop(&wl, SIGTERM, 10000);
+	bg_stop(&ms, SIGINT, 30000);
+	/* The call site in alloc_empty_file is reached by open and exec:
+	 * stacks there come from the path cache. Sum the open path's. */
+	if (rep && parse_jlines_str(rep, &l)) {
+		for (int i = 0; i < l.n; i++) {
+			const struct jv *fr;
+			const char *cache;
+			bool open_path = false;
+
+			if (!jv_type_is(l.recs[i], "stack"))
+				continue;
+			fr = jv_req_a(l.recs[i], "frames");
+			cache = jv_req_sn(l.recs[i], "cache");
+			if (!cache || strcmp(cache, "filp"))
+				continue;
+			filp += jv_req_i(l.recs[i], "count");
+			for (size_t k = 0; fr && k < fr->len; k++) {
+				const char *sym = jv_req_sn(fr->items[k], "sym");
+
+				if (sym && strstr(sym, "openat"))
+					open_path = true;
+			}
+			if (open_path)
+				through_open += jv_req_i(l.recs[i], "count");
+		}
+		jlines_free(&l);
+	}
+	free(rep);
+	test_log("struct files: %lld outstanding, %lld through openat", filp, through_open);
+	ASSERT_GE(through_open, NFILES, "NFILES struct files on stacks through the open path");
+	ASSERT_LE(filp, NFILES + SLACK, "and no others");
+out:
+	bg_free(&wl);
+	bg_free(&ms);
+	rmdir(dir);
+	assert_no_progs_left(before, "after kernel stacks");
+}
+
+/* -P: percpu allocations. Each per-CPU array map this test creates holds
+ * one percpu allocation; closing the maps frees them (in a work queue:
+ * frees are seen whoever makes them). */
+TEST_FULL(e2e_leak_kernel_percpu, T_ROOT | T_E2E, 300)
+{
+	enum { MAPS = 200 };
+	unsigned before = bpf_prog_max_id();
+	int fds[MAPS], made = 0;
+	long long held, after = -1;
+	struct bg ms = {};
+	char pid[16], *rep;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	{
+		const char *args[] = { "--kernel", "-p", pid, "-P", "--by-cache", NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	for (int i = 0; i < MAPS; i++) {
+		fds[i] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 64, 1, NULL);
+		made += fds[i] >= 0;
+	}
+	ASSERT_EQ(made, MAPS, "maps created");
+	rep = fresh_report(&ms);
+	held = cache_count(rep, "percpu allocator", false);
+	free(rep);
+	for (int i = 0; i < MAPS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	/* Maps are freed from a work queue after an RCU grace period. */
+	for (int i = 0; i < 8 && after != 0; i++) {
+		usleep(1000 * 1000);
+		rep = fresh_report(&ms);
+		after = cache_count(rep, "percpu allocator", false);
+		free(rep);
+	}
+	test_log("percpu allocations outstanding: %lld with %d maps, %lld after closing them",
+		 held, MAPS, after);
+	ASSERT_EQ(held, MAPS, "one percpu allocation per map, none of anyone else's");
+	ASSERT_EQ(after, 0, "all freed with the maps");
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+out:
+	bg_free(&ms);
+	assert_no_progs_left(before, "after percpu");
+}
+
+/* The recursion misses of memscope's programs as the kernel counts them:
+ * the ids from /proc/PID/fdinfo, their bpf_prog_info read here. */
+static long long kernel_recursion_misses(pid_t pid)
+{
+	char path[64], line[128];
+	long long sum = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char file[384];
+		FILE *f;
+
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		f = fopen(file, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			unsigned id;
+			int fd;
+
+			if (sscanf(line, "prog_id: %u", &id) != 1 || !strstr(file, "fdinfo/"))
+				continue;
+			fd = bpf_prog_get_fd_by_id(id);
+			if (fd >= 0) {
+				struct bpf_prog_info info = {};
+				__u32 len = sizeof(info);
+
+				if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+					sum += info.recursion_misses;
+				close(fd);
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* Events the kernel skipped because a program was already running on that
+ * CPU are reported, in each interval and in the summary, never fewer than
+ * the kernel had counted before that report. (Whether any happen depends
+ * on interrupts landing inside a traced event: the load below, files and
+ * loopback traffic, makes that likely but not certain.) */
+TEST_FULL(e2e_leak_kernel_recursion_misses, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	struct bg ms = {};
+	long long seen = -1, reported = -1;
+	char *rep;
+
+	{
+		const char *args[] = { NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	for (int round = 0; round < 3; round++) {
+		struct jlines l;
+
+		if (system("for i in 1 2 3 4 5 6 7 8; do cat /proc/self/maps /proc/kallsyms "
+			   ">/dev/null; done 2>/dev/null"))
+			test_log("load command failed");
+		seen = kernel_recursion_misses(ms.pid);
+		rep = fresh_report(&ms);
+		if (rep && parse_jlines_str(rep, &l)) {
+			const struct jv *iv = jl_req(&l, "interval");
+
+			reported = jv_req_i(jv_req_o(iv, "drops"), "recursion_misses");
+			jlines_free(&l);
+		}
+		free(rep);
+		test_log("round %d: the kernel had counted %lld, the next report says %lld", round,
+			 seen, reported);
+		ASSERT_GE(seen, 0, "memscope's programs found");
+		ASSERT_GE(reported, seen, "the report counts what the kernel counted before it");
+	}
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	{
+		struct jlines l;
+
+		if (parse_jlines_str(ms.out, &l)) {
+			const struct jv *sum = jl_req(&l, "summary");
+
+			ASSERT_GE(jv_req_i(jv_req_o(sum, "drops"), "recursion_misses"), reported,
+				  "the summary counts them too");
+			jlines_free(&l);
+		}
+	}
+out:
+	bg_free(&ms);
+	assert_no_progs_left(before, "after recursion misses");
+}
