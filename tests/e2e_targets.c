@@ -54,12 +54,14 @@ TEST(e2e_targets_thread_id_refused, T_ROOT | T_E2E)
 	assert_no_progs_left(before, "after a refused thread id");
 }
 
-static bool start_hostile(struct bg *b, const char *exe)
+/* Start the hostile workload; its pid as text into pid[16]. */
+static bool start_hostile(struct bg *b, char *pid)
 {
-	char *argv[] = { (char *)exe, NULL };
+	char *argv[] = { (char *)bin_path("tests/workloads/hostile"), NULL };
 
 	if (!ASSERT_OK(bg_start(b, argv, NULL), "start the workload"))
 		return false;
+	snprintf(pid, 16, "%d", b->pid);
 	return ASSERT_TRUE(bg_wait_out(b, "ready", NULL, 30000), "the workload is ready");
 }
 
@@ -71,9 +73,8 @@ TEST(e2e_targets_unmapped_object_refused, T_ROOT | T_E2E)
 	struct bg wl;
 	char pid[16];
 
-	if (!start_hostile(&wl, bin_path("tests/workloads/hostile")))
+	if (!start_hostile(&wl, pid))
 		goto out;
-	snprintf(pid, sizeof(pid), "%d", wl.pid);
 	/* memscope itself: an ELF file the workload surely has not mapped. */
 	ASSERT_OK(run_memscope(NULL, &r, "leak", "-p", pid, "-O", bin_path("memscope"), "1", "1",
 			       NULL), "run");
@@ -100,9 +101,8 @@ TEST(e2e_targets_hostile_names_escaped, T_ROOT | T_E2E)
 	struct run_result r;
 	struct bg wl;
 
-	if (!start_hostile(&wl, bin_path("tests/workloads/hostile")))
+	if (!start_hostile(&wl, pid))
 		goto out;
-	snprintf(pid, sizeof(pid), "%d", wl.pid);
 	ASSERT_OK(run_memscope(&o, &r, "leak", "-p", pid, "-o", "0", "1", NULL), "run -p");
 	ASSERT_EQ(r.status, 0, "exit status");
 	ASSERT_CONTAINS(r.out, "\\x1b]0;pwn\\x07", "the comm is shown escaped");
@@ -144,9 +144,8 @@ TEST(e2e_targets_long_interval, T_ROOT | T_E2E)
 	struct bg wl;
 	char pid[16];
 
-	if (!start_hostile(&wl, bin_path("tests/workloads/hostile")))
+	if (!start_hostile(&wl, pid))
 		goto out;
-	snprintf(pid, sizeof(pid), "%d", wl.pid);
 	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-p", pid, "4294968", NULL), "run");
 	ASSERT_EQ(r.status, 0, "exit status");
 	if (parse_jlines(&r, &l)) {
