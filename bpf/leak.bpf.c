@@ -117,7 +117,7 @@ static __always_inline void emit(__u32 type, __u16 kind, __u64 addr, __u64 size,
 		return;
 	e->type = type;
 	e->tid = current_ids().tid;
-	e->ts_ns = bpf_ktime_get_ns();
+	e->ts = now_ticks();
 	e->addr = addr;
 	e->size = size;
 	e->addr2 = addr2;
@@ -174,7 +174,7 @@ static __always_inline void record(__u64 addr, __u64 size, __u16 kind, __u64 sit
 		 * seeing the old entry first. */
 		count(ST_MISSED_FREE);
 		v = &b->vals[i & (ALLOC_WAYS - 1)];
-		v->ts_ns = 0;
+		v->ts = 0;
 		if (combined)
 			combined_add(v, -1);
 	} else {
@@ -192,7 +192,7 @@ static __always_inline void record(__u64 addr, __u64 size, __u16 kind, __u64 sit
 	/* Last: it makes the entry visible to reports. The barrier keeps
 	 * the compiler from moving the stores above after it. */
 	asm volatile("" ::: "memory");
-	v->ts_ns = now_ns();
+	v->ts = now_ticks();
 	count(ST_ALLOCS);
 	if (combined)
 		combined_add(v, 1);
@@ -221,7 +221,7 @@ static __always_inline bool release(__u64 addr, __u16 kind)
 		emit(EV_FREE, kind, addr, v->size, 0, 0, v->site, v->stack_id);
 	/* First: reports stop seeing it before the slot is given back. Only
 	 * the owner frees an address, so a plain store releases the slot. */
-	v->ts_ns = 0;
+	v->ts = 0;
 	asm volatile("" ::: "memory");
 	b->keys[i & (ALLOC_WAYS - 1)] = 0;
 	count(ST_FREES);

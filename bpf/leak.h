@@ -37,7 +37,7 @@ enum leak_kind {
  * its address (kernel pages: the struct page pointer). */
 struct alloc_info {
 	__u64 size;		/* bytes requested */
-	__u64 ts_ns;		/* CLOCK_MONOTONIC at allocation */
+	__u64 ts;		/* jiffies at allocation (0: slot being filled or emptied) */
 	__u64 site;		/* kernel: call site, or the kmem_cache with --by-cache */
 	__s32 stack_id;		/* stacks map id, <0: none */
 	__u16 kind;		/* enum leak_kind */
@@ -46,8 +46,8 @@ struct alloc_info {
 
 /* The allocation table: a set-associative table in a BPF array
  * (lib/table.h). An address hashes to one bucket and lives in one of its
- * ways; a slot is claimed with a compare-and-swap on its key. ts_ns is
- * written last and cleared first, and a slot whose ts_ns is 0 is skipped
+ * ways; a slot is claimed with a compare-and-swap on its key. ts is
+ * written last and cleared first, and a slot whose ts is 0 is skipped
  * by reports. User space copies buckets with batch lookups, a plain copy
  * in the kernel that does not order with these stores: a slot filled or
  * emptied during the copy may be seen half-written. Reports are
@@ -86,7 +86,7 @@ enum leak_event_type {
 struct leak_event {
 	__u32 type;		/* enum leak_event_type */
 	__u32 tid;
-	__u64 ts_ns;
+	__u64 ts;		/* jiffies */
 	__u64 addr;		/* mremap: old address */
 	__u64 size;		/* mremap: old size */
 	__u64 addr2;		/* mremap: new address */

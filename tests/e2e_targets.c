@@ -291,3 +291,54 @@ TEST_FULL(e2e_targets_bpf_perfmon_user, T_ROOT | T_E2E, 120)
 	run_result_free(&r);
 	assert_no_progs_left(before, "after user mode with CAP_BPF+CAP_PERFMON");
 }
+
+/* "now at N nsecs" and "jiffies: N" of /proc/timer_list, read together. */
+static bool timer_list(long long *now_ns, long long *jiffies)
+{
+	char line[256];
+	FILE *f = fopen("/proc/timer_list", "r");
+
+	*now_ns = *jiffies = -1;
+	while (f && fgets(line, sizeof(line), f) && *jiffies < 0) {
+		sscanf(line, "now at %lld nsecs", now_ns);
+		sscanf(line, "jiffies: %lld", jiffies);
+	}
+	if (f)
+		fclose(f);
+	return *now_ns > 0 && *jiffies > 0;
+}
+
+/* Allocation ages are jiffies turned into time: the length of a jiffy
+ * memscope measured is the kernel's, as /proc/timer_list shows it. */
+TEST_FULL(e2e_targets_clock, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .signal_after_ms = 2500 };
+	long long n0, j0, n1, j1;
+	struct run_result r;
+	struct jlines l;
+	char pid[16];
+	struct bg wl;
+	double hz;
+
+	if (!timer_list(&n0, &j0))
+		test_skip("no /proc/timer_list");
+	usleep(1000 * 1000);
+	timer_list(&n1, &j1);
+	hz = (j1 - j0) * 1e9 / (n1 - n0);
+	if (!start_hostile(&wl, pid))
+		goto out;
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-p", pid, "1", NULL), "run");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &l)) {
+		double got = jv_req_n(jl_req(&l, "summary"), "clock_hz");
+
+		test_log("HZ: memscope %.1f, /proc/timer_list %.1f", got, hz);
+		ASSERT_TRUE(got > 0.97 * hz && got < 1.03 * hz, "the kernel's HZ");
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+out:
+	bg_free(&wl);
+	assert_no_progs_left(before, "after the clock");
+}

@@ -26,6 +26,7 @@
 #include "leak/report.h"
 #include "leak/uprobe_place.h"
 #include "caps/sysfacts.h"
+#include "run/clock.h"
 #include "run/preflight.h"
 #include "run/registry.h"
 #include "run/tool.h"
@@ -161,6 +162,7 @@ struct leak_run {
 	struct usyms *us;
 	struct ksyms *ks;
 	struct leak_report *rep;
+	struct tick_clock clock;
 };
 
 /* ---- ring buffer: mmap-family changes and --trace events ------------------ */
@@ -221,7 +223,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	switch (e->type) {
 	case EV_MMAP:
-		regions_map(&lr->regions, e->addr, e->size, e->stack_id, e->ts_ns);
+		regions_map(&lr->regions, e->addr, e->size, e->stack_id, e->ts);
 		break;
 	case EV_MUNMAP:
 		regions_unmap(&lr->regions, e->addr, e->size);
@@ -522,7 +524,10 @@ static int start(struct run *r, void *ctx)
 	ro.folded_path = o->folded;
 	ro.svg_path = o->svg;
 	ro.table_buckets = o->buckets;
-	lr->rep = leak_report_new(&ro, lr->skel, lr->user ? &lr->regions : NULL, lr->us, lr->ks);
+	if (tick_clock_init(&lr->clock, lr->skel->obj))
+		log_warn("the BPF object has no clock: allocation ages unknown");
+	lr->rep = leak_report_new(&ro, lr->skel, lr->user ? &lr->regions : NULL, lr->us, lr->ks,
+				  &lr->clock);
 	if (!lr->rep) {
 		log_error("out of memory");
 		return EXIT_FAIL;

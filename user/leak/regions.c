@@ -101,9 +101,9 @@ static int punch(struct regions *rs, uint64_t start, uint64_t end, struct region
 }
 
 int regions_map(struct regions *rs, uint64_t addr, uint64_t len, int32_t stack_id,
-		uint64_t ts_ns)
+		uint64_t ts)
 {
-	struct region r = { addr, addr + page_up(len), stack_id, ts_ns };
+	struct region r = { addr, addr + page_up(len), stack_id, ts };
 	int err;
 
 	if (!len)
@@ -139,7 +139,7 @@ int regions_remap(struct regions *rs, uint64_t old, uint64_t old_len, uint64_t n
 		/* Growth belongs to where the mapping came from: the piece
 		 * at the old start (or the first one found). */
 		stack_id = moved.r[0].stack_id;
-		ts = moved.r[0].ts_ns;
+		ts = moved.r[0].ts;
 	} else {
 		/* We never saw this mapping created: nothing to move. */
 		goto out;

@@ -12,7 +12,7 @@
 struct region {
 	uint64_t start, end;	/* [start, end), page-aligned */
 	int32_t stack_id;	/* where the mapping was created */
-	uint64_t ts_ns;		/* when */
+	uint64_t ts;		/* when */
 };
 
 struct regions {
@@ -29,7 +29,7 @@ void regions_free(struct regions *rs);
 /* mmap returned addr for len bytes. A new mapping replaces whatever was
  * mapped there before (MAP_FIXED). Returns 0 or -ENOMEM. */
 int regions_map(struct regions *rs, uint64_t addr, uint64_t len, int32_t stack_id,
-		uint64_t ts_ns);
+		uint64_t ts);
 /* munmap(addr, len) succeeded. */
 int regions_unmap(struct regions *rs, uint64_t addr, uint64_t len);
 /* mremap(old, old_len, new_len) returned new_addr: the pieces of the old

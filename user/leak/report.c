@@ -23,13 +23,14 @@
 #include "leak/trend.h"
 #include "out/files.h"
 #include "out/flamegraph_svg.h"
+#include "run/clock.h"
 #include "run/counters.h"
 #include "syms/frames.h"
 
 #define SHOW_ALLOCS_MAX 8
 
 struct shown_alloc {
-	uint64_t addr, size, ts_ns;
+	uint64_t addr, size, ts;	/* ts: jiffies */
 };
 
 /* One row: everything outstanding from one stack (kernel: one call site
@@ -57,6 +58,8 @@ struct leak_report {
 	struct trend_table history;	/* (site, stack) -> trend, kept */
 	struct json j;
 	uint64_t last_bytes, last_count;
+	struct tick_clock *clock;
+	double ns_per_tick;	/* 0 until measured */
 };
 
 /* leak's own losses (the common ones are run/counters.c's). */
@@ -81,17 +84,15 @@ static const char *const kind_names[LK_NR_KINDS] = {
 	[LK_PAGE] = "page", [LK_PERCPU] = "percpu",
 };
 
-static uint64_t now_ns(void)
+/* Seconds from stamp ts to now, both in jiffies. */
+static double age_s(const struct leak_report *r, uint64_t now, uint64_t ts)
 {
-	struct timespec ts;
-
-	/* The clock of bpf_ktime_get_ns(). */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return ts && now > ts ? (now - ts) * r->ns_per_tick / 1e9 : 0;
 }
 
 struct leak_report *leak_report_new(const struct leak_report_opts *o, struct leak_bpf *skel,
-				    struct regions *regions, struct usyms *us, struct ksyms *ks)
+				    struct regions *regions, struct usyms *us, struct ksyms *ks,
+				    struct tick_clock *clock)
 {
 	struct leak_report *r = calloc(1, sizeof(*r));
 
@@ -102,6 +103,7 @@ struct leak_report *leak_report_new(const struct leak_report_opts *o, struct lea
 	r->regions = regions;
 	r->us = us;
 	r->ks = ks;
+	r->clock = clock;
 	hmap_init(&r->groups, sizeof(struct group));
 	trend_table_init(&r->history);
 	json_init(&r->j, stdout);
@@ -160,9 +162,9 @@ static int add(struct leak_report *r, uint64_t addr, uint64_t size, uint64_t ts,
 		if (slot == SHOW_ALLOCS_MAX) {
 			slot = 0;
 			for (unsigned i = 1; i < SHOW_ALLOCS_MAX; i++)
-				if (g->shown[i].ts_ns > g->shown[slot].ts_ns)
+				if (g->shown[i].ts > g->shown[slot].ts)
 					slot = i;
-			if (g->shown[slot].ts_ns <= ts)
+			if (g->shown[slot].ts <= ts)
 				return 0;
 		} else {
 			g->nshown++;
@@ -179,10 +181,10 @@ static int add_bucket(struct leak_report *r, const struct alloc_bucket *b, uint6
 	for (int w = 0; w < ALLOC_WAYS; w++) {
 		const struct alloc_info *a = &b->vals[w];
 
-		/* A zero ts_ns is a slot being filled or emptied. */
-		if (!b->keys[w] || !a->ts_ns || a->ts_ns > cutoff)
+		/* A zero ts is a slot being filled or emptied. */
+		if (!b->keys[w] || !a->ts || a->ts > cutoff)
 			continue;
-		err = add(r, b->keys[w], a->size, a->ts_ns, a->site, a->stack_id, a->kind);
+		err = add(r, b->keys[w], a->size, a->ts, a->site, a->stack_id, a->kind);
 		if (err)
 			return err;
 	}
@@ -262,9 +264,9 @@ static int gather_regions(struct leak_report *r, uint64_t cutoff)
 	for (size_t i = 0; i < r->regions->n; i++) {
 		const struct region *g = &r->regions->r[i];
 
-		if (g->ts_ns > cutoff)
+		if (g->ts > cutoff)
 			continue;
-		err = add(r, g->start, g->end - g->start, g->ts_ns, 0, g->stack_id, LK_MMAP);
+		err = add(r, g->start, g->end - g->start, g->ts, 0, g->stack_id, LK_MMAP);
 		if (err)
 			return err;
 	}
@@ -423,7 +425,7 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 	printf("%s in %" PRIu64 " allocation%s", fmt_bytes(g->bytes * scale, b, sizeof(b)),
 	       g->count * scale, g->count * scale == 1 ? "" : "s");
 	if (g->oldest_ts)
-		printf(", oldest %.1f s", (now - g->oldest_ts) / 1e9);
+		printf(", oldest %.1f s", age_s(r, now, g->oldest_ts));
 	printf(", %s", trend_name(g->trend));
 	if (scale > 1)
 		printf(" (estimate)");
@@ -439,7 +441,7 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 		printf("    (no stack: the stack could not be kept; see the summary)\n");
 	for (unsigned i = 0; i < g->nshown; i++)
 		printf("      addr 0x%" PRIx64 " size %" PRIu64 " age %.1f s\n", g->shown[i].addr,
-		       g->shown[i].size, (now - g->shown[i].ts_ns) / 1e9);
+		       g->shown[i].size, age_s(r, now, g->shown[i].ts));
 	printf("\n");
 }
 
@@ -460,7 +462,7 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 	json_kbool(j, "estimate", scale > 1);
 	json_key(j, "oldest_ms");
 	if (g->oldest_ts)
-		json_u64(j, (now - g->oldest_ts) / 1000000);
+		json_u64(j, age_s(r, now, g->oldest_ts) * 1000);
 	else
 		json_null(j);
 	json_kstr(j, "trend", trend_name(g->trend));
@@ -492,7 +494,7 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 			snprintf(buf, sizeof(buf), "0x%" PRIx64, g->shown[i].addr);
 			json_kstr(j, "addr", buf);
 			json_ku64(j, "size", g->shown[i].size);
-			json_ku64(j, "age_ms", (now - g->shown[i].ts_ns) / 1000000);
+			json_ku64(j, "age_ms", age_s(r, now, g->shown[i].ts) * 1000);
 			json_obj_end(j);
 		}
 		json_arr_end(j);
@@ -604,8 +606,7 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 {
 	/* Once the target is gone nothing it held is about to be freed: its
 	 * final report shows everything, whatever -o says. */
-	uint64_t now = now_ns(),
-		 cutoff = target_gone ? now : now - (uint64_t)r->o.older_ms * 1000000;
+	uint64_t now = 0, cutoff, older;
 	uint64_t scale = r->o.sample_rate, total_bytes = 0, total_count = 0;
 	struct group **gs = NULL;
 	size_t n = 0, i = 0, shown;
@@ -614,6 +615,13 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	void *v;
 	int err;
 
+	/* Stamps are jiffies: "now" and -o in jiffies too. */
+	if (!r->ns_per_tick)
+		r->ns_per_tick = tick_clock_ns_per_tick(r->clock);
+	if (tick_clock_read(r->clock, &now, NULL) || !r->ns_per_tick)
+		log_warn("no clock: allocation ages unknown, -o not applied");
+	older = r->ns_per_tick ? r->o.older_ms * 1e6 / r->ns_per_tick : 0;
+	cutoff = target_gone || !now ? UINT64_MAX : now > older ? now - older : 0;
 	hmap_clear(&r->groups);
 	if (r->o.combined_only)
 		err = gather_combined(r);
@@ -746,6 +754,11 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 		}
 		json_arr_end(j);
 		json_ki64(j, "max_rss_kib", max_rss_kib());
+		json_key(j, "clock_hz");
+		if (r->ns_per_tick)
+			json_double(j, 1e9 / r->ns_per_tick);
+		else
+			json_null(j);
 		json_key(j, "target_exit_code");
 		if (target_exit_code >= 0)
 			json_i64(j, target_exit_code);

@@ -13,6 +13,7 @@ struct leak_bpf;
 struct regions;
 struct usyms;
 struct ksyms;
+struct tick_clock;
 struct leak_report;
 
 enum leak_sort { SORT_SIZE, SORT_COUNT, SORT_GROWTH };
@@ -43,8 +44,10 @@ struct attach_failure {
 	const char *hint;	/* NULL or a likely cause */
 };
 
+/* clock turns the BPF side's jiffies into ages (run/clock.h). */
 struct leak_report *leak_report_new(const struct leak_report_opts *o, struct leak_bpf *skel,
-				    struct regions *regions, struct usyms *us, struct ksyms *ks);
+				    struct regions *regions, struct usyms *us, struct ksyms *ks,
+				    struct tick_clock *clock);
 /* One report (the final one at exit: final = true; target_gone: the
  * traced process has exited, so -o no longer applies). 0 or -errno (an
  * output that could not be written). */

@@ -45,42 +45,8 @@ static const char *facts_tracefs(struct facts *f)
 	return f->tracefs;
 }
 
-/* Can mode m run here, as far as can be told without loading it? */
-static int check_mode(const struct tool_mode *m, struct facts *f, char *why, size_t len)
-{
-	int err;
-
-	for (const struct tp_contract *c = m->tracepoints; c && c->name; c++) {
-		err = tp_contract_check(c, m->kind, m->kind == PROBE_TRACEPOINT ? NULL : facts_btf(f),
-					m->kind == PROBE_TRACEPOINT ? facts_tracefs(f) : NULL,
-					why, len);
-		if (err)
-			return err;
-	}
-	for (const char *const *fn = m->kfuncs; fn && *fn; fn++) {
-		switch (m->kind) {
-		case PROBE_FENTRY:
-		case PROBE_FEXIT:
-			err = fentry_can_attach(facts_btf(f), *fn);
-			break;
-		case PROBE_KPROBE:
-		case PROBE_KRETPROBE:
-			err = kprobe_available(*fn);
-			break;
-		default:
-			err = 0;
-			break;
-		}
-		if (err) {
-			snprintf(why, len, "%s cannot be traced by %s: %s", *fn,
-				 probe_kind_name(m->kind), strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-static bool in_mode(const struct tool_mode *m, const struct bpf_program *p)
+/* Is p one of mode m's own programs (by section prefix)? */
+static bool of_mode(const struct tool_mode *m, const struct bpf_program *p)
 {
 	const char *sec = bpf_program__section_name(p);
 
@@ -88,6 +54,62 @@ static bool in_mode(const struct tool_mode *m, const struct bpf_program *p)
 		if (!strncmp(sec, *s, strlen(*s)))
 			return true;
 	return false;
+}
+
+/* Is p loaded in mode m? Its own programs, and the programs user space
+ * runs itself (the clock of lib/common.bpf.h), which serve every mode. */
+static bool in_mode(const struct tool_mode *m, const struct bpf_program *p)
+{
+	return of_mode(m, p) || !strcmp(bpf_program__section_name(p), "syscall");
+}
+
+/* Can program p of mode m rely on what it attaches to and reads? Its
+ * section names it: "tp_btf/kmalloc" (its contract is checked against
+ * BTF; a tp_btf or raw_tp program without one is refused: it would read
+ * arguments nobody checked), "tracepoint/kmem/kmalloc" (the event must
+ * exist), "fentry/vfs_read", "kprobe/vfs_read" (the function must be
+ * traceable that way). */
+static int check_prog(const struct tool_mode *m, const struct bpf_program *p, struct facts *f,
+		      char *why, size_t len)
+{
+	const char *sec = bpf_program__section_name(p), *slash = strchr(sec, '/');
+	const char *name = slash ? slash + 1 : NULL;
+	char cat[64];
+	int err;
+
+	switch (m->kind) {
+	case PROBE_TP_BTF:
+	case PROBE_RAW_TP:
+		for (const struct tp_contract *c = m->tracepoints; name && c && c->name; c++)
+			if (!strcmp(c->name, name))
+				return tp_contract_check(c, m->kind, facts_btf(f), NULL, why, len);
+		snprintf(why, len, "program %s reads tracepoint %s with no contract", bpf_program__name(p),
+			 name ? name : "?");
+		return -EPROTO;
+	case PROBE_TRACEPOINT:
+		if (!name || !strchr(name, '/'))
+			return 0;
+		snprintf(cat, sizeof(cat), "%.*s", (int)(strchr(name, '/') - name), name);
+		if (tp_in_tracefs(facts_tracefs(f), cat, strchr(name, '/') + 1))
+			return 0;
+		snprintf(why, len, "%s:%s is not in tracefs%s", cat, strchr(name, '/') + 1,
+			 facts_tracefs(f)[0] ? "" : " (not mounted)");
+		return -ENOENT;
+	case PROBE_FENTRY:
+	case PROBE_FEXIT:
+		err = name ? fentry_can_attach(facts_btf(f), name) : 0;
+		break;
+	case PROBE_KPROBE:
+	case PROBE_KRETPROBE:
+		err = name ? kprobe_available(name) : 0;
+		break;
+	default:
+		return 0;
+	}
+	if (err)
+		snprintf(why, len, "%s cannot be traced by %s: %s", name, probe_kind_name(m->kind),
+			 strerror(-err));
+	return err;
 }
 
 /* The BTF to relocate against: the user's, or where libbpf 1.1 would fail
@@ -105,11 +127,30 @@ static const char *relocation_btf(const char *btf_path)
 	return p.cap_sys_admin ? NULL : KERNEL_BTF;
 }
 
+/* Whether mode m's programs (those this run wants) can run here, as far
+ * as can be told without loading them; why not in t. */
+static int check_mode(const struct tool_job *job, const struct tool_mode *m, void *skel,
+		      const void *cfg, struct facts *f, struct mode_trial *t)
+{
+	struct bpf_program *p;
+	int err;
+
+	bpf_object__for_each_program(p, job->skel->object(skel)) {
+		if (!of_mode(m, p) || (job->wanted && !job->wanted(p, cfg)))
+			continue;
+		err = check_prog(m, p, f, t->why, sizeof(t->why));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int job_load(const struct tool_job *job, const struct job_load_opts *o, struct job_result *res)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = relocation_btf(o->btf_path));
 	struct facts f = { .btf_path = o->btf_path };
 	int forced = o->only ? -1 : attach_override(), err = -ENOENT;
+	void *skel;
 
 	memset(res, 0, sizeof(*res));
 	for (int i = 0; forced >= 0 && i <= job->nmodes; i++)
@@ -119,18 +160,36 @@ int job_load(const struct tool_job *job, const struct job_load_opts *o, struct j
 			break;
 	res->forced = forced >= 0;
 
+	/* Every candidate mode checked first, with one look at the object and
+	 * one parse of the kernel's BTF, freed before anything loads: libbpf
+	 * parses its own copy then, and both at once would double our peak
+	 * memory. */
+	skel = job->skel->open(&oo);
+	if (!skel) {
+		err = -errno;
+		log_error("opening the BPF object of %s failed: %s", job->name, strerror(errno));
+		return err;
+	}
 	for (int i = 0; i < job->nmodes && res->ntrials < JOB_MAX_MODES; i++) {
 		const struct tool_mode *m = &job->modes[i];
 		struct mode_trial *t;
-		struct bpf_program *p;
-		void *skel;
 
 		if ((forced >= 0 && (int)m->kind != forced) || (o->only && m != o->only))
 			continue;
 		t = &res->trials[res->ntrials++];
 		t->mode = m;
-		err = t->err = check_mode(m, &f, t->why, sizeof(t->why));
-		if (err)
+		t->err = check_mode(job, m, skel, o->cfg, &f, t);
+	}
+	job->skel->destroy(skel);
+	btf__free(f.btf);
+	f.btf = NULL;
+
+	for (int i = 0; i < res->ntrials; i++) {
+		struct mode_trial *t = &res->trials[i];
+		const struct tool_mode *m = t->mode;
+		struct bpf_program *p;
+
+		if ((err = t->err))
 			continue;
 		skel = job->skel->open(&oo);
 		if (!skel) {
@@ -153,6 +212,8 @@ int job_load(const struct tool_job *job, const struct job_load_opts *o, struct j
 		if (!err) {
 			res->skel = skel;
 			res->mode = m;
+			/* Later modes were not tried. */
+			res->ntrials = i + 1;
 			break;
 		}
 		t->err = err;
@@ -161,7 +222,6 @@ int job_load(const struct tool_job *job, const struct job_load_opts *o, struct j
 		log_info("%s: %s refused (%s)", job->name, m->name, strerror(-err));
 		job->skel->destroy(skel);
 	}
-	btf__free(f.btf);
 	if (!res->ntrials)
 		return -ENOENT;
 	return res->skel ? 0 : err;
@@ -219,7 +279,9 @@ int link_set_attach_all(struct link_set *s, struct bpf_object *obj, const char *
 	bpf_object__for_each_program(p, obj) {
 		struct bpf_link *l;
 
-		if (!bpf_program__autoload(p) || bpf_program__fd(p) < 0)
+		/* Programs user space runs itself attach nowhere. */
+		if (!bpf_program__autoload(p) || bpf_program__fd(p) < 0 ||
+		    !strcmp(bpf_program__section_name(p), "syscall"))
 			continue;
 		l = bpf_program__attach(p);
 		err = l ? link_set_add(s, l) : -errno;

@@ -55,13 +55,15 @@ struct tool_mode {
 	const char *name;		/* "tp_btf" */
 	enum probe_kind kind;		/* its attach type (MEMSCOPE_ATTACH names it) */
 	const char *desc;		/* "kmem tracepoints, typed arguments" */
-	/* Section prefixes of its programs ("tp_btf/"), NULL-terminated. */
+	/* Section prefixes of its programs ("tp_btf/"), NULL-terminated. What
+	 * a program attaches to comes from its section ("tp_btf/kmalloc",
+	 * "tracepoint/kmem/kmalloc", "fentry/vfs_read", "kprobe/vfs_read")
+	 * and is checked before anything loads. */
 	const char *const *sections;
-	/* Tracepoints its programs read, {NULL}-terminated; NULL: none. */
+	/* The tracepoints its tp_btf/raw_tp programs read by position, with
+	 * the prototype they rely on, {NULL}-terminated: a program without a
+	 * contract is not loaded. */
 	const struct tp_contract *tracepoints;
-	/* Kernel functions its fentry/fexit/kprobe programs attach to,
-	 * NULL-terminated; NULL: none. */
-	const char *const *kfuncs;
 };
 
 struct tool_job {
