@@ -123,13 +123,20 @@ static bool start_leak(struct bg *ms, const char *const *args)
 
 struct files_seen {
 	long long filp, dentry, inode;
+	long long misses;	/* recursion misses reported so far */
 };
 
 static struct files_seen files_in(const char *rep)
 {
-	return (struct files_seen){ cache_count(rep, "filp", false),
-				    cache_count(rep, "dentry", false),
-				    cache_count(rep, "inode_cache", true) };
+	struct files_seen s = { cache_count(rep, "filp", false), cache_count(rep, "dentry", false),
+				cache_count(rep, "inode_cache", true), -1 };
+	struct jlines l;
+
+	if (rep && parse_jlines_str(rep, &l)) {
+		s.misses = jv_req_i(jv_req_o(jl_req(&l, "interval"), "drops"), "recursion_misses");
+		jlines_free(&l);
+	}
+	return s;
 }
 
 /* Open NFILES files, then close and unlink them, traced by cache: exactly
@@ -157,7 +164,10 @@ static void check_open_close(struct bg *ms, struct bg *wl)
 
 	kill(wl->pid, SIGUSR1);
 	ASSERT_TRUE(bg_wait_out(wl, "closed", NULL, 60000), "files closed");
-	/* RCU delays the frees: a little, or more on a busy host. */
+	/* RCU delays the frees: a little, or more on a busy host. The frees
+	 * run in softirq context: one that lands on a CPU where the same
+	 * program is running is skipped by the kernel, and reported as a
+	 * recursion miss, so what stays outstanding is within them. */
 	for (int i = 0; i < 8; i++) {
 		usleep(1000 * 1000);
 		rep = fresh_report(ms);
@@ -166,10 +176,10 @@ static void check_open_close(struct bg *ms, struct bg *wl)
 		if (s.filp <= SLACK && s.inode <= SLACK)
 			break;
 	}
-	test_log("after close+unlink: filp %lld, dentry %lld (negative dentries stay), inodes %lld",
-		 s.filp, s.dentry, s.inode);
-	ASSERT_LE(s.filp, SLACK, "struct files freed");
-	ASSERT_LE(s.inode, SLACK, "inodes freed");
+	test_log("after close+unlink: filp %lld, dentry %lld, inodes %lld; %lld recursion misses",
+		 s.filp, s.dentry, s.inode, s.misses);
+	ASSERT_LE(s.filp, SLACK + s.misses, "struct files freed, but for the frees lost and counted");
+	ASSERT_LE(s.inode, SLACK + s.misses, "inodes freed, but for the frees lost and counted");
 	/* Whether the dentries stay (negative) is the file system's choice:
 	 * ext4 keeps them, tmpfs frees them. */
 }

@@ -616,8 +616,7 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	int err;
 
 	/* Stamps are jiffies: "now" and -o in jiffies too. */
-	if (!r->ns_per_tick)
-		r->ns_per_tick = tick_clock_ns_per_tick(r->clock);
+	r->ns_per_tick = tick_clock_ns_per_tick(r->clock);
 	if (tick_clock_read(r->clock, &now, NULL) || !r->ns_per_tick)
 		log_warn("no clock: allocation ages unknown, -o not applied");
 	older = r->ns_per_tick ? r->o.older_ms * 1e6 / r->ns_per_tick : 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Jiffies into time (see clock.h). */
 #include <errno.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -20,7 +21,9 @@ int tick_clock_init(struct tick_clock *c, struct bpf_object *obj)
 	c->prog_fd = p ? bpf_program__fd(p) : -1;
 	c->map_fd = m ? bpf_map__fd(m) : -1;
 	c->ns_per_tick = 0;
-	return c->prog_fd >= 0 && c->map_fd >= 0 ? 0 : -ENOENT;
+	if (c->prog_fd < 0 || c->map_fd < 0)
+		return -ENOENT;
+	return tick_clock_read(c, &c->t0, &c->ns0);
 }
 
 int tick_clock_read(const struct tick_clock *c, uint64_t *ticks, uint64_t *ns)
@@ -53,32 +56,32 @@ double tick_clock_round_hz(double hz)
 	return hz;
 }
 
+/* Baselines: the shortest one trusted, and the one past which the answer
+ * is final. */
+#define BASE_MIN_NS 300000000ULL
+#define BASE_FINAL_NS 10000000000ULL
+
 double tick_clock_ns_per_tick(struct tick_clock *c)
 {
-	uint64_t t0, t, ns, edge_ns = 0, edge_t = 0;
+	uint64_t t, ns, base;
 
-	if (c->ns_per_tick)
+	if (c->ns_per_tick && c->ns0 == 0)
+		return c->ns_per_tick;		/* final */
+	if (!c->ns0 || tick_clock_read(c, &t, &ns))
 		return c->ns_per_tick;
-	if (tick_clock_read(c, &t0, NULL))
-		return 0;
-	/* From one tick's edge to the next: a whole tick, to within the few
-	 * microseconds one read takes. Bounded by a second of reads. */
-	for (int i = 0; i < 1000000; i++) {
+	if (ns - c->ns0 < BASE_MIN_NS) {
+		struct timespec wait = { 0, BASE_MIN_NS - (ns - c->ns0) };
+
+		nanosleep(&wait, NULL);
 		if (tick_clock_read(c, &t, &ns))
-			return 0;
-		if (t == t0)
-			continue;
-		if (!edge_ns) {
-			edge_ns = ns;
-			edge_t = t;
-			t0 = t;
-			continue;
-		}
-		if (ns - edge_ns >= 1000000000ULL)
-			break;
-		c->ns_per_tick = 1e9 / tick_clock_round_hz(1e9 * (t - edge_t) / (ns - edge_ns));
-		log_debug("a jiffy is %.0f ns (HZ %.0f)", c->ns_per_tick, 1e9 / c->ns_per_tick);
-		return c->ns_per_tick;
+			return c->ns_per_tick;
 	}
-	return 0;
+	base = ns - c->ns0;
+	if (t > c->t0)
+		c->ns_per_tick = 1e9 / tick_clock_round_hz(1e9 * (t - c->t0) / base);
+	if (base >= BASE_FINAL_NS)
+		c->ns0 = 0;
+	log_debug("a jiffy is %.0f ns (HZ %.1f over %.1f s)", c->ns_per_tick,
+		  c->ns_per_tick ? 1e9 / c->ns_per_tick : 0, base / 1e9);
+	return c->ns_per_tick;
 }
