@@ -462,7 +462,8 @@ TEST_FULL(e2e_leak_kernel_recursion_misses, T_ROOT | T_E2E, 300)
 		ASSERT_GE(seen, 0, "memscope's programs found");
 		ASSERT_GE(reported, seen, "the report counts what the kernel counted before it");
 	}
-	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	if (!ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status"))
+		test_log("stderr: %s", ms.err);
 	{
 		struct jlines l;
 

@@ -38,7 +38,11 @@ void loop_install_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a blocking poll returns EINTR at once. */
+	/* SA_RESTART: a write to a full pipe resumes after Ctrl-C instead of
+	 * failing with EINTR (stdio would then call the output broken). The
+	 * loop's poll() is never restarted, whatever the flag (signal(7)),
+	 * so a stop request is still seen at once. */
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }

@@ -44,19 +44,30 @@ struct loop_ctx {
 /* Output to stdout that failed (a full disk, a closed pipe) ends the run. */
 static int stdout_error(struct run *r)
 {
-	if (fflush(stdout) || ferror(stdout))
-		return run_output_error(r, errno ? -errno : -EIO);
-	return 0;
+	int err;
+
+	if (r->output_err || (!fflush(stdout) && !ferror(stdout)))
+		return r->output_err;
+	err = errno ? -errno : -EIO;
+	log_error("writing the output failed: %s", strerror(-err));
+	return run_output_error(r, err);
+}
+
+/* A report or summary that failed (the tool said why if it knew more). */
+static int hook_error(struct run *r, int err, const char *what)
+{
+	if (!err || r->output_err)
+		return err;
+	log_error("%s failed: %s", what, strerror(-err));
+	return run_output_error(r, err);
 }
 
 static int tick(void *arg)
 {
 	struct loop_ctx *lc = arg;
-	int err = lc->h->report(lc->r, lc->ctx, false);
+	int err = hook_error(lc->r, lc->h->report(lc->r, lc->ctx, false), "the report");
 
-	if (err)
-		return run_output_error(lc->r, err);
-	return stdout_error(lc->r);
+	return err ? err : stdout_error(lc->r);
 }
 
 static int child_event(void *arg)
@@ -145,15 +156,11 @@ int run_tool(struct run *r, const struct run_hooks *h, void *ctx)
 	/* The final report, unless COUNT reports were just printed or the
 	 * output is broken. */
 	if (end != LOOP_COUNT && !r->output_err)
-		run_output_error(r, h->report(r, ctx, true));
+		hook_error(r, h->report(r, ctx, true), "the final report");
 	if (!r->output_err)
-		run_output_error(r, h->summary(r, ctx));
+		hook_error(r, h->summary(r, ctx), "the summary");
 	stdout_error(r);
-	ret = end < 0 ? EXIT_FAIL : EXIT_OK;
-	if (r->output_err) {
-		log_error("writing the output failed: %s", strerror(-r->output_err));
-		ret = EXIT_FAIL;
-	}
+	ret = end < 0 || r->output_err ? EXIT_FAIL : EXIT_OK;
 out:
 	/* Detach before anything the programs use goes. */
 	link_set_destroy(&r->links);

@@ -37,7 +37,8 @@ struct run {
 	struct timespec t0;		/* when the tool started */
 	enum loop_end end;		/* why the loop ended (or < 0: error) */
 	int exit_code;			/* the -c command's, -1: none */
-	int output_err;			/* first output error (-errno), sticky */
+	int output_err;			/* first output or report error (-errno),
+					 * sticky: the run fails */
 };
 
 struct run_hooks {
