@@ -56,11 +56,17 @@ static bool of_mode(const struct tool_mode *m, const struct bpf_program *p)
 	return false;
 }
 
-/* Is p loaded in mode m? Its own programs, and the programs user space
- * runs itself (the clock of lib/common.bpf.h), which serve every mode. */
+/* A program user space runs itself (the clock of lib/common.bpf.h): it
+ * serves every mode and attaches nowhere. */
+static bool runs_itself(const struct bpf_program *p)
+{
+	return !strcmp(bpf_program__section_name(p), "syscall");
+}
+
+/* Is p loaded in mode m? */
 static bool in_mode(const struct tool_mode *m, const struct bpf_program *p)
 {
-	return of_mode(m, p) || !strcmp(bpf_program__section_name(p), "syscall");
+	return of_mode(m, p) || runs_itself(p);
 }
 
 /* Can program p of mode m rely on what it attaches to and reads? Its
@@ -279,9 +285,7 @@ int link_set_attach_all(struct link_set *s, struct bpf_object *obj, const char *
 	bpf_object__for_each_program(p, obj) {
 		struct bpf_link *l;
 
-		/* Programs user space runs itself attach nowhere. */
-		if (!bpf_program__autoload(p) || bpf_program__fd(p) < 0 ||
-		    !strcmp(bpf_program__section_name(p), "syscall"))
+		if (!bpf_program__autoload(p) || bpf_program__fd(p) < 0 || runs_itself(p))
 			continue;
 		l = bpf_program__attach(p);
 		err = l ? link_set_add(s, l) : -errno;
