@@ -259,3 +259,21 @@ TEST(unit_procfs_random_input, 0)
 		word_in_list(line, "memory");
 	}
 }
+
+/* /proc/PID/stat: a name holding spaces and parentheses does not shift the
+ * fields after it; our own stat read for real. */
+TEST(unit_procfs_pid_stat, 0)
+{
+	struct proc_pid_stat st;
+
+	ASSERT_OK(proc_pid_stat_parse("42 (a) b (c)) Z 1 42 42 0 -1 4194560 7 0 0 0 1 2 0 0 20 0 1 "
+				      "0 123456 0 0", &st), "a hostile name");
+	ASSERT_EQ(st.state, 'Z', "state");
+	ASSERT_EQ(st.flags, 4194560, "flags");
+	ASSERT_EQ(st.start_time, 123456, "start time");
+	ASSERT_EQ(proc_pid_stat_parse("42 (cut", &st), -EINVAL, "no end of the name");
+	ASSERT_EQ(proc_pid_stat_parse("42 (x) R 1 2", &st), -EINVAL, "too few fields");
+	ASSERT_OK(proc_pid_stat_read(getpid(), &st), "our own stat");
+	ASSERT_EQ(st.state, 'R', "we are running");
+	ASSERT_EQ(proc_pid_stat_read(-5, &st), -ESRCH, "no such process");
+}

@@ -239,3 +239,46 @@ uint64_t fd_memlock(int fd)
 	fclose(f);
 	return v;
 }
+
+int proc_pid_stat_parse(const char *line, struct proc_pid_stat *st)
+{
+	const char *p = strrchr(line, ')');
+	int i;
+
+	/* The name (field 2) may hold spaces and parentheses: the last ')'
+	 * ends it. */
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->state = p[2];
+	for (i = 2; p && i < 22; i++) {
+		p = strchr(p + 1, ' ');
+		if (p && i == 8)
+			st->flags = strtoul(p + 1, NULL, 10);
+	}
+	if (!p)
+		return -EINVAL;
+	st->start_time = strtoull(p + 1, NULL, 10);
+	return 0;
+}
+
+int proc_pid_stat_read(pid_t pid, struct proc_pid_stat *st)
+{
+	char path[64], buf[1024];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file_str(path, buf, sizeof(buf)) <= 0 || proc_pid_stat_parse(buf, st))
+		return -ESRCH;
+	return 0;
+}
+
+size_t proc_self_rss(void)
+{
+	unsigned long size, resident;
+	char buf[128];
+
+	if (read_file_str("/proc/self/statm", buf, sizeof(buf)) <= 0 ||
+	    sscanf(buf, "%lu %lu", &size, &resident) != 2)
+		return 0;
+	return resident * (size_t)sysconf(_SC_PAGESIZE);
+}

@@ -50,6 +50,21 @@ ssize_t read_file_str(const char *path, char *buf, size_t len);
 /* True if word occurs as a whitespace- or comma-separated item of list. */
 bool word_in_list(const char *list, const char *word);
 
+/* Fields of /proc/PID/stat (the name, which may hold anything, skipped). */
+struct proc_pid_stat {
+	char state;			/* field 3: R, S, D, Z, X, T, t, ... */
+	unsigned long flags;		/* field 9: PF_* */
+	unsigned long long start_time;	/* field 22: clock ticks since boot */
+};
+
+/* 0, or -ESRCH when pid has no readable stat (gone). */
+int proc_pid_stat_read(pid_t pid, struct proc_pid_stat *st);
+/* The parser, for tests: one stat line. 0 or -EINVAL. */
+int proc_pid_stat_parse(const char *line, struct proc_pid_stat *st);
+
+/* Our own resident memory in bytes (/proc/self/statm), 0 if unknown. */
+size_t proc_self_rss(void);
+
 /* Kernel memory charged to a BPF map or program fd ("memlock:" in
  * /proc/self/fdinfo/FD), in bytes; 0 if unknown. */
 uint64_t fd_memlock(int fd);

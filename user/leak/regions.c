@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ranges.h"
 #include "leak/regions.h"
 
 static uint64_t page_up(uint64_t v)
@@ -26,17 +27,7 @@ void regions_free(struct regions *rs)
 /* Index of the first region that ends after addr. */
 static size_t first_after(const struct regions *rs, uint64_t addr)
 {
-	size_t lo = 0, hi = rs->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (rs->r[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return range_upper(rs->r, rs->n, sizeof(rs->r[0]), addr);
 }
 
 static int insert_at(struct regions *rs, size_t i, const struct region *r)

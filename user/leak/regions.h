@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 struct region {
-	uint64_t start, end;	/* [start, end), page-aligned */
+	uint64_t start, end;	/* [start, end), page-aligned (first: core/ranges.h) */
 	int32_t stack_id;	/* where the mapping was created */
 	uint64_t ts;		/* when */
 };

@@ -48,23 +48,6 @@ static int pidfd_of(pid_t pid)
 	return syscall(__NR_pidfd_open, pid, 0);
 }
 
-/* State and flags from /proc/PID/stat ("pid (comm) S ppid ... flags"). */
-static int proc_state(pid_t pid, char *state, unsigned long *flags)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	n = read_file_str(path, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	/* The comm may hold anything, ')' included: the last ')' ends it. */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
-		return -EINVAL;
-	return 0;
-}
-
 /* The Tgid: line of /proc/PID/status (a thread id's status has its
  * process's). */
 static pid_t proc_tgid(pid_t pid)
@@ -86,8 +69,8 @@ static pid_t proc_tgid(pid_t pid)
 
 int target_open_pid(struct target *t, pid_t pid)
 {
-	char path[64], exe[PATH_MAX], state;
-	unsigned long flags;
+	char path[64], exe[PATH_MAX];
+	struct proc_pid_stat st;
 	pid_t tgid;
 
 	/* Pin the process first: whatever /proc says below is then about
@@ -109,13 +92,13 @@ int target_open_pid(struct target *t, pid_t pid)
 			  "with -p %d", pid, tgid, tgid);
 		return EXIT_FAIL;
 	}
-	if (!proc_state(pid, &state, &flags)) {
-		if (flags & PF_KTHREAD) {
+	if (!proc_pid_stat_read(pid, &st)) {
+		if (st.flags & PF_KTHREAD) {
 			log_error("PID %d is a kernel thread: it has no user-space memory to trace",
 				  pid);
 			return EXIT_FAIL;
 		}
-		if (state == 'Z' || state == 'X') {
+		if (st.state == 'Z' || st.state == 'X') {
 			log_error("PID %d has exited (a zombie waiting for its parent): nothing "
 				  "left to trace", pid);
 			return EXIT_FAIL;

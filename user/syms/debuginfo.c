@@ -17,44 +17,9 @@
 #include "core/log.h"
 #include "core/procfs.h"
 #include "syms/debuginfo.h"
+#include "syms/modfile.h"
 
 #define DEBUG_DIR "/usr/lib/debug"
-
-int open_regular(int root_fd, const char *path)
-{
-	char self[64];
-	struct stat st;
-	int pfd, fd;
-
-	if (root_fd < 0) {
-		pfd = open(path, O_PATH | O_CLOEXEC);
-	} else {
-		struct open_how how = {
-			.flags = O_PATH | O_CLOEXEC,
-			.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-		};
-
-		pfd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-		if (pfd < 0 && errno == ENOSYS) {
-			/* Before 5.6: absolute symlinks escape to our root. */
-			while (*path == '/')
-				path++;
-			pfd = openat(root_fd, path, O_PATH | O_CLOEXEC);
-		}
-	}
-	if (pfd < 0)
-		return -1;
-	if (fstat(pfd, &st) || !S_ISREG(st.st_mode)) {
-		close(pfd);
-		errno = EINVAL;
-		return -1;
-	}
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-	fd = open(self, O_RDONLY | O_CLOEXEC);
-	close(pfd);
-	return fd;
-}
-
 
 static bool elf_has_dwarf(Elf *elf)
 {

@@ -37,10 +37,4 @@ void debuginfo_find(int root_fd, const char *module_path, Elf *main_elf,
 		    struct debuginfo *d);
 void debuginfo_free(struct debuginfo *d);
 
-/* Open a regular file read-only, never a device or FIFO, whose open could
- * block or have side effects. With root_fd >= 0, path is looked up inside
- * that root (absolute symlinks included, where openat2 exists). Also how
- * usyms opens mapped files by path. -1 + errno. */
-int open_regular(int root_fd, const char *path);
-
 #endif

@@ -42,17 +42,12 @@
  *
  * Debug files are found by our own find_debuginfo callback (syms/debuginfo.h
  * says where it looks, and why not dwfl_standard_find_debuginfo()). */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,9 +58,11 @@
 #include "core/hmap.h"
 #include "core/log.h"
 #include "core/procfs.h"
+#include "core/ranges.h"
 #include "core/strpool.h"
 #include "core/strutil.h"
 #include "syms/debuginfo.h"
+#include "syms/modfile.h"
 #include "syms/usyms.h"
 
 /* Cached addresses; the table is emptied when it would grow past this. */
@@ -106,7 +103,7 @@ struct umod {
 
 /* An executable mapping. */
 struct umap {
-	uint64_t start, end, pgoff;
+	uint64_t start, end, pgoff;	/* start, end first: core/ranges.h */
 	struct umod *mod;
 };
 
@@ -132,137 +129,13 @@ struct usyms {
 
 /* ---- opening files ----------------------------------------------------- */
 
-static bool is_elf(int fd)
-{
-	unsigned char ident[SELFMAG];
-
-	return pread(fd, ident, SELFMAG, 0) == SELFMAG && !memcmp(ident, ELFMAG, SELFMAG);
-}
-
-/* The file behind a mapping: through map_files (the mapped inode itself,
- * whatever the path; needs CAP_SYS_ADMIN), else by path in the target's
- * root if that still is the same inode. */
-static int open_mapped(struct usyms *u, uint64_t start, uint64_t end, const char *path,
-		       unsigned long inode)
-{
-	char p[96];
-	struct stat st;
-	int fd;
-
-	snprintf(p, sizeof(p), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, u->pid, start, end);
-	fd = open_regular(-1, p);
-	if (fd < 0 && path[0] == '/' && !path_is_deleted(path)) {
-		fd = open_regular(u->root_fd, path);
-		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != inode)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd >= 0 && !is_elf(fd)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-/* The target's vdso as a file libdwfl can read: copied from its memory
- * (reading /proc/PID/mem does not stop it), else our own, which is the
- * same image when it has the same size (same kernel, same ABI). */
-static int vdso_memfd(struct usyms *u, const struct proc_map *pm)
-{
-	size_t size = pm->end - pm->start;
-	unsigned long ours = getauxval(AT_SYSINFO_EHDR);
-	char path[64], *buf;
-	struct proc_map m;
-	int fd, mem;
-	bool ok = false;
-
-	if (!size || size > (1u << 20))
-		return -1;
-	buf = malloc(size);
-	if (!buf)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/mem", u->pid);
-	mem = open(path, O_RDONLY | O_CLOEXEC);
-	if (mem >= 0) {
-		ok = pread(mem, buf, size, pm->start) == (ssize_t)size;
-		close(mem);
-	}
-	if (!ok && ours && !proc_map_find(0, ours, &m) && m.end - m.start == size) {
-		memcpy(buf, (const void *)m.start, size);
-		ok = true;
-	}
-	fd = ok ? memfd_create("memscope-vdso", MFD_CLOEXEC) : -1;
-	if (fd >= 0 && write(fd, buf, size) != (ssize_t)size) {
-		close(fd);
-		fd = -1;
-	}
-	free(buf);
-	return fd;
-}
-
-/* Our resident memory: what libdw allocates, and the pages of the files
- * it maps that it touches, show as growth here. */
-static size_t rss_bytes(void)
-{
-	unsigned long size, resident;
-	char buf[128];
-
-	if (read_file_str("/proc/self/statm", buf, sizeof(buf)) <= 0 ||
-	    sscanf(buf, "%lu %lu", &size, &resident) != 2)
-		return 0;
-	return resident * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-/* libelf maps whole files, and DWARF is read a few bytes per compile unit
- * (dwarf_getaranges() visits every CU header): with the default readahead
- * each of those reads maps tens of pages. Measured on CPython's
- * libpython3.11 (9 MB of .debug_info): 5.6 MB resident for the aranges,
- * 0.6 MB with MADV_RANDOM. */
-static void advise_random(Elf *elf)
-{
-	uintptr_t page = sysconf(_SC_PAGESIZE), start, end;
-	size_t n = 0;
-	char *p = elf ? elf_rawfile(elf, &n) : NULL;
-
-	if (!p || !n)
-		return;
-	start = (uintptr_t)p & ~(page - 1);
-	end = ((uintptr_t)p + n + page - 1) & ~(page - 1);
-	madvise((void *)start, end - start, MADV_RANDOM);
-}
-
-/* State (field 3) and start time (field 22, clock ticks since boot) from
- * /proc/PID/stat; -ESRCH if there is no such process. */
-static int proc_stat(pid_t pid, char *state, unsigned long long *start_time)
-{
-	char path[64], buf[1024], *p;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file_str(path, buf, sizeof(buf)) <= 0)
-		return -ESRCH;
-	/* The name (field 2) may hold spaces and parentheses. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -ESRCH;
-	*state = p[2];
-	for (i = 2; p && i < 22; i++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -ESRCH;
-	*start_time = strtoull(p + 1, NULL, 10);
-	return 0;
-}
-
 /* The target, not another process that got its pid, and not a zombie. */
 static bool target_alive(const struct usyms *u)
 {
-	unsigned long long t;
-	char state;
+	struct proc_pid_stat st;
 
-	return !proc_stat(u->pid, &state, &t) && t == u->start_time && state != 'Z' &&
-	       state != 'X';
+	return !proc_pid_stat_read(u->pid, &st) && st.start_time == u->start_time &&
+	       st.state != 'Z' && st.state != 'X';
 }
 
 /* ---- the descriptor budget ------------------------------------------- */
@@ -313,7 +186,7 @@ static bool umod_reopen(struct usyms *u, struct umod *um, const struct umap *m)
 	if (!target_alive(u))
 		return false;
 	fd_make_room(u, um, true);
-	fd = open_mapped(u, m->start, m->end, um->path, um->inode);
+	fd = modfile_open_mapped(u->pid, u->root_fd, m->start, m->end, um->path, um->inode);
 	if (fd >= 0 && (fstat(fd, &st) || st.st_dev != um->st_dev || st.st_ino != um->st_ino)) {
 		close(fd);
 		fd = -1;
@@ -493,7 +366,7 @@ static bool umod_ready(struct usyms *u, struct umod *um)
 	u->nfds++;	/* the dup is libdwfl's now */
 	dwfl_module_info(um->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	*userdata = um;
-	advise_random(dwfl_module_getelf(um->mod, &bias));
+	modfile_advise_random(dwfl_module_getelf(um->mod, &bias));
 	if (!um->segs_read)
 		umod_read_segs(um);
 	return true;
@@ -587,13 +460,13 @@ static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool sp
 		um->dev_minor = pm->dev_minor;
 		um->inode = pm->inode;
 		/* Now: the target may be gone when the module is first used. */
-		um->fd = open_mapped(u, pm->start, pm->end, pm->path, pm->inode);
+		um->fd = modfile_open_mapped(u->pid, u->root_fd, pm->start, pm->end, pm->path, pm->inode);
 		if (um->fd >= 0 && !fstat(um->fd, &st)) {
 			um->st_dev = st.st_dev;
 			um->st_ino = st.st_ino;
 		}
 	} else if (!strcmp(path, "[vdso]")) {
-		um->fd = vdso_memfd(u, pm);
+		um->fd = modfile_vdso(u->pid, pm);
 	}
 	u->nfds += um->fd >= 0;
 	u->mods[u->nmods++] = um;
@@ -610,17 +483,7 @@ static int map_cmp(const void *a, const void *b)
 /* First mapping in maps[0..n) whose end is above addr. */
 static size_t map_upper(const struct umap *maps, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (maps[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return range_upper(maps, n, sizeof(*maps), addr);
 }
 
 static bool overlaps_any(const struct umap *maps, size_t n, const struct umap *m)
@@ -801,7 +664,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 		return;
 	if (um->dead || um->fd < 0)
 		return;
-	rss0 = rss_bytes();
+	rss0 = proc_self_rss();
 	if (!umod_ready(u, um))
 		goto account;
 	out->build_id = um->build_id;
@@ -819,7 +682,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	if (!um->dwarf_loaded && um->dbg.inflate_cost &&
 	    u->dw_mem + um->dbg.inflate_cost > u->dwarf_mem_max) {
 		dwfl_drop(u);
-		rss0 = rss_bytes();
+		rss0 = proc_self_rss();
 		if (!umod_ready(u, um))
 			goto account;
 	}
@@ -827,7 +690,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 		um->dwarf_loaded = true;
 		dw = dwfl_module_getdwarf(um->mod, &bias);
 		if (dw)
-			advise_random(dwarf_getelf(dw));
+			modfile_advise_random(dwarf_getelf(dw));
 	}
 	line = dwfl_module_getsrc(um->mod, vaddr);
 	if (line)
@@ -837,7 +700,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 		out->line = out->file ? lineno : 0;
 	}
 account:
-	rss1 = rss_bytes();
+	rss1 = proc_self_rss();
 	if (rss1 > rss0)
 		u->dw_mem += rss1 - rss0;
 	if (u->dw_mem > u->dwarf_mem_max)
@@ -879,7 +742,8 @@ struct usyms *usyms_new(pid_t pid)
 struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 {
 	struct stat root_st, our_st;
-	char path[64], state;
+	struct proc_pid_stat st;
+	char path[64];
 	struct usyms *u;
 	int err;
 
@@ -896,10 +760,11 @@ struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 	u->root_fd = -1;
 	strpool_init(&u->strs);
 	hmap_init(&u->cache, sizeof(struct sym_frame));
-	if (proc_stat(u->pid, &state, &u->start_time)) {
+	if (proc_pid_stat_read(u->pid, &st)) {
 		err = ESRCH;
 		goto err;
 	}
+	u->start_time = st.start_time;
 	u->dwarf_mem_max = USYMS_DEFAULT_DWARF_MEM;
 	u->fd_max = USYMS_DEFAULT_FD_MAX;
 	if (opts) {
