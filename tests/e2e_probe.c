@@ -210,7 +210,7 @@ TEST(e2e_probe_text_report, T_ROOT | T_E2E)
 	ASSERT_CONTAINS(r.out, "\nleak-user ", "tool modes");
 	ASSERT_CONTAINS(r.out, "\nleak-kernel ", "tool modes");
 	/* Tools that do not exist are not claimed. */
-	ASSERT_FALSE(strstr(r.out, "\ncache"), "no cache tool claimed");
+	ASSERT_CONTAINS(r.out, "\ncache ", "tool modes");
 	ASSERT_FALSE(strstr(r.out, "\nreclaim"), "no reclaim tool claimed");
 	ASSERT_FALSE(strstr(r.out, "\noom"), "no oom tool claimed");
 	ASSERT_EQ(r.err_len, 0, "no diagnostics by default");
@@ -245,8 +245,8 @@ TEST(e2e_probe_bad_btf_file, T_ROOT | T_E2E)
 }
 
 /* MEMSCOPE_ATTACH forces the mode of every tool job that has that attach
- * type among its modes: leak-kernel has tracepoint, raw_tp and tp_btf; no
- * job has kprobe or fentry (yet), so those force nothing. */
+ * type among its modes (each job lists its modes' attach types) and of no
+ * other job. */
 TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 {
 	static const char *const forced[] = { "tracepoint", "raw_tp", "tp_btf", "kprobe", "fentry" };
@@ -260,7 +260,7 @@ TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 		struct jlines l;
 		struct jv *a, *t;
 		int from = 0, n_forced = 0;
-		bool kernel_job = i < 3, attaches;
+		bool attaches;
 
 		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", forced[i]);
 		ASSERT_OK(run_memscope(&o, &r, "probe", "-j", NULL), "run");
@@ -273,19 +273,26 @@ TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 		attaches = jv_req_b(a, "attaches");
 		while ((t = jlines_find(&l, &from, "tool", NULL, NULL))) {
 			const char *job = jv_req_s(t, "job"), *mode = jv_req_sn(t, "mode");
-			bool is_kernel = job && !strcmp(job, "leak-kernel");
+			const struct jv *modes = jv_req_a(t, "modes");
+			bool has = false;
 
+			for (size_t k = 0; modes && k < modes->len; k++) {
+				const char *at = jv_req_s(modes->items[k], "attach_type");
+
+				has |= at && !strcmp(at, forced[i]);
+			}
 			n_forced += jv_req_b(t, "forced");
 			snprintf(what, sizeof(what), "%s: %s forced", env, job ? job : "?");
-			ASSERT_EQ(jv_req_b(t, "forced"), kernel_job && is_kernel, what);
-			if (kernel_job && is_kernel) {
+			ASSERT_EQ(jv_req_b(t, "forced"), has, what);
+			if (has) {
 				/* Forced: that mode or nothing; never where the type
-				 * does not attach. Where it does, leak's own programs
-				 * may still be refused (6.1's verifier and tp_btf
-				 * `void *` arguments): then the refusal is listed. */
+				 * does not attach. Where it does, the job's own
+				 * programs may still be refused (6.1's verifier and
+				 * tp_btf `void *` arguments): then the refusal is
+				 * listed. */
 				const struct jv *ref = jv_at(jv_req_a(t, "refused"), 0);
 
-				snprintf(what, sizeof(what), "%s: leak-kernel runs in it or says why", env);
+				snprintf(what, sizeof(what), "%s: %s runs in it or says why", env, job);
 				ASSERT_TRUE(mode ? !strcmp(mode, forced[i]) :
 					    ref && !strcmp(jv_req_s(ref, "mode"), forced[i]), what);
 				if (!attaches)
@@ -311,63 +318,74 @@ TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
 	assert_no_progs_left(before, "after forced runs");
 }
 
-/* Only registered tools appear, each job with the mode its own programs
- * load in; and the tool then runs in exactly that mode. */
-TEST(e2e_probe_tools_are_what_runs, T_ROOT | T_E2E)
+/* A one-second run of the tool a job belongs to, by job name. */
+static const char *const *job_run(const char *job)
+{
+	static const char *const kernel[] = { "leak", "-j", "1", "1", NULL };
+	static const char *const cache[] = { "cachestat", "-j", "1", "1", NULL };
+
+	if (!strcmp(job, "leak-kernel"))
+		return kernel;
+	if (!strcmp(job, "cache"))
+		return cache;
+	return NULL;
+}
+
+/* Only registered tools appear (those `memscope --help` lists), each job
+ * with the mode its own programs load in; and forced onto each mode
+ * probe says loads, the tool runs in exactly that mode, onto each it says
+ * does not, it refuses. */
+TEST_FULL(e2e_probe_tools_are_what_runs, T_ROOT | T_E2E, 300)
 {
 	unsigned before = bpf_prog_max_id();
-	struct run_opts o = { .timeout_ms = 60000 };
-	struct jlines l, lk;
 	struct run_result r;
-	struct jv *t, *att;
-	const char *kmode = NULL;
+	struct jlines l;
+	struct jv *t;
 	int from = 0, jobs = 0;
 
-	if (!probe_json(&l, &before))
+	ASSERT_OK(run_memscope(NULL, &r, "--help", NULL), "memscope --help");
+	if (!probe_json(&l, &before)) {
+		run_result_free(&r);
 		return;
+	}
 	while ((t = jlines_find(&l, &from, "tool", NULL, NULL))) {
 		const char *tool = jv_req_s(t, "tool"), *job = jv_req_s(t, "job");
+		const struct jv *modes = jv_req_a(t, "modes");
+		const char *const *args = job ? job_run(job) : NULL;
+		char row[64];
 
 		jobs++;
-		ASSERT_STREQ(tool, "leak", "only registered tools (leak) are reported");
-		ASSERT_TRUE(job && (!strcmp(job, "leak-user") || !strcmp(job, "leak-kernel")),
-			    "leak's jobs");
-		ASSERT_TRUE(jv_req_b(t, "can_run"), "leak can run here");
-		if (job && !strcmp(job, "leak-kernel")) {
-			const struct jv *modes = jv_req_a(t, "modes");
+		snprintf(row, sizeof(row), "\n  %s ", tool ? tool : "?");
+		ASSERT_CONTAINS(r.out, row, "a registered tool");
+		ASSERT_TRUE(jv_req_b(t, "can_run"), job ? job : "?");
+		for (size_t k = 0; args && modes && k < modes->len; k++) {
+			const char *m = jv_req_s(modes->items[k], "mode");
+			bool loads = jv_req_b(modes->items[k], "loads");
+			char env[64], what[160];
+			const char *envv[] = { env, NULL };
+			struct run_opts fo = { .timeout_ms = 60000, .env = envv };
+			char *argv[8] = { (char *)bin_path("memscope") };
+			struct run_result fr;
+			struct jlines fl;
+			int n = 1;
 
-			kmode = jv_req_sn(t, "mode");
-			/* Every mode probe says loads: forced onto it, leak
-			 * runs in it; every mode it says does not: refused. */
-			for (size_t k = 0; modes && k < modes->len; k++) {
-				const char *m = jv_req_s(modes->items[k], "mode");
-				bool loads = jv_req_b(modes->items[k], "loads");
-				char env[64], what[128];
-				const char *envv[] = { env, NULL };
-				struct run_opts fo = { .timeout_ms = 60000, .env = envv };
-				struct run_result fr;
-
-				snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", m);
-				ASSERT_OK(run_memscope(&fo, &fr, "leak", "-j", "1", "1", NULL), env);
-				snprintf(what, sizeof(what), "%s: leak %s", env,
-					 loads ? "runs (probe says it loads)" : "refuses (probe says so)");
-				ASSERT_EQ(fr.status, loads ? 0 : 1, what);
-				if (loads)
-					ASSERT_CONTAINS(fr.out, "\"attach\":\"", "an attached record");
-				run_result_free(&fr);
+			for (const char *const *a = args; *a; a++)
+				argv[n++] = (char *)*a;
+			snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", m);
+			ASSERT_OK(run_argv(argv, &fo, &fr), env);
+			snprintf(what, sizeof(what), "%s %s: %s", job, env,
+				 loads ? "runs (probe says it loads)" : "refuses (probe says so)");
+			ASSERT_EQ(fr.status, loads ? 0 : 1, what);
+			if (loads && parse_jlines(&fr, &fl)) {
+				ASSERT_STREQ(jv_req_s(jl_req(&fl, "attached"), "attach"), m,
+					     "in that mode");
+				jlines_free(&fl);
 			}
-			ASSERT_EQ(modes ? modes->len : 0, 3, "three kernel modes listed");
+			run_result_free(&fr);
 		}
 	}
-	ASSERT_EQ(jobs, 2, "two jobs");
-	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "1", "1", NULL), "run leak (kernel)");
-	ASSERT_EQ(r.status, 0, "leak exit status");
-	if (parse_jlines(&r, &lk)) {
-		att = jlines_find(&lk, NULL, "attached", NULL, NULL);
-		ASSERT_STREQ(jv_req_s(att, "attach"), kmode, "leak runs in the mode probe named");
-		jlines_free(&lk);
-	}
+	ASSERT_EQ(jobs, 3, "leak-user, leak-kernel, cache");
 	run_result_free(&r);
 	jlines_free(&l);
-	assert_no_progs_left(before, "after probe and leak");
+	assert_no_progs_left(before, "after probe and the tools");
 }

@@ -47,4 +47,25 @@ static __always_inline int memory_subsys_id(void)
 	return bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 }
 
+/* A folio's order (log2 of its pages). Kernel 6.6, "mm: free up a word in
+ * the first tail page" (Matthew Wilcox): the order moved from the
+ * _folio_order byte into the low byte of _flags_1. Either way it is only
+ * there for a large folio (PG_head set in flags; 6.18 wraps flags in a
+ * struct of one unsigned long, memdesc_flags_t, read here as 8 bytes). */
+struct folio___old {
+	unsigned char _folio_order;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int folio_order_of(struct folio *folio)
+{
+	__u64 flags = 0;
+
+	bpf_core_read(&flags, sizeof(flags), &folio->flags);
+	if (!(flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_head))))
+		return 0;
+	if (bpf_core_field_exists(struct folio___old, _folio_order))
+		return BPF_CORE_READ((struct folio___old *)folio, _folio_order);
+	return BPF_CORE_READ(folio, _flags_1) & 0xff;
+}
+
 #endif

@@ -203,24 +203,75 @@ bool word_in_list(const char *list, const char *word)
 	return false;
 }
 
+int keyed_find(FILE *f, const char *key, uint64_t *v)
+{
+	size_t kl = strlen(key);
+	char line[512];
+
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line + kl;
+
+		if (strncmp(line, key, kl) || (*p != ':' && *p != ' ' && *p != '\t'))
+			continue;
+		p += *p == ':';
+		return sscanf(p, "%" SCNu64, v) == 1 ? 0 : -EINVAL;
+	}
+	return -ENOENT;
+}
+
+int file_keyed_u64(const char *path, const char *key, uint64_t *v)
+{
+	FILE *f = fopen(path, "re");
+	int err;
+
+	if (!f)
+		return -errno;
+	err = keyed_find(f, key, v);
+	fclose(f);
+	return err;
+}
+
 uint64_t meminfo_kb(const char *key)
 {
-	char line[256];
-	size_t kl = strlen(key);
 	uint64_t v = 0;
-	FILE *f;
 
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
-			sscanf(line + kl + 1, "%" SCNu64, &v);
-			break;
-		}
+	return file_keyed_u64("/proc/meminfo", key, &v) ? 0 : v;
+}
+
+int mountinfo_find_dev(FILE *f, unsigned major, unsigned minor, char *mnt, size_t len)
+{
+	char *line = NULL, *save, *root, *dir, *id;
+	unsigned ma, mi;
+	size_t cap = 0;
+	int err = -ENOENT;
+
+	/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the first mount of the
+	 * device's own root ("/"), else the first of it at all. */
+	while (err && getline(&line, &cap, f) > 0) {
+		if (!strtok_r(line, " \n", &save) || !strtok_r(NULL, " \n", &save) ||
+		    !(id = strtok_r(NULL, " \n", &save)) || !(root = strtok_r(NULL, " \n", &save)) ||
+		    !(dir = strtok_r(NULL, " \n", &save)) || sscanf(id, "%u:%u", &ma, &mi) != 2 ||
+		    ma != major || mi != minor || strcmp(root, "/"))
+			continue;
+		unescape_octal(dir);
+		err = strlen(dir) < len ? 0 : -ENAMETOOLONG;
+		if (!err)
+			memcpy(mnt, dir, strlen(dir) + 1);
 	}
+	free(line);
+	return err;
+}
+
+int proc_mount_of_dev(unsigned major, unsigned minor, char *mnt, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int err;
+
+	if (!f)
+		return -errno;
+	err = mountinfo_find_dev(f, major, minor, mnt, len);
 	fclose(f);
-	return v;
+	return err;
 }
 
 uint64_t fd_memlock(int fd)

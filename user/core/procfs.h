@@ -69,6 +69,17 @@ size_t proc_self_rss(void);
  * /proc/self/fdinfo/FD), in bytes; 0 if unknown. */
 uint64_t fd_memlock(int fd);
 
+/* The number after key at the start of a line ("key N", or "key: N" as
+ * in /proc/meminfo), for /proc/vmstat, memory.stat and the like; 0,
+ * -ENOENT, or -EINVAL. */
+int keyed_find(FILE *f, const char *key, uint64_t *v);
+int file_keyed_u64(const char *path, const char *key, uint64_t *v);
+
+/* The mount point of device major:minor's root (/proc/self/mountinfo); 0
+ * or -ENOENT. */
+int mountinfo_find_dev(FILE *f, unsigned major, unsigned minor, char *mnt, size_t len);
+int proc_mount_of_dev(unsigned major, unsigned minor, char *mnt, size_t len);
+
 /* A "Key:  N kB" value from /proc/meminfo, 0 if absent. */
 uint64_t meminfo_kb(const char *key);
 

@@ -70,50 +70,67 @@ static bool in_mode(const struct tool_mode *m, const struct bpf_program *p)
 }
 
 /* Can program p of mode m rely on what it attaches to and reads? Its
- * section names it: "tp_btf/kmalloc" (its contract is checked against
- * BTF; a tp_btf or raw_tp program without one is refused: it would read
- * arguments nobody checked), "tracepoint/kmem/kmalloc" (the event must
- * exist), "fentry/vfs_read", "kprobe/vfs_read" (the function must be
- * traceable that way). */
+ * section says what it is, whatever the mode's own attach type (a mode
+ * may mix them: fentry on a function, tp_btf on tracepoints):
+ * "tp_btf/kmalloc", "raw_tp/kmalloc" (the contract in m is checked
+ * against BTF; a program without one is refused: it would read arguments
+ * nobody checked), "tracepoint/kmem/kmalloc" (the event must exist),
+ * "fentry/vfs_read", "fexit/...", "kprobe/vfs_read", "kretprobe/..." (the
+ * function must be traceable that way). */
 static int check_prog(const struct tool_mode *m, const struct bpf_program *p, struct facts *f,
 		      char *why, size_t len)
 {
-	const char *sec = bpf_program__section_name(p), *slash = strchr(sec, '/');
-	const char *name = slash ? slash + 1 : NULL;
+	static const struct {
+		const char *prefix;
+		enum probe_kind kind;
+	} kinds[] = {
+		{ "tp_btf/", PROBE_TP_BTF }, { "raw_tp/", PROBE_RAW_TP },
+		{ "tracepoint/", PROBE_TRACEPOINT }, { "fentry/", PROBE_FENTRY },
+		{ "fexit/", PROBE_FEXIT }, { "kprobe/", PROBE_KPROBE },
+		{ "kretprobe/", PROBE_KRETPROBE },
+	};
+	const char *sec = bpf_program__section_name(p), *name = NULL, *slash;
+	enum probe_kind kind = PROBE_NR_KINDS;
 	char cat[64];
 	int err;
 
-	switch (m->kind) {
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && !name; i++)
+		if (!strncmp(sec, kinds[i].prefix, strlen(kinds[i].prefix))) {
+			kind = kinds[i].kind;
+			name = sec + strlen(kinds[i].prefix);
+		}
+	switch (kind) {
 	case PROBE_TP_BTF:
 	case PROBE_RAW_TP:
-		for (const struct tp_contract *c = m->tracepoints; name && c && c->name; c++)
+		for (const struct tp_contract *c = m->tracepoints; c && c->name; c++)
 			if (!strcmp(c->name, name))
-				return tp_contract_check(c, m->kind, facts_btf(f), NULL, why, len);
-		snprintf(why, len, "program %s reads tracepoint %s with no contract", bpf_program__name(p),
-			 name ? name : "?");
+				return tp_contract_check(c, kind, facts_btf(f), NULL, why, len);
+		snprintf(why, len, "program %s reads tracepoint %s with no contract",
+			 bpf_program__name(p), name);
 		return -EPROTO;
 	case PROBE_TRACEPOINT:
-		if (!name || !strchr(name, '/'))
+		slash = strchr(name, '/');
+		if (!slash)
 			return 0;
-		snprintf(cat, sizeof(cat), "%.*s", (int)(strchr(name, '/') - name), name);
-		if (tp_in_tracefs(facts_tracefs(f), cat, strchr(name, '/') + 1))
+		snprintf(cat, sizeof(cat), "%.*s", (int)(slash - name), name);
+		if (tp_in_tracefs(facts_tracefs(f), cat, slash + 1))
 			return 0;
-		snprintf(why, len, "%s:%s is not in tracefs%s", cat, strchr(name, '/') + 1,
+		snprintf(why, len, "%s:%s is not in tracefs%s", cat, slash + 1,
 			 facts_tracefs(f)[0] ? "" : " (not mounted)");
 		return -ENOENT;
 	case PROBE_FENTRY:
 	case PROBE_FEXIT:
-		err = name ? fentry_can_attach(facts_btf(f), name) : 0;
+		err = fentry_can_attach(facts_btf(f), name);
 		break;
 	case PROBE_KPROBE:
 	case PROBE_KRETPROBE:
-		err = name ? kprobe_available(name) : 0;
+		err = kprobe_available(name);
 		break;
 	default:
 		return 0;
 	}
 	if (err)
-		snprintf(why, len, "%s cannot be traced by %s: %s", name, probe_kind_name(m->kind),
+		snprintf(why, len, "%s cannot be traced by %s: %s", name, probe_kind_name(kind),
 			 strerror(-err));
 	return err;
 }

@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope cachestat/cachetop: the page cache as readers see it.
+ *
+ * Requests: a read asks for pages [index, last] of a file (clamped to its
+ * end). Misses: the pages of that range that were not in the page cache
+ * when the read began needing them. Every such page is added to the page
+ * cache by the reader itself, just before (sync readahead, or a single
+ * page) or some reads earlier (async readahead, one window ahead), so:
+ *
+ * - each page added in a task's context is remembered, per (file, 64
+ *   pages), as "added by this process, not yet requested";
+ * - a read's range takes the remembered pages of its own process out as
+ *   misses (pages another process added are hits for it: they were in
+ *   the cache when it asked, and they are no one's waste any more);
+ * - an evicted page still remembered is readahead waste, charged to the
+ *   process that added it; what is left at the end is waste too;
+ * - a page that its adder then dirties was added by a write, not by
+ *   readahead: it moves to write adds;
+ * - pages added while the task is in a page fault on that file are mmap
+ *   adds (misses of the fault path), remembered for nothing.
+ *
+ * Where the requests come from: the mm_filemap_get_pages tracepoint (6.11+)
+ * fires at the end of each batch of a read, after that batch's readahead,
+ * with the range still to read; a repeat from the same thread with the
+ * same file and end and a higher start is the same read. Kernels without
+ * it: the return of filemap_read() (fexit, else kretprobe) with the bytes
+ * it copied. Faults: mm_filemap_fault (6.11+), else the entry of
+ * filemap_fault(). Adds, evictions, dirtying: tracepoints everywhere. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "cache.h"
+
+#define STATS_NR ST_NR
+#include "lib/common.bpf.h"
+
+#define PAGE_SHIFT 12
+/* Longest request scanned for its own readahead adds, in chunks (of 64
+ * pages): 256 MiB. Longer ones are counted (ST_LOOP_CUT). */
+#define SCAN_CHUNKS 1024
+/* How far from the faulting page readahead of a fault goes (pages). */
+#define FAULT_WINDOW 1024
+
+const volatile __u32 by = BY_NONE;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cache_counts);
+} totals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);	/* resized by user space */
+	__type(key, struct cache_key);
+	__type(value, struct cache_entity);
+} entities SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct chunk_key);
+	__type(value, struct chunk_val);
+} chunks SEC(".maps");
+
+/* What a thread is doing: the read it is in (for repeats of
+ * mm_filemap_get_pages), the fault it is in, a filemap_read() entry
+ * waiting for its return (kprobe mode). */
+struct thread_state {
+	__u64 mapping, last, index;	/* the current read */
+	__u64 fault_mapping, fault_index;
+	__u64 iocb, already;		/* kprobe mode: filemap_read() arguments */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+/* Entity scratch (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cache_entity);
+} entity_scratch SEC(".maps");
+
+#define FIELD(f) (__builtin_offsetof(struct cache_counts, f) / sizeof(__u64))
+
+static __always_inline __u32 kernel_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline struct thread_state *thread(bool create)
+{
+	struct thread_state zero = {}, *ts;
+	__u32 tid = kernel_tid();
+
+	ts = bpf_map_lookup_elem(&threads, &tid);
+	if (ts || !create)
+		return ts;
+	if (bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&threads, &tid)) {
+		count(ST_THREADS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&threads, &tid);
+}
+
+static __always_inline void file_of(struct address_space *m, __u64 *dev, __u64 *ino)
+{
+	struct inode *host = BPF_CORE_READ(m, host);
+
+	*dev = BPF_CORE_READ(host, i_sb, s_dev);
+	*ino = BPF_CORE_READ(host, i_ino);
+}
+
+/* A file's name as far up as CACHE_NAME_PARTS components, from the first
+ * dentry of its inode. */
+static __always_inline void file_name(struct address_space *m, struct cache_entity *e)
+{
+	struct inode *host = BPF_CORE_READ(m, host);
+	struct hlist_node *first = BPF_CORE_READ(host, i_dentry.first);
+	struct dentry *d, *parent;
+
+	if (!first)
+		return;
+	d = (void *)first - bpf_core_field_offset(struct dentry, d_u.d_alias);
+	for (int i = 0; i < CACHE_NAME_PARTS && d; i++) {
+		bpf_probe_read_kernel_str(e->parts[i], CACHE_PART_LEN, BPF_CORE_READ(d, d_name.name));
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d)
+			break;
+		d = parent;
+	}
+}
+
+/* The entity the current task's events go to under --by, made when new:
+ * who it is (process: comm and uid; file: its name). NULL: none kept. */
+static __always_inline struct cache_entity *entity_key(const struct cache_key *k,
+						       struct address_space *m, bool current)
+{
+	struct cache_entity *e = bpf_map_lookup_elem(&entities, k);
+	struct cache_key other = { CACHE_OTHER, CACHE_OTHER };
+	__u32 zero = 0;
+
+	if (e)
+		return e;
+	e = bpf_map_lookup_elem(&entity_scratch, &zero);
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	if (by == BY_PROCESS && current) {
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+		e->uid = (__u32)bpf_get_current_uid_gid();
+	} else if (by == BY_FILE && m) {
+		file_name(m, e);
+	}
+	if (bpf_map_update_elem(&entities, k, e, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&entities, k)) {
+		count(ST_ENTITIES_FULL);
+		return bpf_map_lookup_elem(&entities, &other);
+	}
+	return bpf_map_lookup_elem(&entities, k);
+}
+
+/* The current task's entity for events on file m. */
+static __always_inline struct cache_entity *entity_current(struct address_space *m)
+{
+	struct cache_key k = {};
+
+	switch (by) {
+	case BY_PROCESS:
+		k.a = current_ids().tgid;
+		break;
+	case BY_CGROUP:
+		k.a = current_memcg_id();
+		break;
+	case BY_FILE:
+		file_of(m, &k.a, &k.b);
+		break;
+	default:
+		return NULL;
+	}
+	return entity_key(&k, m, true);
+}
+
+/* The entity of pages remembered in chunk v (waste goes to their adder). */
+static __always_inline struct cache_entity *entity_adder(const struct chunk_val *v,
+							 struct address_space *m)
+{
+	struct cache_key k = {};
+
+	switch (by) {
+	case BY_PROCESS:
+		k.a = v->tgid;
+		break;
+	case BY_CGROUP:
+		k.a = v->memcg;
+		break;
+	case BY_FILE:
+		k.a = v->dev;
+		k.b = v->ino;
+		break;
+	default:
+		return NULL;
+	}
+	return entity_key(&k, m, false);
+}
+
+/* Add n to counter field of the system and of entity e (may be NULL). */
+static __always_inline void add(struct cache_entity *e, __u32 field, __u64 n)
+{
+	struct cache_counts *t;
+	__u32 zero = 0;
+
+	if (!n)
+		return;
+	t = bpf_map_lookup_elem(&totals, &zero);
+	if (t && field < CACHE_NCOUNTS)
+		((__u64 *)t)[field] += n;
+	if (e && field < CACHE_NCOUNTS)
+		__sync_fetch_and_add(&((__u64 *)&e->c)[field], n);
+}
+
+static __always_inline __u64 popcount(__u64 x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
+/* The bits of pages [first, last] within chunk c. */
+static __always_inline __u64 chunk_mask(__u64 c, __u64 first, __u64 last)
+{
+	__u64 lo = c << CHUNK_SHIFT, hi = lo + CHUNK_PAGES - 1, mask = ~0ULL;
+
+	if (first > lo)
+		mask &= ~0ULL << (first - lo);
+	if (last < hi)
+		mask &= ~0ULL >> (hi - last);
+	return mask;
+}
+
+/* Take pages [first, last] of chunk c out of what is remembered; returns
+ * the bits that were set, the chunk in *val. */
+static __always_inline __u64 chunk_take(__u64 mapping, __u64 c, __u64 first, __u64 last,
+					struct chunk_val *val)
+{
+	struct chunk_key k = { mapping, c };
+	struct chunk_val *v = bpf_map_lookup_elem(&chunks, &k);
+	__u64 mask, old;
+
+	if (!v)
+		return 0;
+	mask = chunk_mask(c, first, last);
+	old = __sync_fetch_and_and(&v->bits, ~mask);
+	*val = *v;
+	if (!(old & ~mask))
+		bpf_map_delete_elem(&chunks, &k);
+	return old & mask;
+}
+
+struct take_ctx {
+	struct address_space *m;
+	__u64 first, last, c0;
+	__u32 tgid;
+	__u64 own;		/* pages of tgid's own readahead: misses */
+};
+
+static long take_one(__u64 i, void *arg)
+{
+	struct take_ctx *t = arg;
+	struct chunk_val v;
+	__u64 bits = chunk_take((__u64)t->m, t->c0 + i, t->first, t->last, &v);
+
+	if (bits && v.tgid == t->tgid)
+		t->own += popcount(bits);
+	return 0;
+}
+
+/* A read of pages [first, last] of m by the current task: its own
+ * readahead's pages there are misses; remembered pages of others are
+ * simply no longer anyone's waste. */
+static __always_inline __u64 take_range(struct address_space *m, __u64 first, __u64 last)
+{
+	struct take_ctx t = { m, first, last, first >> CHUNK_SHIFT, current_ids().tgid, 0 };
+	__u64 n = (last >> CHUNK_SHIFT) - t.c0 + 1;
+
+	if (n > SCAN_CHUNKS) {
+		count(ST_LOOP_CUT);
+		n = SCAN_CHUNKS;
+	}
+	bpf_loop(n, take_one, &t, 0);
+	return t.own;
+}
+
+/* The last page of m's file, -1 if it is empty. */
+static __always_inline __s64 last_page(struct address_space *m)
+{
+	__s64 size = BPF_CORE_READ(m, host, i_size);
+
+	return size > 0 ? (size - 1) >> PAGE_SHIFT : -1;
+}
+
+/* A read asked for [index, last] of m (new: not a repeat of the same read);
+ * done reading up to there. */
+static __always_inline void on_read(struct address_space *m, __u64 index, __u64 last, bool new)
+{
+	struct cache_entity *e = entity_current(m);
+	__s64 eof = last_page(m);
+
+	if (new)
+		add(e, FIELD(reads), 1);
+	if (eof < 0 || index > (__u64)eof)
+		return;
+	if (last > (__u64)eof)
+		last = eof;
+	if (new)
+		add(e, FIELD(requested), last - index + 1);
+	add(e, FIELD(misses), take_range(m, index, last));
+}
+
+/* ---- requests: mm_filemap_get_pages (6.11+) ---------------------------- */
+
+SEC("tp_btf/mm_filemap_get_pages")
+int BPF_PROG(get_pages, struct address_space *m, unsigned long index, unsigned long last)
+{
+	struct thread_state *ts;
+	bool repeat;
+
+	if (skip_current())
+		return 0;
+	ts = thread(true);
+	repeat = ts && ts->mapping == (__u64)m && ts->last == last && index > ts->index;
+	if (ts) {
+		ts->mapping = (__u64)m;
+		ts->last = last;
+		ts->index = index;
+		ts->fault_mapping = 0;
+	}
+	on_read(m, index, last, !repeat);
+	return 0;
+}
+
+/* ---- requests: the return of filemap_read() ------------------------------ */
+
+/* filemap_read(iocb, iter, already_read) returned ret: it copied
+ * ret - already_read bytes ending at iocb->ki_pos. */
+static __always_inline void read_done(struct kiocb *iocb, __s64 already, __s64 ret)
+{
+	struct file *f = BPF_CORE_READ(iocb, ki_filp);
+	struct address_space *m = BPF_CORE_READ(f, f_mapping);
+	__s64 end = BPF_CORE_READ(iocb, ki_pos), copied = ret - already;
+	struct thread_state *ts = thread(false);
+
+	if (ts)
+		ts->fault_mapping = 0;
+	if (copied <= 0) {
+		add(entity_current(m), FIELD(reads), 1);
+		return;
+	}
+	on_read(m, (end - copied) >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT, true);
+}
+
+SEC("fexit/filemap_read")
+int BPF_PROG(filemap_read_exit, struct kiocb *iocb, struct iov_iter *iter, ssize_t already,
+	     ssize_t ret)
+{
+	if (!skip_current())
+		read_done(iocb, already, ret);
+	return 0;
+}
+
+SEC("kprobe/filemap_read")
+int BPF_KPROBE(filemap_read_entry, struct kiocb *iocb, struct iov_iter *iter, ssize_t already)
+{
+	struct thread_state *ts;
+
+	if (skip_current() || !(ts = thread(true)))
+		return 0;
+	ts->iocb = (__u64)iocb;
+	ts->already = already;
+	return 0;
+}
+
+SEC("kretprobe/filemap_read")
+int BPF_KRETPROBE(filemap_read_return, ssize_t ret)
+{
+	struct thread_state *ts;
+
+	if (skip_current() || !(ts = thread(false)) || !ts->iocb)
+		return 0;
+	read_done((struct kiocb *)ts->iocb, ts->already, ret);
+	ts->iocb = 0;
+	return 0;
+}
+
+/* ---- faults -------------------------------------------------------------- */
+
+static __always_inline void on_fault(struct address_space *m, __u64 index)
+{
+	struct thread_state *ts;
+
+	if (skip_current())
+		return;
+	add(entity_current(m), FIELD(faults), 1);
+	ts = thread(true);
+	if (ts) {
+		ts->fault_mapping = (__u64)m;
+		ts->fault_index = index;
+	}
+}
+
+SEC("tp_btf/mm_filemap_fault")
+int BPF_PROG(fault_tp, struct address_space *m, unsigned long index)
+{
+	on_fault(m, index);
+	return 0;
+}
+
+SEC("fentry/filemap_fault")
+int BPF_PROG(fault_fentry, struct vm_fault *vmf)
+{
+	on_fault(BPF_CORE_READ(vmf, vma, vm_file, f_mapping), BPF_CORE_READ(vmf, pgoff));
+	return 0;
+}
+
+SEC("kprobe/filemap_fault")
+int BPF_KPROBE(fault_kprobe, struct vm_fault *vmf)
+{
+	on_fault(BPF_CORE_READ(vmf, vma, vm_file, f_mapping), BPF_CORE_READ(vmf, pgoff));
+	return 0;
+}
+
+/* ---- adds, evictions, dirtying: tracepoints everywhere ------------------ */
+
+static __always_inline void folio_range(struct folio *folio, struct address_space **m,
+					__u64 *first, __u64 *n)
+{
+	*m = BPF_CORE_READ(folio, mapping);
+	*first = BPF_CORE_READ(folio, index);
+	*n = 1ULL << (folio_order_of(folio) & 15);
+}
+
+SEC("tp_btf/mm_filemap_add_to_page_cache")
+int BPF_PROG(page_added, struct folio *folio)
+{
+	struct thread_state *ts = NULL;
+	struct address_space *m;
+	__u64 first, n, dev, ino, memcg;
+	__u32 tgid;
+
+	if (skip_current())
+		return 0;
+	folio_range(folio, &m, &first, &n);
+	ts = thread(false);
+	if (ts && ts->fault_mapping == (__u64)m && first + FAULT_WINDOW > ts->fault_index &&
+	    first < ts->fault_index + FAULT_WINDOW) {
+		add(entity_current(m), FIELD(mmap_add), n);
+		return 0;
+	}
+	/* Remembered per chunk; the adder's entity made now, while it is the
+	 * current task (its name is at hand). */
+	entity_current(m);
+	file_of(m, &dev, &ino);
+	memcg = by == BY_CGROUP ? current_memcg_id() : 0;
+	tgid = current_ids().tgid;
+	for (int i = 0; i < 9; i++) {
+		__u64 c = (first >> CHUNK_SHIFT) + i, last = first + n - 1;
+		struct chunk_key k = { (__u64)m, c };
+		struct chunk_val *v, nv = { 0, memcg, dev, ino, tgid, 0 };
+
+		if ((c << CHUNK_SHIFT) > last)
+			break;
+		v = bpf_map_lookup_elem(&chunks, &k);
+		if (!v) {
+			bpf_map_update_elem(&chunks, &k, &nv, BPF_NOEXIST);
+			v = bpf_map_lookup_elem(&chunks, &k);
+			if (!v) {
+				count(ST_CHUNKS_FULL);
+				return 0;
+			}
+		}
+		v->tgid = tgid;
+		v->memcg = memcg;
+		__sync_fetch_and_or(&v->bits, chunk_mask(c, first, last));
+	}
+	return 0;
+}
+
+SEC("tp_btf/mm_filemap_delete_from_page_cache")
+int BPF_PROG(page_deleted, struct folio *folio)
+{
+	struct address_space *m;
+	__u64 first, n;
+
+	folio_range(folio, &m, &first, &n);
+	for (int i = 0; i < 9; i++) {
+		__u64 c = (first >> CHUNK_SHIFT) + i, last = first + n - 1, bits;
+		struct chunk_val v;
+
+		if ((c << CHUNK_SHIFT) > last)
+			break;
+		bits = chunk_take((__u64)m, c, first, last, &v);
+		if (bits)
+			add(entity_adder(&v, m), FIELD(ra_waste), popcount(bits));
+	}
+	return 0;
+}
+
+SEC("tp_btf/writeback_dirty_folio")
+int BPF_PROG(page_dirtied, struct folio *folio, struct address_space *mapping)
+{
+	struct cache_entity *e;
+	struct address_space *m;
+	__u64 first, n;
+
+	if (skip_current())
+		return 0;
+	folio_range(folio, &m, &first, &n);
+	if (!m)
+		return 0;
+	e = entity_current(m);
+	add(e, FIELD(dirtied), n);
+	/* Its own add, now dirtied: a write added it, not readahead. */
+	for (int i = 0; i < 9; i++) {
+		__u64 c = (first >> CHUNK_SHIFT) + i, last = first + n - 1, bits;
+		struct chunk_val v;
+
+		if ((c << CHUNK_SHIFT) > last)
+			break;
+		bits = chunk_take((__u64)m, c, first, last, &v);
+		add(e, FIELD(write_add), popcount(bits));
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
