@@ -24,8 +24,8 @@
  * with the range still to read; a repeat from the same thread with the
  * same file and end and a higher start is the same read. Kernels without
  * it: the return of filemap_read() (fexit, else kretprobe) with the bytes
- * it copied. Faults: mm_filemap_fault (6.11+), else the entry of
- * filemap_fault(). Adds, evictions, dirtying: tracepoints everywhere. */
+ * it copied. Faults: mm_filemap_fault (6.11+), else the entry and return
+ * of filemap_fault(). Adds, evictions, dirtying: tracepoints everywhere. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -40,8 +40,6 @@
 /* Longest request scanned for its own readahead adds, in chunks (of 64
  * pages): 256 MiB. Longer ones are counted (ST_LOOP_CUT). */
 #define SCAN_CHUNKS 1024
-/* How far from the faulting page readahead of a fault goes (pages). */
-#define FAULT_WINDOW 1024
 
 const volatile __u32 by = BY_NONE;
 
@@ -440,6 +438,29 @@ int BPF_KPROBE(fault_kprobe, struct vm_fault *vmf)
 	return 0;
 }
 
+/* Where the fault's end is seen, adds after it are not the fault's. */
+static __always_inline void fault_done(void)
+{
+	struct thread_state *ts = thread(false);
+
+	if (ts)
+		ts->fault_mapping = 0;
+}
+
+SEC("fexit/filemap_fault")
+int BPF_PROG(fault_fexit, struct vm_fault *vmf, vm_fault_t ret)
+{
+	fault_done();
+	return 0;
+}
+
+SEC("kretprobe/filemap_fault")
+int BPF_KRETPROBE(fault_kretprobe)
+{
+	fault_done();
+	return 0;
+}
+
 /* ---- adds, evictions, dirtying: tracepoints everywhere ------------------ */
 
 static __always_inline void folio_range(struct folio *folio, struct address_space **m,
@@ -461,9 +482,11 @@ int BPF_PROG(page_added, struct folio *folio)
 	if (skip_current())
 		return 0;
 	folio_range(folio, &m, &first, &n);
+	/* In a fault on this file: the fault's own page and its readahead.
+	 * (With the tracepoint alone the fault's end is not seen: until the
+	 * thread's next read or fault, its adds to that file count here.) */
 	ts = thread(false);
-	if (ts && ts->fault_mapping == (__u64)m && first + FAULT_WINDOW > ts->fault_index &&
-	    first < ts->fault_index + FAULT_WINDOW) {
+	if (ts && ts->fault_mapping == (__u64)m) {
 		add(entity_current(m), FIELD(mmap_add), n);
 		return 0;
 	}

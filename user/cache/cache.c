@@ -194,9 +194,10 @@ static const struct tp_contract contracts[] = {
 
 static const char *const tp_btf_secs[] = { "tp_btf/", NULL };
 static const char *const fentry_secs[] = { "fexit/filemap_read", "fentry/filemap_fault",
-					   PAGE_EVENTS, NULL };
+					   "fexit/filemap_fault", PAGE_EVENTS, NULL };
 static const char *const kprobe_secs[] = { "kprobe/filemap_read", "kretprobe/filemap_read",
-					   "kprobe/filemap_fault", PAGE_EVENTS, NULL };
+					   "kprobe/filemap_fault", "kretprobe/filemap_fault",
+					   PAGE_EVENTS, NULL };
 
 static const struct tool_mode modes[] = {
 	{ "tp_btf", PROBE_TP_BTF, "filemap tracepoints (6.11+)", tp_btf_secs, contracts },
