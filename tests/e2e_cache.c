@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "memcg.h"
 #include "run.h"
 
 #define FILE_MIB 64
@@ -306,4 +307,293 @@ TEST_FULL(e2e_cache_mmap_read, T_ROOT | T_E2E, 300)
 	}
 	test_file_done(path, dir);
 	assert_no_progs_left(before, "after mmap");
+}
+
+/* Two workloads at once, in memory cgroups of their own, reading two
+ * files: cachetop keeps them apart by process, by cgroup and by file,
+ * each row exactly its own reads. */
+static void two_readers(const char *by)
+{
+	unsigned before = bpf_prog_max_id();
+	char p1[128], p2[128], *dir, pid[2][16];
+	struct memcg cg[2];
+	struct bg w[2], m;
+	struct jlines tr[2], l;
+	size_t at = 0;
+	int made = 0;
+
+	if (!(dir = scratch()))
+		test_skip("no block-backed file system for page-cache tests");
+	snprintf(p1, sizeof(p1), "%s/one", dir);
+	snprintf(p2, sizeof(p2), "%s/two", dir);
+	if (!make_file(p1, 32) || !make_file(p2, 32))
+		goto out;
+	for (; made < 2; made++)
+		if (!memcg_create_or_skip(&cg[made], 1ULL << 30, -1))
+			goto out;
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)bin_path("tests/workloads/cachewl"), i ? p2 : p1, "read",
+				 i ? "half" : "cold", "131072", NULL };
+		struct run_opts o = { .memcg = cg[i].path };
+
+		ASSERT_OK(bg_start(&w[i], argv, &o), "start a reader");
+		ASSERT_TRUE(bg_wait_out(&w[i], "ready", NULL, 120000), "ready");
+		snprintf(pid[i], sizeof(pid[i]), "%d", w[i].pid);
+	}
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "cachetop", "-j", "-b", "--by",
+				 (char *)by, "-n", "0", "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start cachetop"))
+			goto stop;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 30000), "attached"))
+		goto stop2;
+	kill(w[0].pid, SIGUSR1);
+	kill(w[1].pid, SIGUSR1);
+	for (int i = 0; i < 2; i++)
+		ASSERT_TRUE(bg_wait_out(&w[i], "{\"type\":\"truth\"", NULL, 300000), "reader done");
+	usleep(200 * 1000);
+	ASSERT_EQ(bg_stop(&m, SIGINT, 30000), 0, "cachetop exit status");
+	if (parse_jlines_str(m.out, &l)) {
+		for (int i = 0; i < 2; i++) {
+			const struct jv *row = NULL;
+			char want[160], what[160];
+
+			if (!parse_jlines_str(strstr(w[i].out, "{\"type\":\"truth\""), &tr[i]))
+				continue;
+			for (int k = 0; k < l.n && !row; k++) {
+				const struct jv *r = l.recs[k];
+
+				if (!jv_type_is(r, by) || !jv_req_b(r, "final") || jv_req_b(r, "other"))
+					continue;
+				if (!strcmp(by, "process") && jv_req_i(r, "pid") == w[i].pid)
+					row = r;
+				else if (!strcmp(by, "cgroup") &&
+					 jv_req_i(r, "cgroup_id") == (long long)cg[i].id)
+					row = r;
+				else if (!strcmp(by, "file") && strstr(jv_req_s(r, "file"), i ? "/two" : "/one"))
+					row = r;
+			}
+			snprintf(want, sizeof(want), "a final %s row for reader %d", by, i);
+			if (!ASSERT_TRUE(row, want))
+				continue;
+			snprintf(what, sizeof(what), "%s %d: requested", by, i);
+			ASSERT_EQ(jv_req_i(row, "requested_pages"), jv_req_i(tr[i].recs[0], "requested"),
+				  what);
+			snprintf(what, sizeof(what), "%s %d: misses", by, i);
+			ASSERT_EQ(jv_req_i(row, "miss_pages"), jv_req_i(tr[i].recs[0], "misses"), what);
+			if (!strcmp(by, "file"))
+				ASSERT_CONTAINS(jv_req_s(row, "file"), i ? p2 : p1, "the file's full path");
+			test_log("%s %d: requested %lld, misses %lld (truth %lld, %lld)", by, i,
+				 jv_req_i(row, "requested_pages"), jv_req_i(row, "miss_pages"),
+				 jv_req_i(tr[i].recs[0], "requested"), jv_req_i(tr[i].recs[0], "misses"));
+			jlines_free(&tr[i]);
+		}
+		jlines_free(&l);
+	}
+stop2:
+	bg_free(&m);
+stop:
+	for (int i = 0; i < 2; i++) {
+		bg_stop(&w[i], SIGTERM, 10000);
+		bg_free(&w[i]);
+	}
+out:
+	for (int i = 0; i < made; i++)
+		memcg_destroy(&cg[i]);
+	unlink(p1);
+	unlink(p2);
+	rmdir(dir);
+	assert_no_progs_left(before, "after two readers");
+}
+
+TEST_FULL(e2e_cache_top_by_process, T_ROOT | T_E2E, 300)
+{
+	two_readers("process");
+}
+
+TEST_FULL(e2e_cache_top_by_cgroup, T_ROOT | T_E2E, 300)
+{
+	two_readers("cgroup");
+}
+
+TEST_FULL(e2e_cache_top_by_file, T_ROOT | T_E2E, 300)
+{
+	two_readers("file");
+}
+
+TEST(e2e_cache_bad_input, T_ROOT | T_E2E)
+{
+	static const struct {
+		const char *args[6];
+		int status;
+		const char *msg;
+	} cases[] = {
+		{ { "cachestat", "-p", "4000000" }, 1, "no process with PID" },
+		{ { "cachestat", "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
+		{ { "cachetop", "--by", "inode" }, 2, "--by takes" },
+		{ { "cachetop", "--sort", "age" }, 2, "--sort takes" },
+		{ { "cachestat", "--by", "file" }, 2, "cachetop's" },
+		{ { "cachestat", "0" }, 2, "invalid interval" },
+		{ { "cachestat", "1", "2", "3" }, 2, "unexpected argument" },
+	};
+	unsigned before = bpf_prog_max_id();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[10] = { (char *)bin_path("memscope") };
+		struct run_result r;
+		char what[160];
+		int n = 1;
+
+		for (int k = 0; k < 6 && cases[i].args[k]; k++)
+			argv[n++] = (char *)cases[i].args[k];
+		snprintf(what, sizeof(what), "%s %s %s", cases[i].args[0], cases[i].args[1],
+			 cases[i].args[2] ? cases[i].args[2] : "");
+		ASSERT_OK(run_argv(argv, NULL, &r), "run");
+		ASSERT_EQ(r.status, cases[i].status, what);
+		ASSERT_CONTAINS(r.err, cases[i].msg, what);
+		run_result_free(&r);
+	}
+	assert_no_progs_left(before, "after bad input");
+}
+
+/* More files than rows kept: what does not fit is counted under "other",
+ * never dropped, and the summary says how often. */
+TEST_FULL(e2e_cache_full_table, T_ROOT | T_E2E, 300)
+{
+	enum { FILES = 40 };
+	unsigned before = bpf_prog_max_id();
+	long long sum = 0, other = -1, truth = 0;
+	char *dir = scratch(), path[128];
+	struct bg m;
+	struct jlines l;
+	size_t at = 0;
+
+	if (!dir)
+		test_skip("no block-backed file system for page-cache tests");
+	for (int i = 0; i < FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		if (!make_file(path, 1))
+			goto out;
+	}
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "cachetop", "-j", "-b", "--by", "file",
+				 "--max-entities", "16", "-n", "0", "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start cachetop"))
+			goto out;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 30000), "attached"))
+		goto stop;
+	for (int i = 0; i < FILES; i++) {
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "cat %s/f%d >/dev/null", dir, i);
+		if (system(cmd))
+			test_log("cat failed");
+		truth += 256;
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ(bg_stop(&m, SIGINT, 30000), 0, "exit status");
+	if (parse_jlines_str(m.out, &l)) {
+		for (int k = 0; k < l.n; k++) {
+			const struct jv *r = l.recs[k];
+			const char *f;
+
+			if (!jv_type_is(r, "file") || !jv_req_b(r, "final"))
+				continue;
+			f = jv_req_s(r, "file");
+			if (jv_req_b(r, "other"))
+				other = jv_req_i(r, "requested_pages");
+			else if (f && strstr(f, dir))
+				sum += jv_req_i(r, "requested_pages");
+		}
+		test_log("%d files of 256 pages: %lld pages in rows of their own, %lld under other",
+			 FILES, sum, other);
+		ASSERT_GE(other, 1, "an \"other\" row");
+		ASSERT_GE(sum + other, truth, "every page of the files counted somewhere");
+		ASSERT_GT(jv_req_i(jv_req_o(jl_req(&l, "summary"), "drops"), "entities_map_full"), 0,
+			  "the summary counts what went to other");
+		jlines_free(&l);
+	}
+stop:
+	bg_free(&m);
+out:
+	for (int i = 0; i < FILES; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+	assert_no_progs_left(before, "after a full table");
+}
+
+/* cachestat --cgroup: only the reads of the tasks of that memory cgroup,
+ * while another process outside it reads another file; the refaults of
+ * that cgroup where the kernel counts them per cgroup (v2). */
+TEST_FULL(e2e_cache_cgroup_filter, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char p1[128], p2[128], *dir;
+	struct bg w[2], m;
+	struct jlines l, tr;
+	struct memcg cg;
+	size_t at = 0;
+
+	if (!(dir = scratch()))
+		test_skip("no block-backed file system for page-cache tests");
+	snprintf(p1, sizeof(p1), "%s/inside", dir);
+	snprintf(p2, sizeof(p2), "%s/outside", dir);
+	if (!make_file(p1, 32) || !make_file(p2, 32) || !memcg_create_or_skip(&cg, 1ULL << 30, -1))
+		goto out;
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)bin_path("tests/workloads/cachewl"), i ? p2 : p1, "read",
+				 "cold", "131072", NULL };
+		struct run_opts o = { .memcg = i ? NULL : cg.path };
+
+		ASSERT_OK(bg_start(&w[i], argv, &o), "start a reader");
+		ASSERT_TRUE(bg_wait_out(&w[i], "ready", NULL, 120000), "ready");
+	}
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "cachestat", "-j", "--cgroup", cg.path,
+				 "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start cachestat"))
+			goto stop;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 30000), "attached"))
+		goto stop2;
+	kill(w[0].pid, SIGUSR1);
+	kill(w[1].pid, SIGUSR1);
+	for (int i = 0; i < 2; i++)
+		ASSERT_TRUE(bg_wait_out(&w[i], "{\"type\":\"truth\"", NULL, 300000), "reader done");
+	usleep(200 * 1000);
+	ASSERT_EQ(bg_stop(&m, SIGINT, 30000), 0, "exit status");
+	if (parse_jlines_str(m.out, &l) &&
+	    parse_jlines_str(strstr(w[0].out, "{\"type\":\"truth\""), &tr)) {
+		const struct jv *sum = jl_req(&l, "summary"), *iv = jl_req_last(&l, "interval");
+
+		ASSERT_EQ(jv_req_i(sum, "requested_pages"), jv_req_i(tr.recs[0], "requested"),
+			  "the cgroup's reads only");
+		ASSERT_EQ(jv_req_i(sum, "miss_pages"), jv_req_i(tr.recs[0], "misses"),
+			  "the cgroup's misses only");
+		/* v2 counts refaults per cgroup; v1 does not say. */
+		if (cg.version == 2)
+			ASSERT_GE(jv_req_in(iv, "refault_pages", -1), 0, "refaults of the cgroup");
+		jlines_free(&tr);
+		jlines_free(&l);
+	}
+stop2:
+	bg_free(&m);
+stop:
+	for (int i = 0; i < 2; i++) {
+		bg_stop(&w[i], SIGTERM, 10000);
+		bg_free(&w[i]);
+	}
+	memcg_destroy(&cg);
+out:
+	unlink(p1);
+	unlink(p2);
+	rmdir(dir);
+	assert_no_progs_left(before, "after --cgroup");
 }
