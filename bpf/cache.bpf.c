@@ -42,6 +42,10 @@
 #define SCAN_CHUNKS 1024
 
 const volatile __u32 by = BY_NONE;
+/* Set in kprobe mode: kprobe programs keep per-thread state in a hash
+ * (task storage is not theirs on older kernels); the others in task
+ * storage, a pointer away from the task. */
+const volatile bool thread_hash;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -64,6 +68,28 @@ struct {
 	__type(value, struct chunk_val);
 } chunks SEC(".maps");
 
+/* How many chunks are remembered per hash bucket of (file, chunk): a
+ * read whose chunk's bucket holds none skips the hash lookup, the common
+ * case of a read of cached data. Incremented before a chunk is created,
+ * decremented by whoever deletes it: exact, whatever the races. */
+#define PRESENCE_BUCKETS 65536
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PRESENCE_BUCKETS);
+	__type(key, __u32);
+	__type(value, __u32);
+} presence SEC(".maps");
+
+/* By inode number, not the mapping pointer: a tp_btf program may not do
+ * arithmetic on a trusted pointer. */
+static __always_inline __u32 *presence_of(__u64 ino, __u64 c)
+{
+	__u32 b = (__u32)(((ino << 16) ^ c) * 0x9E3779B97F4A7C15ULL >> 40) & (PRESENCE_BUCKETS - 1);
+
+	return bpf_map_lookup_elem(&presence, &b);
+}
+
 /* What a thread is doing: the read it is in (for repeats of
  * mm_filemap_get_pages), the fault it is in, a filemap_read() entry
  * waiting for its return (kprobe mode). */
@@ -79,6 +105,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct thread_state);
 } threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} thread_store SEC(".maps");
 
 /* Entity scratch (too big for the stack). */
 struct {
@@ -98,8 +131,16 @@ static __always_inline __u32 kernel_tid(void)
 static __always_inline struct thread_state *thread(bool create)
 {
 	struct thread_state zero = {}, *ts;
-	__u32 tid = kernel_tid();
+	__u32 tid;
 
+	if (!thread_hash) {
+		ts = bpf_task_storage_get(&thread_store, bpf_get_current_task_btf(), NULL,
+					  create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+		if (!ts && create)
+			count(ST_THREADS_FULL);
+		return ts;
+	}
+	tid = kernel_tid();
 	ts = bpf_map_lookup_elem(&threads, &tid);
 	if (ts || !create)
 		return ts;
@@ -249,26 +290,30 @@ static __always_inline __u64 chunk_mask(__u64 c, __u64 first, __u64 last)
 
 /* Take pages [first, last] of chunk c out of what is remembered; returns
  * the bits that were set, the chunk in *val. */
-static __always_inline __u64 chunk_take(__u64 mapping, __u64 c, __u64 first, __u64 last,
-					struct chunk_val *val)
+static __always_inline __u64 chunk_take(__u64 mapping, __u64 ino, __u64 c, __u64 first,
+					__u64 last, struct chunk_val *val)
 {
 	struct chunk_key k = { mapping, c };
-	struct chunk_val *v = bpf_map_lookup_elem(&chunks, &k);
+	__u32 *p = presence_of(ino, c);
+	struct chunk_val *v;
 	__u64 mask, old;
 
+	if (!p || !*p)
+		return 0;
+	v = bpf_map_lookup_elem(&chunks, &k);
 	if (!v)
 		return 0;
 	mask = chunk_mask(c, first, last);
 	old = __sync_fetch_and_and(&v->bits, ~mask);
 	*val = *v;
-	if (!(old & ~mask))
-		bpf_map_delete_elem(&chunks, &k);
+	if (!(old & ~mask) && !bpf_map_delete_elem(&chunks, &k))
+		__sync_fetch_and_sub(p, 1);
 	return old & mask;
 }
 
 struct take_ctx {
 	struct address_space *m;
-	__u64 first, last, c0;
+	__u64 ino, first, last, c0;
 	__u32 tgid;
 	__u64 own;		/* pages of tgid's own readahead: misses */
 };
@@ -277,7 +322,7 @@ static long take_one(__u64 i, void *arg)
 {
 	struct take_ctx *t = arg;
 	struct chunk_val v;
-	__u64 bits = chunk_take((__u64)t->m, t->c0 + i, t->first, t->last, &v);
+	__u64 bits = chunk_take((__u64)t->m, t->ino, t->c0 + i, t->first, t->last, &v);
 
 	if (bits && v.tgid == t->tgid)
 		t->own += popcount(bits);
@@ -287,11 +332,17 @@ static long take_one(__u64 i, void *arg)
 /* A read of pages [first, last] of m by the current task: its own
  * readahead's pages there are misses; remembered pages of others are
  * simply no longer anyone's waste. */
-static __always_inline __u64 take_range(struct address_space *m, __u64 first, __u64 last)
+static __always_inline __u64 take_range(struct address_space *m, __u64 ino, __u64 first,
+					__u64 last, __u32 tgid)
 {
-	struct take_ctx t = { m, first, last, first >> CHUNK_SHIFT, current_ids().tgid, 0 };
+	struct take_ctx t = { m, ino, first, last, first >> CHUNK_SHIFT, tgid, 0 };
 	__u64 n = (last >> CHUNK_SHIFT) - t.c0 + 1;
 
+	if (n == 1) {
+		/* Most reads: one chunk, no loop. */
+		take_one(0, &t);
+		return t.own;
+	}
 	if (n > SCAN_CHUNKS) {
 		count(ST_LOOP_CUT);
 		n = SCAN_CHUNKS;
@@ -300,30 +351,38 @@ static __always_inline __u64 take_range(struct address_space *m, __u64 first, __
 	return t.own;
 }
 
-/* The last page of m's file, -1 if it is empty. */
-static __always_inline __s64 last_page(struct address_space *m)
-{
-	__s64 size = BPF_CORE_READ(m, host, i_size);
-
-	return size > 0 ? (size - 1) >> PAGE_SHIFT : -1;
-}
-
-/* A read asked for [index, last] of m (new: not a repeat of the same read);
- * done reading up to there. */
-static __always_inline void on_read(struct address_space *m, __u64 index, __u64 last, bool new)
+/* A read asked for [index, last] of m, whose file has size bytes (new:
+ * not a repeat of the same read); done reading up to there. */
+static __always_inline void on_read(struct address_space *m, __s64 size, __u64 ino,
+				    __u64 index, __u64 last, bool new, __u32 tgid)
 {
 	struct cache_entity *e = entity_current(m);
-	__s64 eof = last_page(m);
+	__s64 eof = size > 0 ? (size - 1) >> PAGE_SHIFT : -1;
+	__u64 requested = 0, misses = 0;
+	struct cache_counts *t;
+	__u32 zero = 0;
 
-	if (new)
-		add(e, FIELD(reads), 1);
-	if (eof < 0 || index > (__u64)eof)
-		return;
-	if (last > (__u64)eof)
-		last = eof;
-	if (new)
-		add(e, FIELD(requested), last - index + 1);
-	add(e, FIELD(misses), take_range(m, index, last));
+	if (eof >= 0 && index <= (__u64)eof) {
+		if (last > (__u64)eof)
+			last = eof;
+		requested = new ? last - index + 1 : 0;
+		misses = take_range(m, ino, index, last, tgid);
+	}
+	/* The system's counters: one lookup for all three. */
+	t = bpf_map_lookup_elem(&totals, &zero);
+	if (t) {
+		t->reads += new;
+		t->requested += requested;
+		t->misses += misses;
+	}
+	if (e) {
+		if (new)
+			__sync_fetch_and_add(&e->c.reads, 1);
+		if (requested)
+			__sync_fetch_and_add(&e->c.requested, requested);
+		if (misses)
+			__sync_fetch_and_add(&e->c.misses, misses);
+	}
 }
 
 /* ---- requests: mm_filemap_get_pages (6.11+) ---------------------------- */
@@ -334,7 +393,10 @@ int BPF_PROG(get_pages, struct address_space *m, unsigned long index, unsigned l
 	struct thread_state *ts;
 	bool repeat;
 
-	if (skip_current())
+	struct task_ids ids = current_ids();
+
+	if (ids.tgid == self_tgid || (target_tgid && ids.tgid != target_tgid) ||
+	    !in_target_memcg())
 		return 0;
 	ts = thread(true);
 	repeat = ts && ts->mapping == (__u64)m && ts->last == last && index > ts->index;
@@ -344,7 +406,8 @@ int BPF_PROG(get_pages, struct address_space *m, unsigned long index, unsigned l
 		ts->index = index;
 		ts->fault_mapping = 0;
 	}
-	on_read(m, index, last, !repeat);
+	/* A trusted pointer: read directly, no helper calls. */
+	on_read(m, m->host->i_size, m->host->i_ino, index, last, !repeat, ids.tgid);
 	return 0;
 }
 
@@ -365,7 +428,8 @@ static __always_inline void read_done(struct kiocb *iocb, __s64 already, __s64 r
 		add(entity_current(m), FIELD(reads), 1);
 		return;
 	}
-	on_read(m, (end - copied) >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT, true);
+	on_read(m, BPF_CORE_READ(m, host, i_size), BPF_CORE_READ(m, host, i_ino),
+		(end - copied) >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT, true, current_ids().tgid);
 }
 
 SEC("fexit/filemap_read")
@@ -505,7 +569,13 @@ int BPF_PROG(page_added, struct folio *folio)
 			break;
 		v = bpf_map_lookup_elem(&chunks, &k);
 		if (!v) {
-			bpf_map_update_elem(&chunks, &k, &nv, BPF_NOEXIST);
+			__u32 *p = presence_of(ino, c);
+
+			if (!p)
+				return 0;
+			__sync_fetch_and_add(p, 1);
+			if (bpf_map_update_elem(&chunks, &k, &nv, BPF_NOEXIST))
+				__sync_fetch_and_sub(p, 1);
 			v = bpf_map_lookup_elem(&chunks, &k);
 			if (!v) {
 				count(ST_CHUNKS_FULL);
@@ -532,7 +602,7 @@ int BPF_PROG(page_deleted, struct folio *folio)
 
 		if ((c << CHUNK_SHIFT) > last)
 			break;
-		bits = chunk_take((__u64)m, c, first, last, &v);
+		bits = chunk_take((__u64)m, BPF_CORE_READ(m, host, i_ino), c, first, last, &v);
 		if (bits)
 			add(entity_adder(&v, m), FIELD(ra_waste), popcount(bits));
 	}
@@ -560,7 +630,7 @@ int BPF_PROG(page_dirtied, struct folio *folio, struct address_space *mapping)
 
 		if ((c << CHUNK_SHIFT) > last)
 			break;
-		bits = chunk_take((__u64)m, c, first, last, &v);
+		bits = chunk_take((__u64)m, BPF_CORE_READ(m, host, i_ino), c, first, last, &v);
 		add(e, FIELD(write_add), popcount(bits));
 	}
 	return 0;

@@ -3,7 +3,7 @@
 # with and without tracing; medians and ratios. Not a test: numbers vary
 # with the machine; the README quotes what this printed on ours.
 #
-# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory ...]
+# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache ...]
 #   default: all, 5 pairs each
 set -u
 
@@ -17,11 +17,11 @@ pairs=5
 while getopts n: opt; do
 	case $opt in
 	n) pairs=$OPTARG ;;
-	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory ...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache ...]" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory
+[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory cache
 
 make -s -C "$top" OUTPUT="$out" all >/dev/null || exit 1
 if [ "$(id -u)" -ne 0 ]; then
@@ -137,12 +137,45 @@ bench_memory() {
 	echo "memory (kernel mode): BPF maps $(field bpf_map_kib <"$tmp/ms.json") KiB pinned; tracer peak RSS $(grep '"type":"summary"' "$tmp/ms.json" | field max_rss_kib) KiB"
 }
 
+# Cached reads (a 64 MiB file, warmed) untraced and under cachestat and
+# cachetop, interleaved: 4 KiB random preads and 128 KiB sequential ones.
+bench_cache() {
+	f=$tmp/readfile
+	dd if=/dev/zero of="$f" bs=1M count=64 status=none
+	for kind in "4096 1000000 rand" "131072 100000 seq"; do
+		# shellcheck disable=SC2086 # the three words are readloop's arguments
+		set -- $kind
+		: >"$tmp/base" && : >"$tmp/stat" && : >"$tmp/top"
+		for _ in $(seq "$pairs"); do
+			"$wl/readloop" "$f" "$1" "$2" "$3" | field ns_per_op >>"$tmp/base"
+			for tool in stat top; do
+				if [ $tool = stat ]; then
+					"$ms" cachestat -j 3600 >"$tmp/ms.json" 2>/dev/null &
+				else
+					"$ms" cachetop -b -j 3600 >"$tmp/ms.json" 2>/dev/null &
+				fi
+				pid=$!
+				started="$started $pid"
+				wait_for "$tmp/ms.json" '"type":"attached"'
+				"$wl/readloop" "$f" "$1" "$2" "$3" | field ns_per_op >>"$tmp/$tool"
+				kill -INT $pid
+				wait $pid
+			done
+		done
+		b=$(median <"$tmp/base")
+		s=$(median <"$tmp/stat")
+		t=$(median <"$tmp/top")
+		echo "cache: $1-byte $3 cached preads: untraced $b ns, cachestat $s ns ($(echo "$s $b" | awk '{ printf "%+.1f", 100 * ($1 / $2 - 1) }')%), cachetop $t ns ($(echo "$t $b" | awk '{ printf "%+.1f", 100 * ($1 / $2 - 1) }')%) (median of $pairs)"
+	done
+}
+
 for b in "$@"; do
 	case $b in
 	leak-user) bench_user ;;
 	leak-kernel) bench_kernel ;;
 	startup) bench_startup ;;
 	memory) bench_memory ;;
+	cache) bench_cache ;;
 	*) echo "bench: unknown benchmark '$b'" >&2; exit 2 ;;
 	esac
 done

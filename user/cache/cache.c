@@ -218,6 +218,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	struct cache_bpf *s = p;
 
 	s->rodata->self_tgid = getpid();
+	s->rodata->thread_hash = mode->kind == PROBE_KPROBE;
 	if (!cfg)
 		return 0;
 	TARGET_FILTER_APPLY(s, &cfg->filter);
