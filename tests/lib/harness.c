@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/procfs.h"
 #include "harness.h"
 #include "memcg.h"
 
@@ -104,6 +105,14 @@ const char *test_src_dir(void)
 pid_t test_runner_pid(void)
 {
 	return runner;
+}
+
+bool test_runner_alive(pid_t pid)
+{
+	char path[64], comm[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	return read_file_str(path, comm, sizeof(comm)) > 0 && !strcmp(comm, "memscope-test");
 }
 
 /* Memory cgroups a test left (it failed, timed out or forgot): removed,
