@@ -12,7 +12,7 @@ libbpf-dev libelf-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
 libdw-dev libcapstone-dev
 bpftool
 shellcheck
-qemu-system-x86 busybox-static cpio xz-utils zstd
+qemu-system-x86 busybox-static cpio xz-utils zstd e2fsprogs
 "
 
 missing=

@@ -7,6 +7,8 @@
 # in the guest, and exits with the guest's status. The guest's output ends
 # with the runner's "N passed, N failed, N skipped" line; a guest that
 # crashes or times out ends the output with a failing summary line instead.
+# The guest also gets a fresh 512 MiB ext4 disk (virtio) at /scratch for
+# tests of the page cache; the image is $OUTPUT/vmtest/<kernel>/scratch.img.
 #
 # usage: scripts/vmtest.sh [options] [-- memscope-test args]
 #   -k KERNEL   debian-6.1 (default): newest linux-image-6.1.0-*-cloud-amd64-unsigned
@@ -150,6 +152,9 @@ krel=${krel#vmlinuz-}
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run scripts/deps.sh"
 [ -x /bin/busybox ] || die "/bin/busybox missing: run scripts/deps.sh (busybox-static)"
+# /sbin is not in every user's PATH.
+mkfs_ext4=$(command -v mkfs.ext4 || echo /sbin/mkfs.ext4)
+[ -x "$mkfs_ext4" ] || die "mkfs.ext4 missing: run scripts/deps.sh (e2fsprogs)"
 
 # The busybox base changes only with busybox and the init script: cache it.
 base_key=$(cat /bin/busybox "$top/tests/vm/init" | md5sum | cut -c1-16)
@@ -198,6 +203,79 @@ if [ -d "$output/static/tests/workloads" ]; then
 fi
 # There is no /proc/config.gz in Debian's kernels; some tools look here.
 cp "$kdir/boot/config-$krel" "$payload/boot/" 2>/dev/null || true
+
+# ---- the scratch disk ----------------------------------------------------------
+
+# /tmp in the guest is tmpfs (shmem): no reads from a disk, no eviction by
+# fadvise. Page-cache tests get a real file system instead: ext4 on a virtio
+# disk, mounted at /scratch by tests/vm/init. The image is made anew for
+# every run (mkfs takes a fraction of a second), so no run sees files an
+# earlier one left; it is sparse and stays in the output directory.
+scratch=$outdir/scratch.img
+rm -f "$scratch"
+truncate -s 512M "$scratch"
+# 4 KiB blocks: one block per page, as on most real file systems (mke2fs
+# would pick 1 KiB below 512 MiB). Inode tables and journal are zeroed here,
+# not by the guest's ext4lazyinit thread writing during the tests.
+"$mkfs_ext4" -q -F -b 4096 -m 0 -L memscope-scratch \
+	-E lazy_itable_init=0,lazy_journal_init=0,nodiscard "$scratch" ||
+	die "mkfs.ext4 $scratch failed"
+
+# Debian builds virtio_blk (6.1: all of virtio too) as modules: copy the
+# ones the disk needs, after what they depend on, uncompressed (busybox's
+# insmod reads plain .ko files), with their load order in load-order for
+# the guest's init. Built-in drivers need nothing.
+mroot=$kdir/lib/modules/$krel
+moddir=$payload/lib/modules/$krel
+
+# The path under $mroot listed in modules file $2 for module name $1
+# ("-" and "_" are the same in module names).
+mod_listed() {
+	awk -v n="$1" '{ f = $0; sub(/.*\//, "", f); sub(/\.ko.*$/, "", f); gsub(/-/, "_", f)
+		if (f == n) { print; exit } }' "$2" 2>/dev/null
+}
+
+# The modules a .ko needs loaded first: its .modinfo "depends=" string.
+mod_depends() {
+	tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | tr ',' ' '
+}
+
+# Add module $1 and, before it, what it depends on. Positional parameters
+# are the only locals a POSIX shell has: they hold the name and the deps.
+loaded=
+add_module() {
+	case " $loaded " in *" $1 "*) return 0 ;; esac
+	set -- "$1" "$(mod_listed "$1" "$mroot/modules.order")"
+	if [ -z "$2" ]; then
+		[ -n "$(mod_listed "$1" "$mroot/modules.builtin")" ] && return 0
+		echo "vmtest: $krel has no module $1 and does not build it in: no scratch disk" >&2
+		return 1
+	fi
+	mkdir -p "$moddir"
+	# Debian's 6.12 modules are xz-compressed, 6.1's are not.
+	if [ -f "$mroot/$2" ]; then cp "$mroot/$2" "$moddir/$1.ko"
+	elif [ -f "$mroot/$2.xz" ]; then xz -dc "$mroot/$2.xz" >"$moddir/$1.ko"
+	elif [ -f "$mroot/$2.zst" ]; then zstd -qdc "$mroot/$2.zst" >"$moddir/$1.ko"
+	elif [ -f "$mroot/$2.gz" ]; then gzip -dc "$mroot/$2.gz" >"$moddir/$1.ko"
+	else
+		echo "vmtest: $mroot/$2 is missing: no scratch disk" >&2
+		return 1
+	fi
+	# shellcheck disable=SC2046 # one word per module name
+	set -- "$1" $(mod_depends "$moddir/$1.ko")
+	for dep in "$@"; do
+		[ "$dep" = "$1" ] || add_module "$dep" || return 1
+	done
+	loaded="$loaded $1"
+	echo "$1" >>"$moddir/load-order"
+}
+
+# A kernel given as a path has no module tree: its drivers must be built in.
+if [ -d "$mroot" ]; then
+	for m in virtio_pci virtio_blk ext4; do
+		add_module "$m" || break
+	done
+fi
 if [ -n "$cmd" ]; then
 	printf '%s\n' "$cmd" >"$payload/cmd"
 else
@@ -227,6 +305,8 @@ echo "vmtest: booting $name ($krel) with $mem under TCG" >&2
 set +e
 timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=single -cpu max,-cx16 -smp 2 -m "$mem" \
 	-kernel "$vmlinuz" -initrd "$outdir/initrd.cpio" \
+	-drive file="$scratch",if=none,id=scratch,format=raw,cache=unsafe \
+	-device virtio-blk-pci,drive=scratch,serial=memscope-scratch \
 	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4" \
 	-nodefaults -display none -no-reboot \
 	-chardev stdio,id=con,signal=off -serial chardev:con \

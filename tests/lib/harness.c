@@ -11,8 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/procfs.h"
 #include "harness.h"
 #include "memcg.h"
+#include "scratch.h"
 
 #define SKIP_STATUS 77
 /* A test that returned without failing and without checking anything. */
@@ -106,16 +108,27 @@ pid_t test_runner_pid(void)
 	return runner;
 }
 
-/* Memory cgroups a test left (it failed, timed out or forgot): removed,
- * and a failure of that test. */
+bool test_runner_alive(pid_t pid)
+{
+	char path[64], comm[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	return read_file_str(path, comm, sizeof(comm)) > 0 && !strcmp(comm, "memscope-test");
+}
+
+/* After a test: memory cgroups it left (it failed, timed out or forgot)
+ * are removed, and a failure of that test; its scratch directories are
+ * removed too, as the runner's job (scratch.h). */
 static bool swept_clean(void)
 {
 	char removed[1024];
+	bool clean = !memcg_sweep(runner, removed, sizeof(removed));
 
-	if (!memcg_sweep(runner, removed, sizeof(removed)))
-		return true;
-	printf("  left memory cgroup(s), removed: %s\n", removed);
-	return false;
+	if (!clean)
+		printf("  left memory cgroup(s), removed: %s\n", removed);
+	/* Now that no process of the test's memcgs can write there. */
+	scratch_sweep(runner, NULL, 0);
+	return clean;
 }
 
 static bool selected(const char *name, char **filters, int nfilters)
@@ -267,6 +280,8 @@ int main(int argc, char **argv)
 		/* Of runs that were killed before they could clean up. */
 		if (memcg_sweep(0, removed, sizeof(removed)))
 			printf("removed memory cgroups of earlier runs: %s\n", removed);
+		if (scratch_sweep(0, removed, sizeof(removed)))
+			printf("removed scratch directories of earlier runs: %s\n", removed);
 	}
 
 	for (t = tests; t; t = t->next) {

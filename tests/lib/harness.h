@@ -59,6 +59,9 @@ const char *test_bin_dir(void);
 const char *test_src_dir(void);
 /* The pid of the runner (the process that forks the tests). */
 pid_t test_runner_pid(void);
+/* Whether pid is a live test runner (it may be another engineer's): what
+ * the runner's sweeps of a test's leftovers (memcg.h, scratch.h) keep. */
+bool test_runner_alive(pid_t pid);
 
 #define ASSERT_TRUE(cond, what) ({                                             \
 	bool ___ok = test_checked(!!(cond));                                  \

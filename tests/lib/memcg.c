@@ -412,15 +412,6 @@ int memcg_destroy(struct memcg *cg)
 	return err;
 }
 
-/* Whether pid is a live test runner (it may be another engineer's). */
-static bool runner_alive(pid_t pid)
-{
-	char path[64], comm[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	return read_file_str(path, comm, sizeof(comm)) > 0 && !strcmp(comm, "memscope-test");
-}
-
 int memcg_sweep(pid_t mine, char *removed, size_t len)
 {
 	char dir[PATH_MAX];
@@ -439,7 +430,7 @@ int memcg_sweep(pid_t mine, char *removed, size_t len)
 
 		if (de->d_type != DT_DIR || sscanf(de->d_name, PREFIX "%d-%d", &owner, &n) != 2)
 			continue;
-		if (mine ? owner != mine : owner == getpid() || runner_alive(owner))
+		if (mine ? owner != mine : owner == getpid() || test_runner_alive(owner))
 			continue;
 		found++;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
