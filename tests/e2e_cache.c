@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "memcg.h"
+#include "scratch.h"
 #include "run.h"
 
 #define FILE_MIB 64
@@ -23,18 +24,17 @@ static double fabs_(double x)
 }
 
 /* A directory on a block-backed file system (page cache that posix_fadvise
- * can evict), NULL if there is none here. */
+ * can evict), NULL if there is none here; a new one each call, removed by
+ * the runner with the test's scratch directory. */
 static char *scratch(void)
 {
-	static char dir[64];
-	static const char *const bases[] = { "/scratch", "/var/tmp", "/tmp" };
+	static char dir[4200];
+	const char *base = test_scratch_dir();
 
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(dir, sizeof(dir), "%s/memscope-cache.XXXXXX", bases[i]);
-		if (mkdtemp(dir))
-			return dir;
-	}
-	return NULL;
+	if (!base)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/cache.XXXXXX", base);
+	return mkdtemp(dir);
 }
 
 static bool make_file(const char *path, int mib)

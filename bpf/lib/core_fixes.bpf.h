@@ -50,8 +50,11 @@ static __always_inline int memory_subsys_id(void)
 /* A folio's order (log2 of its pages). Kernel 6.6, "mm: free up a word in
  * the first tail page" (Matthew Wilcox): the order moved from the
  * _folio_order byte into the low byte of _flags_1. Either way it is only
- * there for a large folio (PG_head set in flags; 6.18 wraps flags in a
- * struct of one unsigned long, memdesc_flags_t, read here as 8 bytes). */
+ * there for a large folio: PG_head set in flags. flags is an unsigned
+ * long in 6.1 and 6.12 and a struct of one, memdesc_flags_t, in 6.18
+ * (checked in the kernels' BTF); CO-RE cannot relocate one as the other,
+ * but it is the first word of struct folio (and page) on every kernel:
+ * read there. */
 struct folio___old {
 	unsigned char _folio_order;
 } __attribute__((preserve_access_index));
@@ -60,7 +63,7 @@ static __always_inline unsigned int folio_order_of(struct folio *folio)
 {
 	__u64 flags = 0;
 
-	bpf_core_read(&flags, sizeof(flags), &folio->flags);
+	bpf_probe_read_kernel(&flags, sizeof(flags), folio);
 	if (!(flags & (1ULL << bpf_core_enum_value(enum pageflags, PG_head))))
 		return 0;
 	if (bpf_core_field_exists(struct folio___old, _folio_order))
