@@ -58,10 +58,17 @@ struct outcome {
 	bool ok;
 };
 
+/* MEMSCOPE_ATTACH=... for the runs of memscope, NULL: none. */
+static const char *forced_mode;
+
 /* Run cachewl with args under `memscope TOOL -j -p PID ARGS...`: start it,
  * attach, let it do its one thing, collect both sides. */
 static void traced(struct outcome *out, const char *const *wl_args, const char *const *ms_args)
 {
+	char env[64];
+	const char *envv[] = { env, NULL };
+	struct run_opts mo = { .env = forced_mode ? envv : NULL };
+
 	char *wl[16] = { (char *)bin_path("tests/workloads/cachewl") }, *ms[24], pid[16];
 	struct bg w, m;
 	size_t at = 0;
@@ -88,12 +95,15 @@ static void traced(struct outcome *out, const char *const *wl_args, const char *
 	ms[n++] = pid;
 	ms[n++] = "1";
 	ms[n] = NULL;
-	if (!ASSERT_OK(bg_start(&m, ms, NULL), "start memscope"))
+	snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", forced_mode ? forced_mode : "");
+	if (!ASSERT_OK(bg_start(&m, ms, &mo), "start memscope"))
 		goto out;
 	if (!ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 30000), "attached")) {
 		test_log("stderr: %s", m.err);
 		goto out2;
 	}
+	if (forced_mode)
+		ASSERT_CONTAINS(m.out, forced_mode, "in the forced mode");
 	kill(w.pid, SIGUSR1);
 	if (!ASSERT_TRUE(bg_wait_out(&w, "{\"type\":\"truth\"", NULL, 300000), "the workload is done"))
 		goto out2;
@@ -596,4 +606,60 @@ out:
 	unlink(p2);
 	rmdir(dir);
 	assert_no_progs_left(before, "after --cgroup");
+}
+
+/* Every mode the kernel offers counts the same: each one probe says loads
+ * here (fentry and kprobe on the 6.1 and 6.12 guests; 6.1 has no
+ * mm_filemap_get_pages), forced, against the same truth. */
+TEST_FULL(e2e_cache_modes, T_ROOT | T_E2E, 900)
+{
+	static const char *const modes[] = { "tp_btf", "fentry", "kprobe" };
+	unsigned before = bpf_prog_max_id();
+	char path[128], *dir;
+	struct run_result r;
+	struct jlines l;
+	int ran = 0;
+
+	ASSERT_OK(run_memscope(NULL, &r, "probe", "-j", NULL), "probe");
+	if (!parse_jlines(&r, &l)) {
+		run_result_free(&r);
+		return;
+	}
+	if (!test_file(path, sizeof(path), &dir))
+		goto out;
+	for (size_t i = 0; i < 3; i++) {
+		const struct jv *job = jlines_find(&l, NULL, "tool", "job", "cache");
+		const struct jv *ms = jv_req_a(job, "modes");
+		bool loads = false;
+
+		for (size_t k = 0; ms && k < ms->len; k++)
+			if (!strcmp(jv_req_s(ms->items[k], "mode"), modes[i]))
+				loads = jv_req_b(ms->items[k], "loads");
+		test_log("mode %s: %s here", modes[i], loads ? "loads" : "does not load");
+		if (!loads)
+			continue;
+		forced_mode = modes[i];
+		read_case(path, "cold", "131072");
+		read_case(path, "half", "4096");
+		{
+			const char *wl[] = { path, "mmap", "half", NULL };
+			const char *mst[] = { "cachestat", NULL };
+			struct outcome o;
+
+			traced(&o, wl, mst);
+			if (o.ok) {
+				ASSERT_EQ(jv_req_i(o.sum, "mmap_add_pages"), jv_req_i(o.t, "misses"),
+					  "pages added by faults");
+				outcome_free(&o);
+			}
+		}
+		forced_mode = NULL;
+		ran++;
+	}
+	ASSERT_GE(ran, 1, "at least one mode runs here");
+	test_file_done(path, dir);
+out:
+	jlines_free(&l);
+	run_result_free(&r);
+	assert_no_progs_left(before, "after the modes");
 }
