@@ -387,14 +387,21 @@ bool top_ui_wants_report(struct cache_state *s)
 	return !ui->paused || ui->refresh;
 }
 
-void top_ui_show(struct cache_state *s, const struct cache_counts *d)
+/* Seconds since t (CLOCK_MONOTONIC). */
+static double since(const struct timespec *t)
 {
-	struct top_ui *ui = s->ui;
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ui->secs = (now.tv_sec - ui->last.tv_sec) + (now.tv_nsec - ui->last.tv_nsec) / 1e9;
-	ui->last = now;
+	return (now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+void top_ui_show(struct cache_state *s, const struct cache_counts *d)
+{
+	struct top_ui *ui = s->ui;
+
+	ui->secs = since(&ui->last);
+	clock_gettime(CLOCK_MONOTONIC, &ui->last);
 	ui->d = *d;
 	ui->refresh = false;
 	ui->shown = true;
@@ -442,8 +449,10 @@ int top_ui_input(struct cache_state *s)
 		case 'p':
 		case 'P':
 			ui->paused = !ui->paused;
-			/* Resuming shows what happened meanwhile at once. */
-			if (!ui->paused)
+			/* Resuming shows what happened meanwhile at once, if
+			 * that is an interval's worth (else the next tick
+			 * comes soon, with more than a moment to show). */
+			if (!ui->paused && since(&ui->last) >= s->o->interval_s)
 				ret = LOOP_TICK_NOW;
 			redraw = true;
 			break;
