@@ -133,11 +133,33 @@ static bool wait_gone(struct tmux *t, const char *gone, unsigned timeout_ms, cha
 	return wait_redrawn(t, NULL, gone, timeout_ms, screen);
 }
 
-static bool skip_without_tmux(void)
+/* What these tests look at is the view, not the accounting: where probe
+ * says the page cache cannot be traced, e2e_probe_tools_are_what_runs is
+ * the test that fails. */
+static void skip_unless_cache_runs(void)
+{
+	struct run_result r;
+	struct jlines l;
+	const struct jv *t;
+	bool can = true;
+
+	if (!ASSERT_OK(run_memscope(NULL, &r, "probe", "-j", NULL), "memscope probe -j"))
+		return;
+	if (ASSERT_EQ(r.status, 0, "probe exit code") && parse_jlines(&r, &l)) {
+		t = jlines_find(&l, NULL, "tool", "job", "cache");
+		can = ASSERT_TRUE(t, "probe shows the cache job") && jv_req_b(t, "can_run");
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+	if (!can)
+		test_skip("probe: the page cache cannot be traced on this kernel");
+}
+
+static void skip_without_tmux(void)
 {
 	if (!tmux_path())
 		test_skip("no tmux here (the busybox guests): the view is tested on the host");
-	return true;
+	skip_unless_cache_runs();
 }
 
 TEST_FULL(e2e_cachetop_ui_screen_and_keys, T_ROOT | T_E2E, 120)
@@ -332,6 +354,7 @@ TEST_FULL(e2e_cachetop_plain_when_not_a_terminal, T_ROOT | T_E2E, 60)
 	struct run_result r;
 	char pid[16];
 
+	skip_unless_cache_runs();
 	if (!start_workload(&f))
 		goto out;
 	snprintf(pid, sizeof(pid), "%d", f.wl.pid);
