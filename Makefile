@@ -50,7 +50,11 @@ ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
 
-PKGS := libbpf libelf libdw
+# ncursesw for cachetop's full-screen view (wide: names print as UTF-8), plain
+# ncurses where only that is installed. Static too: the QEMU guests' static
+# binary never shows the view, but links it.
+CURSES := $(if $(shell $(PKG_CONFIG) --exists ncursesw && echo y),ncursesw,ncurses)
+PKGS := libbpf libelf libdw $(CURSES)
 ifeq ($(STATIC),1)
 PKG_LIBS := $(shell $(PKG_CONFIG) --static --libs $(PKGS)) -lzstd
 LDFLAGS_STATIC := -static

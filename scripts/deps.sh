@@ -9,10 +9,10 @@ set -eu
 pkgs="
 make gcc clang llvm pkg-config
 libbpf-dev libelf-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
-libdw-dev libcapstone-dev
+libdw-dev libcapstone-dev libncurses-dev
 bpftool
 shellcheck
-qemu-system-x86 busybox-static cpio xz-utils zstd e2fsprogs
+qemu-system-x86 busybox-static cpio xz-utils zstd e2fsprogs tmux
 "
 
 missing=

@@ -13,6 +13,7 @@
 
 #include "cache.skel.h"
 #include "cache/common.h"
+#include "cache/top_ui.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/procfs.h"
@@ -37,6 +38,17 @@ unsigned long long cache_hits(const struct cache_counts *c)
 double cache_ratio(const struct cache_counts *c)
 {
 	return c->requested ? (double)cache_hits(c) / c->requested : -1;
+}
+
+const char *cache_ratio_text(const struct cache_counts *c, char *buf, size_t len)
+{
+	double ratio = cache_ratio(c);
+
+	if (ratio >= 0)
+		snprintf(buf, len, "%.2f%%", 100 * ratio);
+	else
+		snprintf(buf, len, "-");
+	return buf;
 }
 
 double cache_col_value(const struct cache_counts *c, enum cache_col col)
@@ -146,6 +158,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_u64(arg, 0, UINT_MAX, &v))
 			argp_error(state, "invalid number of rows '%s'", arg);
 		o->rows = v;
+		o->rows_set = true;
 		return 0;
 	case 'b':
 		o->batch = true;
@@ -488,6 +501,8 @@ static int start(struct run *r, void *ctx)
 	cache_read_totals(s, &zero);
 	memset(&s->total, 0, sizeof(s->total));
 	cache_refaults(s);
+	if (s->o->top)
+		top_ui_start(s);
 	return 0;
 }
 
@@ -518,13 +533,22 @@ static int report(struct run *r, void *ctx, bool final)
 
 static int summary(struct run *r, void *ctx)
 {
+	/* After COUNT reports there was no final one: the view is still up. */
+	top_ui_end(ctx);
 	return cachestat_summary(ctx);
+}
+
+static int on_input(struct run *r, void *ctx)
+{
+	return top_ui_input(ctx);
 }
 
 static void cleanup(struct run *r, void *ctx)
 {
 	struct cache_state *s = ctx;
 
+	/* A run that failed got neither final report nor summary. */
+	top_ui_end(s);
 	cache_bpf__destroy(s->skel);
 	memcg_names_free(s->cg_names);
 	hmap_free(&s->prev_rows);
@@ -536,6 +560,7 @@ static const struct run_hooks hooks = {
 	.attached = attached,
 	.report = report,
 	.summary = summary,
+	.on_input = on_input,
 	.cleanup = cleanup,
 };
 

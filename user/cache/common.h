@@ -6,6 +6,7 @@
 #define MEMSCOPE_CACHE_COMMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -40,6 +41,8 @@ struct cache_opts {
 	enum cache_col sort;	/* cachetop: default misses */
 	bool reverse;		/* smallest first */
 	unsigned rows;		/* cachetop: rows per report, 0: all */
+	bool rows_set;		/* -n given (the full-screen view otherwise
+				 * fills the window) */
 	bool batch;		/* cachetop: no full-screen view */
 	unsigned interval_s, count;
 	int npositional;
@@ -76,6 +79,9 @@ struct cache_state {
 unsigned long long cache_hits(const struct cache_counts *c);
 /* Hit ratio of c, -1 when nothing was requested. */
 double cache_ratio(const struct cache_counts *c);
+/* The hit ratio of c as "12.34%", or "-" when nothing was requested;
+ * returns buf. */
+const char *cache_ratio_text(const struct cache_counts *c, char *buf, size_t len);
 /* The value a column sorts by. */
 double cache_col_value(const struct cache_counts *c, enum cache_col col);
 extern const char *const cache_col_names[COL_NR];

@@ -129,7 +129,7 @@ int cachestat_summary(struct cache_state *s)
 		counters_drops_json(&s->j, &c, cache_drops, NDROPS);
 		json_obj_end(&s->j);
 		json_end_record(&s->j);
-	} else if (!s->ui) {
+	} else {
 		printf("summary: %llu pages requested by %llu reads, %llu"
 		       " hits, %llu misses", t.requested, t.reads, cache_hits(&t), t.misses);
 		if (ratio >= 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cache/common.h"
+#include "cache/top_ui.h"
 #include "core/fmt.h"
 
 struct sort_ctx {
@@ -99,13 +100,9 @@ static void row_json(struct cache_state *s, const struct cache_row *r, bool fina
 static void row_text(struct cache_state *s, const struct cache_row *r, bool final)
 {
 	const struct cache_counts *c = final ? &r->all : &r->now;
-	double ratio = cache_ratio(c);
 	char safe[512], ratio_s[16];
 
-	if (ratio >= 0)
-		snprintf(ratio_s, sizeof(ratio_s), "%.2f%%", 100 * ratio);
-	else
-		snprintf(ratio_s, sizeof(ratio_s), "-");
+	cache_ratio_text(c, ratio_s, sizeof(ratio_s));
 	text_safe(r->name, safe, sizeof(safe));
 	if (s->o->by == BY_PROCESS) {
 		if (r->other)
@@ -128,6 +125,12 @@ int cachetop_report(struct cache_state *s, bool final)
 	char ts[40];
 	int err;
 
+	/* The whole run's report comes after the full-screen view, as a
+	 * plain one: it stays on the terminal. */
+	if (final)
+		top_ui_end(s);
+	if (s->ui && !top_ui_wants_report(s))
+		return 0;
 	err = cache_read_totals(s, &d);
 	if (!err)
 		err = cache_read_rows(s);
@@ -136,6 +139,10 @@ int cachetop_report(struct cache_state *s, bool final)
 	if (final)
 		cache_pending_waste(s, true);
 	n = cachetop_sort(s, final);
+	if (s->ui) {
+		top_ui_show(s, &d);
+		return 0;
+	}
 	shown = s->o->rows && s->o->rows < n ? s->o->rows : n;
 	cache_time(ts, sizeof(ts), s->o->common.json);
 	if (s->o->common.json) {

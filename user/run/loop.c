@@ -20,11 +20,17 @@
 #define LOOP_SLICE_MS 100
 
 static volatile sig_atomic_t stop_count;
+static void (*volatile exit_hook)(void);
 
 static void on_signal(int sig)
 {
 	if (stop_count++ > 0) {
-		/* Second request: leave now; the kernel drops our links. */
+		void (*fn)(void) = exit_hook;
+
+		/* Second request: leave now; the kernel drops our links, the
+		 * hook what the kernel cannot. */
+		if (fn)
+			fn();
 		signal(sig, SIG_DFL);
 		raise(sig);
 		_exit(128 + sig);
@@ -57,6 +63,11 @@ void loop_request_stop(void)
 	stop_count++;
 }
 
+void loop_set_exit_hook(void (*fn)(void))
+{
+	exit_hook = fn;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -72,11 +83,11 @@ static bool pid_alive(pid_t pid)
 
 int loop_run(const struct loop_opts *o)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	long long next_tick = 0;
-	bool own_pidfd = false;
+	bool own_pidfd = false, tick_now = false;
 	unsigned ticks = 0;
-	int pidfd = -1, npfd = 0, rb_idx = -1, pid_idx = -1;
+	int pidfd = -1, npfd = 0, rb_idx = -1, pid_idx = -1, in_idx = -1;
 	int ret = 0, err;
 
 	if (o->rb) {
@@ -95,6 +106,10 @@ int loop_run(const struct loop_opts *o)
 	}
 	if (o->on_extra && o->extra_fd >= 0)
 		pfd[npfd++] = (struct pollfd){ .fd = o->extra_fd, .events = POLLIN };
+	if (o->on_input && o->input_fd >= 0) {
+		in_idx = npfd;
+		pfd[npfd++] = (struct pollfd){ .fd = o->input_fd, .events = POLLIN };
+	}
 	if (o->interval_ms)
 		next_tick = now_ms() + (long long)o->interval_ms;
 
@@ -106,26 +121,27 @@ int loop_run(const struct loop_opts *o)
 			ret = LOOP_SIGNAL;
 			break;
 		}
-		if (o->interval_ms) {
-			if (now >= next_tick) {
-				if (o->tick && (err = o->tick(o->ctx)) < 0) {
-					ret = err;
-					break;
-				}
-				ticks++;
-				if (o->max_ticks && ticks >= o->max_ticks) {
-					ret = LOOP_COUNT;
-					break;
-				}
-				/* Keep the cadence; don't drift by the tick's cost. */
-				next_tick += (long long)o->interval_ms;
-				if (next_tick <= now)
-					next_tick = now + (long long)o->interval_ms;
-				continue;
+		if (tick_now || (o->interval_ms && now >= next_tick)) {
+			if (o->tick && (err = o->tick(o->ctx)) < 0) {
+				ret = err;
+				break;
 			}
-			if (next_tick - now < timeout)
-				timeout = (int)(next_tick - now);
+			ticks++;
+			if (o->max_ticks && ticks >= o->max_ticks) {
+				ret = LOOP_COUNT;
+				break;
+			}
+			/* Keep the cadence; don't drift by the tick's cost. A
+			 * tick asked for restarts the interval. */
+			next_tick = tick_now ? now : next_tick;
+			next_tick += (long long)o->interval_ms;
+			if (next_tick <= now)
+				next_tick = now + (long long)o->interval_ms;
+			tick_now = false;
+			continue;
 		}
+		if (o->interval_ms && next_tick - now < timeout)
+			timeout = (int)(next_tick - now);
 
 		err = poll(pfd, npfd, timeout);
 		if (err < 0) {
@@ -141,6 +157,18 @@ int loop_run(const struct loop_opts *o)
 				ret = err;
 				break;
 			}
+		}
+		if (in_idx >= 0 && (pfd[in_idx].revents & (POLLHUP | POLLERR | POLLNVAL)))
+			/* A hung-up terminal stays "ready" for ever: stop
+			 * polling it rather than spin (SIGHUP says the rest). */
+			pfd[in_idx].fd = -1;
+		if (o->on_input) {
+			err = o->on_input(o->ctx);
+			if (err < 0) {
+				ret = err;
+				break;
+			}
+			tick_now = err == LOOP_TICK_NOW;
 		}
 		if (o->on_extra && (err = o->on_extra(o->ctx))) {
 			if (o->rb)

@@ -21,12 +21,21 @@ void loop_install_signals(void);
 bool loop_stop_requested(void);
 /* Ask the loop to stop, as a signal would (for callbacks). */
 void loop_request_stop(void);
+/* fn runs inside the signal handler just before a second SIGINT/SIGTERM
+ * ends the process, so a tool can undo what the kernel will not (a
+ * terminal left in full-screen mode). Async-signal-safe calls only
+ * (tcsetattr, write). NULL removes it. */
+void loop_set_exit_hook(void (*fn)(void));
 
 enum loop_end {
 	LOOP_SIGNAL = 1,	/* SIGINT/SIGTERM or loop_request_stop() */
 	LOOP_TARGET_EXIT,	/* watch_pid exited */
 	LOOP_COUNT,		/* max_ticks reached */
 };
+
+/* What on_input returns to get a tick at once (say, a key that asks for a
+ * refresh); the next one comes a whole interval later. */
+#define LOOP_TICK_NOW 1
 
 struct loop_opts {
 	struct ring_buffer *rb;	/* may be NULL */
@@ -43,6 +52,12 @@ struct loop_opts {
 	 * follow a child we started (SIGCHLD signalfd). */
 	int extra_fd;
 	int (*on_extra)(void *ctx);
+	/* With on_input set: called when input_fd is readable (a terminal's
+	 * keys), and at least every slice: a terminal's resize arrives as a
+	 * signal, not as input. 0, LOOP_TICK_NOW, or a negative error that
+	 * ends the loop; a key that ends the run calls loop_request_stop(). */
+	int input_fd;
+	int (*on_input)(void *ctx);
 };
 
 /* Run until one of the ends above; returns an enum loop_end, or a negative

@@ -15,6 +15,7 @@ void run_init(struct run *r, const struct common_opts *common)
 	memset(r, 0, sizeof(*r));
 	r->common = common;
 	r->events_fd = -1;
+	r->input_fd = -1;
 	r->exit_code = -1;
 	target_init(&r->target);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
@@ -75,6 +76,13 @@ static int child_event(void *arg)
 	struct loop_ctx *lc = arg;
 
 	return spawn_handle(&lc->r->target.child, lc->h->target_exiting, lc->ctx);
+}
+
+static int input_event(void *arg)
+{
+	struct loop_ctx *lc = arg;
+
+	return lc->h->on_input(lc->r, lc->ctx);
 }
 
 static void print_attached(struct run *r, const struct run_hooks *h, void *ctx)
@@ -145,6 +153,10 @@ int run_tool(struct run *r, const struct run_hooks *h, void *ctx)
 	} else if (r->target.pid) {
 		lo.watch_pid = r->target.pid;
 		lo.watch_pidfd = r->target.pidfd;
+	}
+	if (h->on_input && r->input_fd >= 0) {
+		lo.input_fd = r->input_fd;
+		lo.on_input = input_event;
 	}
 	end = loop_run(&lo);
 	r->end = end;

@@ -32,6 +32,8 @@ struct run {
 	struct link_set links;
 	struct bpf_object *obj;		/* the loaded object (stats, map memory) */
 	int events_fd;			/* its ring buffer map, -1: none */
+	int input_fd;			/* keys for hooks->on_input (a terminal),
+					 * -1: none */
 	const char *mode;		/* the mode taken, for "attached" */
 	/* Filled by the run: */
 	struct timespec t0;		/* when the tool started */
@@ -57,6 +59,11 @@ struct run_hooks {
 	/* When the traced process is about to go (a -c command's exit stop):
 	 * read what only it can give (symbols). May be NULL. */
 	void (*target_exiting)(void *ctx);
+	/* Keys, when start set r->input_fd: called when it is readable and
+	 * at least every 100 ms (see loop_opts.on_input). 0, LOOP_TICK_NOW for a report at
+	 * once, or -errno to end the run; a key that ends the run calls
+	 * loop_request_stop() and the run ends as on SIGINT. May be NULL. */
+	int (*on_input)(struct run *r, void *ctx);
 	/* After everything is detached: free what start made. */
 	void (*cleanup)(struct run *r, void *ctx);
 };
