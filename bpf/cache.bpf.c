@@ -19,13 +19,17 @@
  * - pages added while the task is in a page fault on that file are mmap
  *   adds (misses of the fault path), remembered for nothing.
  *
- * Where the requests come from: the mm_filemap_get_pages tracepoint (6.11+)
- * fires at the end of each batch of a read, after that batch's readahead,
- * with the range still to read; a repeat from the same thread with the
- * same file and end and a higher start is the same read. Kernels without
- * it: the return of filemap_read() (fexit, else kretprobe) with the bytes
- * it copied. Faults: mm_filemap_fault (6.11+), else the entry and return
- * of filemap_fault(). Adds, evictions, dirtying: tracepoints everywhere. */
+ * Where the requests come from: the return of filemap_read() (fexit, or
+ * a kretprobe) with the bytes it copied; or the mm_filemap_get_pages
+ * tracepoint (6.11+), which fires at the end of each batch of a read,
+ * after that batch's readahead, with the range still to read (a repeat
+ * from the same thread with the same file and end and a higher start is
+ * the same read). The kernel skips that tracepoint for a batch whose last
+ * folio it had to wait for, and uses the batch without that folio: when
+ * that is a read's first batch, the read is seen from its second batch
+ * on. User space prefers fexit for that. Faults: the entry and return of
+ * filemap_fault(), or mm_filemap_fault (6.11+). Adds, evictions,
+ * dirtying: tracepoints everywhere. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -113,13 +117,21 @@ struct {
 	__type(value, struct thread_state);
 } thread_store SEC(".maps");
 
-/* Entity scratch (too big for the stack). */
+/* --by file: each row's path, made with the row (sized by user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__type(key, struct cache_key);
+	__type(value, struct cache_name);
+} names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct cache_entity);
-} entity_scratch SEC(".maps");
+	__type(value, struct cache_name);
+} name_scratch SEC(".maps");
 
 #define FIELD(f) (__builtin_offsetof(struct cache_counts, f) / sizeof(__u64))
 
@@ -160,24 +172,37 @@ static __always_inline void file_of(struct address_space *m, __u64 *dev, __u64 *
 	*ino = BPF_CORE_READ(host, i_ino);
 }
 
-/* A file's name as far up as CACHE_NAME_PARTS components, from the first
- * dentry of its inode. */
-static __always_inline void file_name(struct address_space *m, struct cache_entity *e)
+/* A file's path from the first dentry of its inode up to its file
+ * system's root, innermost first (struct cache_name). Written into the
+ * first CACHE_PATH_LEN bytes, a component at most CACHE_NAME_CAP past
+ * them: the masked offset and the constant size keep every write inside
+ * the value, as the verifier must see. */
+static __always_inline void file_name(const struct cache_key *k, struct address_space *m)
 {
 	struct inode *host = BPF_CORE_READ(m, host);
 	struct hlist_node *first = BPF_CORE_READ(host, i_dentry.first);
 	struct dentry *d, *parent;
+	struct cache_name *nm;
+	__u32 zero = 0, pos = 0;
 
-	if (!first)
+	nm = bpf_map_lookup_elem(&name_scratch, &zero);
+	if (!nm || !first)
 		return;
+	__builtin_memset(nm, 0, sizeof(*nm));
 	d = (void *)first - bpf_core_field_offset(struct dentry, d_u.d_alias);
-	for (int i = 0; i < CACHE_NAME_PARTS && d; i++) {
-		bpf_probe_read_kernel_str(e->parts[i], CACHE_PART_LEN, BPF_CORE_READ(d, d_name.name));
+	for (int i = 0; i < CACHE_PATH_DEPTH && d && pos < CACHE_PATH_LEN; i++) {
+		long n = bpf_probe_read_kernel_str(&nm->buf[pos & (CACHE_PATH_LEN - 1)],
+						   CACHE_NAME_CAP, BPF_CORE_READ(d, d_name.name));
+
+		if (n <= 0)
+			break;
+		pos += n;
 		parent = BPF_CORE_READ(d, d_parent);
 		if (parent == d)
 			break;
 		d = parent;
 	}
+	bpf_map_update_elem(&names, k, nm, BPF_NOEXIST);
 }
 
 /* The entity the current task's events go to under --by, made when new:
@@ -185,27 +210,24 @@ static __always_inline void file_name(struct address_space *m, struct cache_enti
 static __always_inline struct cache_entity *entity_key(const struct cache_key *k,
 						       struct address_space *m, bool current)
 {
-	struct cache_entity *e = bpf_map_lookup_elem(&entities, k);
+	struct cache_entity *e = bpf_map_lookup_elem(&entities, k), ne = {};
 	struct cache_key other = { CACHE_OTHER, CACHE_OTHER };
-	__u32 zero = 0;
 
 	if (e)
 		return e;
-	e = bpf_map_lookup_elem(&entity_scratch, &zero);
-	if (!e)
-		return NULL;
-	__builtin_memset(e, 0, sizeof(*e));
 	if (by == BY_PROCESS && current) {
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-		e->uid = (__u32)bpf_get_current_uid_gid();
-	} else if (by == BY_FILE && m) {
-		file_name(m, e);
+		bpf_get_current_comm(ne.comm, sizeof(ne.comm));
+		ne.uid = (__u32)bpf_get_current_uid_gid();
 	}
-	if (bpf_map_update_elem(&entities, k, e, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&entities, k)) {
+	if (bpf_map_update_elem(&entities, k, &ne, BPF_NOEXIST)) {
+		e = bpf_map_lookup_elem(&entities, k);
+		if (e)
+			return e;
 		count(ST_ENTITIES_FULL);
 		return bpf_map_lookup_elem(&entities, &other);
 	}
+	if (by == BY_FILE && m)
+		file_name(k, m);
 	return bpf_map_lookup_elem(&entities, k);
 }
 

@@ -42,17 +42,24 @@ struct cache_key {
 };
 
 #define CACHE_OTHER (~0ULL)
-#define CACHE_NAME_PARTS 4
-#define CACHE_PART_LEN 48
-
 struct cache_entity {
 	struct cache_counts c;
 	__u32 uid;		/* process: its uid */
 	__u32 pad;
 	char comm[16];		/* process: its name */
-	/* file: the last CACHE_NAME_PARTS components of its path, innermost
-	 * first, as the dentry cache names them ("" past the root) */
-	char parts[CACHE_NAME_PARTS][CACHE_PART_LEN];
+};
+
+/* A file's path as the dentry cache names it (--by file, map "names",
+ * written once when its row is made): the components innermost first,
+ * each NUL-terminated, ending with the root's "/" (the path within its
+ * file system is whole) or with an empty one (cut: deeper than
+ * CACHE_PATH_DEPTH or longer than CACHE_PATH_LEN). */
+#define CACHE_PATH_LEN 512	/* a power of two */
+#define CACHE_NAME_CAP 256	/* NAME_MAX and its NUL */
+#define CACHE_PATH_DEPTH 32
+
+struct cache_name {
+	char buf[CACHE_PATH_LEN + CACHE_NAME_CAP];
 };
 
 /* The pages a reader's readahead added and nobody has asked for yet, per

@@ -5,6 +5,7 @@
  * are resident, reads it (or writes, or maps it), and reports what a
  * correct tracer must count: pages requested, those not resident before
  * (misses), pages added. memscope watches only that process (-p). */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,23 @@ static char *scratch(void)
 	return mkdtemp(dir);
 }
 
+/* mkdir -p */
+static int mkdir_p(const char *path)
+{
+	char p[4600];
+
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return mkdir(p, 0755) && errno != EEXIST ? -errno : 0;
+}
+
 static bool make_file(const char *path, int mib)
 {
 	char n[16], *argv[] = { (char *)bin_path("tests/workloads/cachewl"), (char *)path, "make",
@@ -49,6 +67,28 @@ static bool make_file(const char *path, int mib)
 	     ASSERT_EQ(r.status, 0, "cachewl make");
 	run_result_free(&r);
 	return ok;
+}
+
+/* A count of a read's pages (requested, misses) against its truth: exact,
+ * except in the tp_btf mode, where the kernel skips mm_filemap_get_pages
+ * for a batch of pages that ends on a folio it then waits for (under
+ * I/O, readahead's), and uses the batch without it: a read that begins
+ * with such a batch is seen from its second batch on. There a count may
+ * fall short of the truth, by 2% at most here, never exceed it. */
+static void read_pages(const struct jlines *trace, long long got, long long truth,
+		       const char *what)
+{
+	const char *mode = jv_req_s(jl_req(trace, "attached"), "attach");
+
+	if (!mode || strcmp(mode, "tp_btf")) {
+		ASSERT_EQ(got, truth, what);
+		return;
+	}
+	if (got != truth)
+		test_log("%s: %lld of %lld (tp_btf: reads seen from their second batch)", what,
+			 got, truth);
+	ASSERT_LE(got, truth, what);
+	ASSERT_GE(got, truth - truth / 50, what);
 }
 
 struct outcome {
@@ -151,9 +191,9 @@ static void read_case(const char *file, const char *state, const char *bs)
 		 jv_req_i(o.sum, "requested_pages"), req, jv_req_i(o.sum, "miss_pages"), miss,
 		 jv_req_n(o.sum, "hit_ratio"));
 	snprintf(what, sizeof(what), "%s, bs %s: requested pages", state, bs);
-	ASSERT_EQ(jv_req_i(o.sum, "requested_pages"), req, what);
+	read_pages(&o.trace, jv_req_i(o.sum, "requested_pages"), req, what);
 	snprintf(what, sizeof(what), "%s, bs %s: misses", state, bs);
-	ASSERT_EQ(jv_req_i(o.sum, "miss_pages"), miss, what);
+	read_pages(&o.trace, jv_req_i(o.sum, "miss_pages"), miss, what);
 	snprintf(what, sizeof(what), "%s, bs %s: hit ratio within 1%% of mincore's", state, bs);
 	ASSERT_TRUE(req && fabs_(jv_req_n(o.sum, "hit_ratio") - (double)(req - miss) / req) <= 0.01,
 		    what);
@@ -321,11 +361,12 @@ TEST_FULL(e2e_cache_mmap_read, T_ROOT | T_E2E, 300)
 
 /* Two workloads at once, in memory cgroups of their own, reading two
  * files: cachetop keeps them apart by process, by cgroup and by file,
- * each row exactly its own reads. */
+ * each row exactly its own reads. The second file lies 8 directories
+ * deeper, under one with a 200-byte name: its path is still whole. */
 static void two_readers(const char *by)
 {
 	unsigned before = bpf_prog_max_id();
-	char p1[128], p2[128], *dir, pid[2][16];
+	char p1[4300], p2[4600], *dir, pid[2][16], longname[201];
 	struct memcg cg[2];
 	struct bg w[2], m;
 	struct jlines tr[2], l;
@@ -335,7 +376,12 @@ static void two_readers(const char *by)
 	if (!(dir = scratch()))
 		test_skip("no block-backed file system for page-cache tests");
 	snprintf(p1, sizeof(p1), "%s/one", dir);
-	snprintf(p2, sizeof(p2), "%s/two", dir);
+	memset(longname, 'n', 200);
+	longname[200] = 0;
+	snprintf(p2, sizeof(p2), "%s/d1/d2/d3/d4/d5/d6/d7/%s", dir, longname);
+	if (!ASSERT_OK(mkdir_p(p2), "make the deep directory"))
+		goto out;
+	strcat(p2, "/two");
 	if (!make_file(p1, 32) || !make_file(p2, 32))
 		goto out;
 	for (; made < 2; made++)
@@ -389,10 +435,11 @@ static void two_readers(const char *by)
 			if (!ASSERT_TRUE(row, want))
 				continue;
 			snprintf(what, sizeof(what), "%s %d: requested", by, i);
-			ASSERT_EQ(jv_req_i(row, "requested_pages"), jv_req_i(tr[i].recs[0], "requested"),
-				  what);
+			read_pages(&l, jv_req_i(row, "requested_pages"),
+				   jv_req_i(tr[i].recs[0], "requested"), what);
 			snprintf(what, sizeof(what), "%s %d: misses", by, i);
-			ASSERT_EQ(jv_req_i(row, "miss_pages"), jv_req_i(tr[i].recs[0], "misses"), what);
+			read_pages(&l, jv_req_i(row, "miss_pages"), jv_req_i(tr[i].recs[0], "misses"),
+				   what);
 			if (!strcmp(by, "file"))
 				ASSERT_CONTAINS(jv_req_s(row, "file"), i ? p2 : p1, "the file's full path");
 			test_log("%s %d: requested %lld, misses %lld (truth %lld, %lld)", by, i,
@@ -583,10 +630,10 @@ TEST_FULL(e2e_cache_cgroup_filter, T_ROOT | T_E2E, 300)
 	    parse_jlines_str(strstr(w[0].out, "{\"type\":\"truth\""), &tr)) {
 		const struct jv *sum = jl_req(&l, "summary"), *iv = jl_req_last(&l, "interval");
 
-		ASSERT_EQ(jv_req_i(sum, "requested_pages"), jv_req_i(tr.recs[0], "requested"),
-			  "the cgroup's reads only");
-		ASSERT_EQ(jv_req_i(sum, "miss_pages"), jv_req_i(tr.recs[0], "misses"),
-			  "the cgroup's misses only");
+		read_pages(&l, jv_req_i(sum, "requested_pages"), jv_req_i(tr.recs[0], "requested"),
+			   "the cgroup's reads only");
+		read_pages(&l, jv_req_i(sum, "miss_pages"), jv_req_i(tr.recs[0], "misses"),
+			   "the cgroup's misses only");
 		/* v2 counts refaults per cgroup; v1 does not say. */
 		if (cg.version == 2)
 			ASSERT_GE(jv_req_in(iv, "refault_pages", -1), 0, "refaults of the cgroup");
@@ -606,6 +653,36 @@ out:
 	unlink(p2);
 	rmdir(dir);
 	assert_no_progs_left(before, "after --cgroup");
+}
+
+/* As a user with CAP_BPF and CAP_PERFMON only, as the README promises:
+ * cachestat and cachetop --by cgroup load, attach, report and detach. */
+TEST_FULL(e2e_cache_bpf_perfmon, T_ROOT | T_E2E, 180)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .uid = 65534, .caps = CAP_BPF_PERFMON,
+			      .signal_after_ms = 2500 };
+
+	for (int i = 0; i < 2; i++) {
+		struct run_result r;
+		struct jlines l;
+
+		if (i)
+			ASSERT_OK(run_memscope(&o, &r, "cachetop", "-j", "--by", "cgroup", "1", NULL),
+				  "run cachetop");
+		else
+			ASSERT_OK(run_memscope(&o, &r, "cachestat", "-j", "1", NULL), "run cachestat");
+		test_log("%s: stderr: %.300s", i ? "cachetop" : "cachestat", r.err);
+		ASSERT_EQ(r.status, 0, "exit status");
+		if (parse_jlines(&r, &l)) {
+			ASSERT_TRUE(jl_req(&l, "attached") != NULL, "attached");
+			ASSERT_TRUE(jl_req(&l, "interval") != NULL, "an interval reported");
+			ASSERT_TRUE(jl_req(&l, "summary") != NULL, "through to the summary");
+			jlines_free(&l);
+		}
+		run_result_free(&r);
+	}
+	assert_no_progs_left(before, "after cachestat with CAP_BPF+CAP_PERFMON");
 }
 
 /* Every mode the kernel offers counts the same: each one probe says loads

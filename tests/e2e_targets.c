@@ -235,8 +235,6 @@ out:
 	assert_no_progs_left(before, "after output errors");
 }
 
-#define CAP_BPF_PERFMON ((1ULL << 39) | (1ULL << 38))	/* CAP_BPF, CAP_PERFMON */
-
 /* As a user with CAP_BPF and CAP_PERFMON only (no CAP_SYSLOG, no
  * CAP_SYS_ADMIN), as the README promises for kernel mode: it runs, and
  * with /proc/kallsyms hiding addresses its stacks are addresses (this

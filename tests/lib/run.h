@@ -34,6 +34,9 @@ struct run_result {
 	long long elapsed_ms;
 };
 
+/* What the README promises suffices for the kernel-side tools. */
+#define CAP_BPF_PERFMON ((1ULL << 39) | (1ULL << 38))	/* CAP_BPF, CAP_PERFMON */
+
 /* Become uid (and its group) keeping caps (1ULL << CAP_x), which exec then
  * keeps too (ambient): a non-root user with, say, only CAP_BPF and
  * CAP_PERFMON. 0 or -1. For a forked child. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -23,6 +24,7 @@
 
 _Static_assert(sizeof(struct cache_counts) == 64, "cache_counts layout");
 _Static_assert(sizeof(struct chunk_val) == 40, "chunk_val layout");
+_Static_assert(sizeof(struct cache_entity) == 88, "cache_entity layout");
 
 const char *const cache_col_names[COL_NR] = {
 	[COL_REQUESTED] = "requested", [COL_HITS] = "hits", [COL_MISSES] = "misses",
@@ -212,10 +214,15 @@ static const char *const kprobe_secs[] = { "kprobe/filemap_read", "kretprobe/fil
 					   "kprobe/filemap_fault", "kretprobe/filemap_fault",
 					   PAGE_EVENTS, NULL };
 
+/* fentry first: the return of filemap_read() says exactly which bytes a
+ * read copied. The mm_filemap_get_pages tracepoint is skipped by the
+ * kernel for a batch whose last folio it had to wait for (the batch is
+ * used without it): a read whose first batch is such is seen from its
+ * second batch on. */
 static const struct tool_mode modes[] = {
-	{ "tp_btf", PROBE_TP_BTF, "filemap tracepoints (6.11+)", tp_btf_secs, contracts },
 	{ "fentry", PROBE_FENTRY, "fexit on filemap_read, fentry on filemap_fault, "
 	  "page tracepoints", fentry_secs, contracts },
+	{ "tp_btf", PROBE_TP_BTF, "filemap tracepoints (6.11+)", tp_btf_secs, contracts },
 	{ "kprobe", PROBE_KPROBE, "kprobes on filemap_read and filemap_fault, page "
 	  "tracepoints", kprobe_secs, contracts },
 };
@@ -238,6 +245,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	s->rodata->by = cfg->o->by;
 	bpf_map__set_max_entries(s->maps.entities, cfg->o->by == BY_NONE ? 1 :
 				 cfg->o->max_entities + 1);
+	bpf_map__set_max_entries(s->maps.names, cfg->o->by == BY_FILE ? cfg->o->max_entities : 1);
 	return 0;
 }
 
@@ -317,39 +325,54 @@ int64_t cache_refaults(struct cache_state *s)
 	return d;
 }
 
-/* A file's path from what the BPF side read of its dentries: joined under
- * the mount point of its device when the walk reached the root, checked to
- * be the same inode still. */
-static void file_path(const struct cache_key *k, const struct cache_entity *e, char *buf,
-		      size_t len)
+/* A file's path from the names the BPF side read of its dentries (struct
+ * cache_name): joined under the mount point of its device when they reach
+ * its root, checked to be the same inode still. */
+static void file_path(struct cache_state *s, const struct cache_key *k, char *buf, size_t len)
 {
+	struct cache_bpf *skel = s->skel;
 	unsigned major = k->a >> 20, minor = k->a & 0xfffff;
-	char rel[CACHE_NAME_PARTS * (CACHE_PART_LEN + 1) + 8] = "", mnt[PATH_MAX];
+	const char *part[CACHE_PATH_DEPTH];
+	char mnt[PATH_MAX];
+	struct cache_name nm;
 	bool rooted = false;
 	struct stat st;
-	size_t pos = 0;
-	int top = -1;
+	size_t p = 0, at = 0;
+	int n = 0;
 
-	for (int i = 0; i < CACHE_NAME_PARTS && e->parts[i][0]; i++) {
-		if (!strcmp(e->parts[i], "/")) {
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.names), k, &nm))
+		nm.buf[0] = 0;
+	while (n < CACHE_PATH_DEPTH && p < sizeof(nm.buf)) {
+		size_t l = strnlen(nm.buf + p, sizeof(nm.buf) - p);
+
+		if (!l || p + l == sizeof(nm.buf))
+			break;
+		if (!strcmp(nm.buf + p, "/")) {
 			rooted = true;
 			break;
 		}
-		top = i;
+		part[n++] = nm.buf + p;
+		p += l + 1;
 	}
-	for (int i = top; i >= 0; i--)
-		pos += snprintf(rel + pos, sizeof(rel) - pos, "/%.*s", CACHE_PART_LEN, e->parts[i]);
-	if (top < 0) {
+	if (!n) {
 		snprintf(buf, len, "dev %u:%u ino %llu", major, minor, (unsigned long long)k->b);
 		return;
 	}
-	if (!rooted || proc_mount_of_dev(major, minor, mnt, sizeof(mnt))) {
-		snprintf(buf, len, "...%s (dev %u:%u ino %llu)", rel, major, minor,
-			 (unsigned long long)k->b);
+	rooted = rooted && !proc_mount_of_dev(major, minor, mnt, sizeof(mnt));
+	if (rooted)
+		at = snprintf(buf, len, "%s", strcmp(mnt, "/") ? mnt : "");
+	else
+		at = snprintf(buf, len, "...");
+	for (int i = n - 1; i >= 0 && at < len; i--)
+		at += snprintf(buf + at, len - at, "/%s", part[i]);
+	if (!rooted) {
+		if (at < len)
+			snprintf(buf + at, len - at, " (dev %u:%u ino %llu)", major, minor,
+				 (unsigned long long)k->b);
 		return;
 	}
-	snprintf(buf, len, "%s%s", strcmp(mnt, "/") ? mnt : "", rel);
-	if (stat(buf, &st) || st.st_ino != k->b)
+	if (stat(buf, &st) || st.st_ino != k->b || major(st.st_dev) != major ||
+	    minor(st.st_dev) != minor)
 		snprintf(buf + strlen(buf), len - strlen(buf), " (deleted)");
 }
 
@@ -376,7 +399,7 @@ static void row_name(struct cache_state *s, struct cache_row *r, const struct ca
 			snprintf(r->name, sizeof(r->name), "cgroup %llu", (unsigned long long)r->key.a);
 		break;
 	case BY_FILE:
-		file_path(&r->key, e, r->name, sizeof(r->name));
+		file_path(s, &r->key, r->name, sizeof(r->name));
 		break;
 	default:
 		r->name[0] = 0;
