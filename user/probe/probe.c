@@ -224,15 +224,25 @@ static void render_text(const struct findings *f)
 			printf("%s\n", a->target);
 	}
 
-	printf("\n%-40s %-7s %-3s %-8s %-8s %s\n", "TRACEPOINT", "TRACEFS", "BTF", "USED BY",
+	/* Columns as wide as their longest entry. */
+	int wn = 10, wu = 7;
+
+	for (int i = 0; i < f->ntp; i++) {
+		const struct tp_row *t = &f->tp[i];
+		int n = (int)(strlen(t->c->category) + 1 + strlen(t->c->name));
+
+		wn = n > wn ? n : wn;
+		wu = (int)strlen(t->tools) > wu ? (int)strlen(t->tools) : wu;
+	}
+	printf("\n%-*s %-7s %-3s %-*s %-8s %s\n", wn, "TRACEPOINT", "TRACEFS", "BTF", wu, "USED BY",
 	       "CONTRACT", "ARGUMENTS");
 	for (int i = 0; i < f->ntp; i++) {
 		const struct tp_row *t = &f->tp[i];
 		char name[96];
 
 		snprintf(name, sizeof(name), "%s:%s", t->c->category, t->c->name);
-		printf("%-40s %-7s %-3s %-8s %-8s %s\n", name,
-		       f->sys.tracefs[0] ? yesno(t->in_tracefs) : "?", yesno(t->in_btf), t->tools,
+		printf("%-*s %-7s %-3s %-*s %-8s %s\n", wn, name,
+		       f->sys.tracefs[0] ? yesno(t->in_tracefs) : "?", yesno(t->in_btf), wu, t->tools,
 		       !t->in_btf ? "-" : t->matches ? "ok" : "DIFFERS", t->in_btf ? t->args : "-");
 	}
 
