@@ -23,8 +23,8 @@
  * a kretprobe) with the bytes it copied; or the mm_filemap_get_pages
  * tracepoint (6.11+), which fires at the end of each batch of a read,
  * after that batch's readahead, with the range still to read (a repeat
- * from the same thread with the same file and end and a higher start is
- * the same read). The kernel skips that tracepoint for a batch whose last
+ * from the same thread with the same file and end, a higher start and no
+ * read syscall ended since is the same read). The kernel skips that tracepoint for a batch whose last
  * folio it had to wait for, and uses the batch without that folio: when
  * that is a read's first batch, the read is seen from its second batch
  * on. User space prefers fexit for that. Faults: the entry and return of
@@ -50,6 +50,9 @@ const volatile __u32 by = BY_NONE;
  * (task storage is not theirs on older kernels); the others in task
  * storage, a pointer away from the task. */
 const volatile bool thread_hash;
+/* make bench only (MEMSCOPE_BENCH_FLOOR): the request programs return at
+ * once, so a benchmark measures what running any program there costs. */
+const volatile bool floor_only;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -99,6 +102,7 @@ static __always_inline __u32 *presence_of(__u64 ino, __u64 c)
  * waiting for its return (kprobe mode). */
 struct thread_state {
 	__u64 mapping, last, index;	/* the current read */
+	__u64 syscr;			/* its task's read syscalls before it */
 	__u64 fault_mapping, fault_index;
 	__u64 iocb, already;		/* kprobe mode: filemap_read() arguments */
 };
@@ -412,20 +416,29 @@ static __always_inline void on_read(struct address_space *m, __s64 size, __u64 i
 SEC("tp_btf/mm_filemap_get_pages")
 int BPF_PROG(get_pages, struct address_space *m, unsigned long index, unsigned long last)
 {
+	struct task_ids ids = current_ids();
 	struct thread_state *ts;
+	__u64 syscr = 0;
 	bool repeat;
 
-	struct task_ids ids = current_ids();
-
+	if (floor_only)
+		return 0;
 	if (ids.tgid == self_tgid || (target_tgid && ids.tgid != target_tgid) ||
 	    !in_target_memcg())
 		return 0;
+	/* The read syscalls the task made are counted as each one ends
+	 * (ioac.syscr, CONFIG_TASK_XACCT): a change says this is a new read
+	 * even if it ends where the last one did and starts after it. */
+	if (bpf_core_field_exists(struct task_struct, ioac))
+		syscr = bpf_get_current_task_btf()->ioac.syscr;
 	ts = thread(true);
-	repeat = ts && ts->mapping == (__u64)m && ts->last == last && index > ts->index;
+	repeat = ts && ts->mapping == (__u64)m && ts->last == last && index > ts->index &&
+		 ts->syscr == syscr;
 	if (ts) {
 		ts->mapping = (__u64)m;
 		ts->last = last;
 		ts->index = index;
+		ts->syscr = syscr;
 		ts->fault_mapping = 0;
 	}
 	/* A trusted pointer: read directly, no helper calls. */
@@ -468,7 +481,7 @@ int BPF_KPROBE(filemap_read_entry, struct kiocb *iocb, struct iov_iter *iter, ss
 {
 	struct thread_state *ts;
 
-	if (skip_current() || !(ts = thread(true)))
+	if (floor_only || skip_current() || !(ts = thread(true)))
 		return 0;
 	ts->iocb = (__u64)iocb;
 	ts->already = already;
@@ -480,7 +493,7 @@ int BPF_KRETPROBE(filemap_read_return, ssize_t ret)
 {
 	struct thread_state *ts;
 
-	if (skip_current() || !(ts = thread(false)) || !ts->iocb)
+	if (floor_only || skip_current() || !(ts = thread(false)) || !ts->iocb)
 		return 0;
 	read_done((struct kiocb *)ts->iocb, ts->already, ret);
 	ts->iocb = 0;

@@ -137,23 +137,25 @@ bench_memory() {
 	echo "memory (kernel mode): BPF maps $(field bpf_map_kib <"$tmp/ms.json") KiB pinned; tracer peak RSS $(grep '"type":"summary"' "$tmp/ms.json" | field max_rss_kib) KiB"
 }
 
-# Cached reads (a 64 MiB file, warmed) untraced and under cachestat and
-# cachetop, interleaved: 4 KiB random preads and 128 KiB sequential ones.
+# Cached reads (a 64 MiB file, warmed) untraced, under the floor (cachestat
+# whose request programs return at once: what any program on that event
+# costs), cachestat and cachetop, interleaved: 4 KiB random preads and 128
+# KiB sequential ones.
 bench_cache() {
 	f=$tmp/readfile
 	dd if=/dev/zero of="$f" bs=1M count=64 status=none
 	for kind in "4096 1000000 rand" "131072 100000 seq"; do
 		# shellcheck disable=SC2086 # the three words are readloop's arguments
 		set -- $kind
-		: >"$tmp/base" && : >"$tmp/stat" && : >"$tmp/top"
+		: >"$tmp/base" && : >"$tmp/floor" && : >"$tmp/stat" && : >"$tmp/top"
 		for _ in $(seq "$pairs"); do
 			"$wl/readloop" "$f" "$1" "$2" "$3" | field ns_per_op >>"$tmp/base"
-			for tool in stat top; do
-				if [ $tool = stat ]; then
-					"$ms" cachestat -j 3600 >"$tmp/ms.json" 2>/dev/null &
-				else
-					"$ms" cachetop -b -j 3600 >"$tmp/ms.json" 2>/dev/null &
-				fi
+			for tool in floor stat top; do
+				case $tool in
+				floor) MEMSCOPE_BENCH_FLOOR=1 "$ms" cachestat -j 3600 >"$tmp/ms.json" 2>/dev/null & ;;
+				stat) "$ms" cachestat -j 3600 >"$tmp/ms.json" 2>/dev/null & ;;
+				top) "$ms" cachetop -b -j 3600 >"$tmp/ms.json" 2>/dev/null & ;;
+				esac
 				pid=$!
 				started="$started $pid"
 				wait_for "$tmp/ms.json" '"type":"attached"'
@@ -163,9 +165,11 @@ bench_cache() {
 			done
 		done
 		b=$(median <"$tmp/base")
-		s=$(median <"$tmp/stat")
-		t=$(median <"$tmp/top")
-		echo "cache: $1-byte $3 cached preads: untraced $b ns, cachestat $s ns ($(echo "$s $b" | awk '{ printf "%+.1f", 100 * ($1 / $2 - 1) }')%), cachetop $t ns ($(echo "$t $b" | awk '{ printf "%+.1f", 100 * ($1 / $2 - 1) }')%) (median of $pairs)"
+		echo "cache: $1-byte $3 cached preads: untraced $b ns$(for t in floor stat top; do
+			v=$(median <"$tmp/$t")
+			case $t in floor) n="floor (an empty program)" ;; stat) n=cachestat ;; top) n=cachetop ;; esac
+			echo "$v $b" | awk -v n="$n" '{ printf ", %s %s ns (%+.1f%%)", n, $1, 100 * ($1 / $2 - 1) }'
+		done) (medians of $pairs)"
 	done
 }
 

@@ -290,6 +290,19 @@ TEST_FULL(e2e_cache_partial_and_past_eof, T_ROOT | T_E2E, 300)
 		ASSERT_EQ(jv_req_i(o.sum, "miss_pages"), 0, "and it was cached");
 		outcome_free(&o);
 	}
+	{
+		const char *wl[] = { path, "overlap", NULL };
+
+		traced(&o, wl, ms);
+	}
+	if (o.ok) {
+		test_log("pages 0-9, then 5-9: requested %lld in %lld reads",
+			 jv_req_i(o.sum, "requested_pages"), jv_req_i(o.sum, "reads"));
+		ASSERT_EQ(jv_req_i(o.sum, "requested_pages"), jv_req_i(o.t, "requested"),
+			  "two reads ending on the same page: both counted");
+		ASSERT_EQ(jv_req_i(o.sum, "reads"), 2, "two reads");
+		outcome_free(&o);
+	}
 	test_file_done(path, dir);
 	assert_no_progs_left(before, "after partial reads");
 }

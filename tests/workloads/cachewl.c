@@ -11,6 +11,8 @@
  *                       STATE cold|warm|half|alt: evict all, none, the first
  *                       half, every other 16 pages; then read [OFF, OFF+LEN)
  *                       (default all) in blocks of BS bytes
+ *   overlap             warm, then read pages 0-9, then 5-9 (two reads that
+ *                       end on the same page)
  *   write MIB           write MIB MiB to a new FILE (not synced)
  *   mmap STATE          map FILE, touch every page
  * The JSON line: {"op":..,"pages":N,"requested":N,"resident_before":N,
@@ -183,6 +185,18 @@ int main(int argc, char **argv)
 		misses = requested - resident(fd, pages, first, requested, NULL);
 		wait_go();
 		read_all(fd, bs, off, len);
+	} else if (!strcmp(op, "overlap") && argc == 3) {
+		/* Two reads that end on the same page, the second starting
+		 * after the first: two reads, 10 + 5 pages, all cached. */
+		char buf[40960];
+
+		prepare(fd, pages, "warm");
+		requested = 15;
+		before = resident(fd, pages, 0, pages, NULL);
+		misses = 10 - resident(fd, pages, 0, 10, NULL);
+		wait_go();
+		if (pread(fd, buf, 40960, 0) != 40960 || pread(fd, buf, 20480, 20480) != 20480)
+			die("pread");
 	} else if (!strcmp(op, "mmap") && argc == 4) {
 		volatile char *p;
 		long sum = 0;

@@ -239,6 +239,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 
 	s->rodata->self_tgid = getpid();
 	s->rodata->thread_hash = mode->kind == PROBE_KPROBE;
+	s->rodata->floor_only = getenv("MEMSCOPE_BENCH_FLOOR") != NULL;
 	if (!cfg)
 		return 0;
 	TARGET_FILTER_APPLY(s, &cfg->filter);
