@@ -672,3 +672,21 @@ int BPF_PROG(page_dirtied, struct folio *folio, struct address_space *mapping)
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* --by process: a row is made at its process's first event, often before
+ * it calls exec (the kernel reads the new program through the page
+ * cache), so its name is taken again at exec. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct cache_key k = {};
+	struct cache_entity *e;
+
+	if (by != BY_PROCESS)
+		return 0;
+	k.a = current_ids().tgid;
+	e = bpf_map_lookup_elem(&entities, &k);
+	if (e)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return 0;
+}

@@ -483,6 +483,57 @@ TEST_FULL(e2e_cache_top_by_process, T_ROOT | T_E2E, 300)
 	two_readers("process");
 }
 
+/* A process's row is made at its first event, often before its exec
+ * (the kernel reads the new program through the page cache): its name is
+ * the one after the exec. */
+TEST_FULL(e2e_cache_top_comm_after_exec, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	char path[128], cmd[200], *dir = scratch();
+	char *sh[] = { "/bin/sh", "-c", cmd, NULL };
+	struct bg m, w;
+	struct jlines l;
+	size_t at = 0;
+
+	if (!dir)
+		test_skip("no block-backed file system for page-cache tests");
+	snprintf(path, sizeof(path), "%s/small", dir);
+	if (!make_file(path, 1))
+		return;
+	snprintf(cmd, sizeof(cmd), "exec cat %s", path);
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "cachetop", "-j", "-b", "-n", "0",
+				 "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start cachetop"))
+			return;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 30000), "attached"))
+		goto out;
+	if (!ASSERT_OK(bg_start(&w, sh, NULL), "start sh -c 'exec cat'"))
+		goto out;
+	bg_stop(&w, 0, 30000);
+	usleep(300 * 1000);
+	ASSERT_EQ(bg_stop(&m, SIGINT, 30000), 0, "cachetop exit status");
+	if (parse_jlines_str(m.out, &l)) {
+		const struct jv *row = NULL;
+
+		for (int k = 0; k < l.n && !row; k++)
+			if (jv_type_is(l.recs[k], "process") && jv_req_b(l.recs[k], "final") &&
+			    jv_req_i(l.recs[k], "pid") == w.pid)
+				row = l.recs[k];
+		if (ASSERT_TRUE(row, "a final row for the process")) {
+			ASSERT_STREQ(jv_req_s(row, "comm"), "cat", "its name after exec");
+			ASSERT_GE(jv_req_i(row, "requested_pages"), 256, "its reads of the file");
+		}
+		jlines_free(&l);
+	}
+	bg_free(&w);
+out:
+	bg_free(&m);
+	assert_no_progs_left(before, "after cachetop");
+}
+
 TEST_FULL(e2e_cache_top_by_cgroup, T_ROOT | T_E2E, 300)
 {
 	two_readers("cgroup");

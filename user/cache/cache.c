@@ -201,11 +201,13 @@ static const struct tp_contract contracts[] = {
 	{ "filemap", "mm_filemap_add_to_page_cache", "struct folio *" },
 	{ "filemap", "mm_filemap_delete_from_page_cache", "struct folio *" },
 	{ "writeback", "writeback_dirty_folio", "struct folio *, struct address_space *" },
+	{ "sched", "sched_process_exec", "struct task_struct *, pid_t, struct linux_binprm *" },
 	{},
 };
 
 #define PAGE_EVENTS "tp_btf/mm_filemap_add_to_page_cache", \
-	"tp_btf/mm_filemap_delete_from_page_cache", "tp_btf/writeback_dirty_folio"
+	"tp_btf/mm_filemap_delete_from_page_cache", "tp_btf/writeback_dirty_folio", \
+	"tp_btf/sched_process_exec"
 
 static const char *const tp_btf_secs[] = { "tp_btf/", NULL };
 static const char *const fentry_secs[] = { "fexit/filemap_read", "fentry/filemap_fault",
