@@ -20,7 +20,7 @@ static pid_t waiter_pid(struct bg *ms, const char *file)
 		if (pid > 0)
 			return pid;
 		/* Keep reading memscope's output meanwhile. */
-		bg_wait_out(ms, "\x01never\x01", NULL, 10);
+		bg_read_for(ms, 10);
 	}
 	return 0;
 }
@@ -60,7 +60,7 @@ TEST_FULL(e2e_leak_cmd_stopped_and_continued, T_ROOT | T_E2E, 120)
 	kill(pid, SIGSTOP);
 	/* Seized by memscope, a group stop shows as 't' (tracing stop). */
 	ASSERT_TRUE(wait_proc_state(pid, "Tt", 5000), "stopped by SIGSTOP");
-	bg_wait_out(&ms, "\x01never\x01", NULL, 500);
+	bg_read_for(&ms, 500);
 	st = proc_state(pid);
 	test_log("state while stopped: %c", st);
 	ASSERT_TRUE(st == 'T' || st == 't', "still stopped 0.5 s later");

@@ -40,7 +40,7 @@ static char *fresh_report(struct bg *ms)
 	size_t from, a, b;
 
 	/* Drain what is already there. */
-	bg_wait_out(ms, "\x01never\x01", NULL, 200);
+	bg_read_for(ms, 200);
 	from = ms->out_len;
 	if (!bg_wait_out(ms, INTERVAL_REC, &from, 15000))
 		return NULL;

@@ -195,9 +195,24 @@ bool bg_wait_out(struct bg *b, const char *needle, size_t *from, unsigned timeou
 				*from = hit - b->out + strlen(needle);
 			return true;
 		}
-		if (mono_ms() >= deadline || !bg_pump(b, PUMP_MS))
+		if (mono_ms() >= deadline || !bg_pump(b, PUMP_MS)) {
+			/* Say why in the test's log: ended or still waiting,
+			 * and what it printed on stderr. */
+			test_log("waited %lld ms for \"%s\": %s; stderr: %.2000s",
+				 mono_ms() - deadline + timeout_ms, needle,
+				 mono_ms() >= deadline ? "timed out" : "its output ended",
+				 b->err ? b->err : "");
 			return false;
+		}
 	}
+}
+
+void bg_read_for(struct bg *b, unsigned ms)
+{
+	long long deadline = mono_ms() + ms;
+
+	while (mono_ms() < deadline && bg_pump(b, PUMP_MS))
+		;
 }
 
 int bg_stop(struct bg *b, int sig, unsigned timeout_ms)

@@ -65,6 +65,8 @@ int bg_start(struct bg *b, char *const argv[], const struct run_opts *o);
  * is advanced past the match when found), or timeout_ms passes, or it
  * exits. Returns true if found. */
 bool bg_wait_out(struct bg *b, const char *needle, size_t *from, unsigned timeout_ms);
+/* Keep reading its output for ms (or until it ends). */
+void bg_read_for(struct bg *b, unsigned ms);
 /* Send sig (0: none), then wait up to timeout_ms for the end (SIGKILL
  * after that) and collect the rest of its output. Returns its status. */
 int bg_stop(struct bg *b, int sig, unsigned timeout_ms);
