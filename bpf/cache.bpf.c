@@ -98,13 +98,16 @@ static __always_inline __u32 *presence_of(__u64 ino, __u64 c)
 }
 
 /* What a thread is doing: the read it is in (for repeats of
- * mm_filemap_get_pages), the fault it is in, a filemap_read() entry
- * waiting for its return (kprobe mode). */
+ * mm_filemap_get_pages), the fault it is in, a filemap_read() or
+ * filemap_splice_read() entry waiting for its return (kprobe mode). */
 struct thread_state {
 	__u64 mapping, last, index;	/* the current read */
 	__u64 syscr;			/* its task's read syscalls before it */
 	__u64 fault_mapping, fault_index;
-	__u64 iocb, already;		/* kprobe mode: filemap_read() arguments */
+	/* kprobe mode: the arguments of filemap_read() (iocb, already) or,
+	 * splice set, of filemap_splice_read() (in, ppos) */
+	__u64 iocb, already;
+	__u64 splice;
 };
 
 struct {
@@ -195,9 +198,16 @@ static __always_inline void file_name(const struct cache_key *k, struct address_
 	__builtin_memset(nm, 0, sizeof(*nm));
 	d = (void *)first - bpf_core_field_offset(struct dentry, d_u.d_alias);
 	for (int i = 0; i < CACHE_PATH_DEPTH && d && pos < CACHE_PATH_LEN; i++) {
-		long n = bpf_probe_read_kernel_str(&nm->buf[pos & (CACHE_PATH_LEN - 1)],
-						   CACHE_NAME_CAP, BPF_CORE_READ(d, d_name.name));
+		__u32 off = pos;
+		long n;
 
+		/* Masked where the verifier sees it: clang would drop the mask
+		 * (pos < CACHE_PATH_LEN here), and the 6.1 verifier does not
+		 * carry that bound to pos's copy on the stack. */
+		barrier_var(off);
+		off &= CACHE_PATH_LEN - 1;
+		n = bpf_probe_read_kernel_str(&nm->buf[off], CACHE_NAME_CAP,
+					      BPF_CORE_READ(d, d_name.name));
 		if (n <= 0)
 			break;
 		pos += n;
@@ -448,13 +458,9 @@ int BPF_PROG(get_pages, struct address_space *m, unsigned long index, unsigned l
 
 /* ---- requests: the return of filemap_read() ------------------------------ */
 
-/* filemap_read(iocb, iter, already_read) returned ret: it copied
- * ret - already_read bytes ending at iocb->ki_pos. */
-static __always_inline void read_done(struct kiocb *iocb, __s64 already, __s64 ret)
+/* A read of m copied `copied` bytes ending at byte end. */
+static __always_inline void copied_done(struct address_space *m, __s64 end, __s64 copied)
 {
-	struct file *f = BPF_CORE_READ(iocb, ki_filp);
-	struct address_space *m = BPF_CORE_READ(f, f_mapping);
-	__s64 end = BPF_CORE_READ(iocb, ki_pos), copied = ret - already;
 	struct thread_state *ts = thread(false);
 
 	if (ts)
@@ -467,12 +473,42 @@ static __always_inline void read_done(struct kiocb *iocb, __s64 already, __s64 r
 		(end - copied) >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT, true, current_ids().tgid);
 }
 
+/* filemap_read(iocb, iter, already_read) returned ret: it copied
+ * ret - already_read bytes ending at iocb->ki_pos. */
+static __always_inline void read_done(struct kiocb *iocb, __s64 already, __s64 ret)
+{
+	struct file *f = BPF_CORE_READ(iocb, ki_filp);
+
+	copied_done(BPF_CORE_READ(f, f_mapping), BPF_CORE_READ(iocb, ki_pos), ret - already);
+}
+
+/* filemap_splice_read(in, ppos, pipe, len, flags) returned ret: it moved
+ * ret bytes into a pipe, *ppos now past them. splice() and sendfile()
+ * from a file read it so on 6.5+ (before, through filemap_read()). */
+static __always_inline void splice_done(struct file *in, loff_t *ppos, __s64 ret)
+{
+	loff_t end = 0;
+
+	if (ret > 0 && bpf_probe_read_kernel(&end, sizeof(end), ppos))
+		return;
+	copied_done(BPF_CORE_READ(in, f_mapping), end, ret);
+}
+
 SEC("fexit/filemap_read")
 int BPF_PROG(filemap_read_exit, struct kiocb *iocb, struct iov_iter *iter, ssize_t already,
 	     ssize_t ret)
 {
 	if (!skip_current())
 		read_done(iocb, already, ret);
+	return 0;
+}
+
+SEC("fexit/filemap_splice_read")
+int BPF_PROG(splice_read_exit, struct file *in, loff_t *ppos, void *pipe, size_t len,
+	     unsigned int flags, ssize_t ret)
+{
+	if (!skip_current())
+		splice_done(in, ppos, ret);
 	return 0;
 }
 
@@ -485,19 +521,48 @@ int BPF_KPROBE(filemap_read_entry, struct kiocb *iocb, struct iov_iter *iter, ss
 		return 0;
 	ts->iocb = (__u64)iocb;
 	ts->already = already;
+	ts->splice = 0;
+	return 0;
+}
+
+SEC("kprobe/filemap_splice_read")
+int BPF_KPROBE(splice_read_entry, struct file *in, loff_t *ppos)
+{
+	struct thread_state *ts;
+
+	if (floor_only || skip_current() || !(ts = thread(true)))
+		return 0;
+	ts->iocb = (__u64)in;
+	ts->already = (__u64)ppos;
+	ts->splice = 1;
+	return 0;
+}
+
+/* The return of either: what its entry kept says which. */
+static __always_inline int read_return(__s64 ret)
+{
+	struct thread_state *ts;
+
+	if (floor_only || skip_current() || !(ts = thread(false)) || !ts->iocb)
+		return 0;
+	if (ts->splice)
+		splice_done((struct file *)ts->iocb, (loff_t *)ts->already, ret);
+	else
+		read_done((struct kiocb *)ts->iocb, ts->already, ret);
+	ts->iocb = 0;
 	return 0;
 }
 
 SEC("kretprobe/filemap_read")
 int BPF_KRETPROBE(filemap_read_return, ssize_t ret)
 {
-	struct thread_state *ts;
+	return read_return(ret);
+}
 
-	if (floor_only || skip_current() || !(ts = thread(false)) || !ts->iocb)
-		return 0;
-	read_done((struct kiocb *)ts->iocb, ts->already, ret);
-	ts->iocb = 0;
-	return 0;
+SEC("kretprobe/filemap_splice_read")
+int BPF_KRETPROBE(splice_read_return, ssize_t ret)
+{
+	return read_return(ret);
 }
 
 /* ---- faults -------------------------------------------------------------- */

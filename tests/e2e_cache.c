@@ -172,11 +172,12 @@ static void outcome_free(struct outcome *o)
 	}
 }
 
-/* A read of the whole file in blocks of bs, from state: requested and
- * misses exact, the ratio what mincore said was resident. */
-static void read_case(const char *file, const char *state, const char *bs)
+/* A read of the whole file in blocks of bs, from state, by op (read,
+ * sendfile, splice: cachewl's): requested and misses exact, the ratio
+ * what mincore said was resident. */
+static void read_case_by(const char *file, const char *op, const char *state, const char *bs)
 {
-	const char *wl[] = { file, "read", state, bs, NULL };
+	const char *wl[] = { file, op, state, bs, NULL };
 	const char *ms[] = { "cachestat", NULL };
 	struct outcome o;
 	long long req, miss;
@@ -187,18 +188,25 @@ static void read_case(const char *file, const char *state, const char *bs)
 		return;
 	req = jv_req_i(o.t, "requested");
 	miss = jv_req_i(o.t, "misses");
-	test_log("%-4s bs %-8s: requested %lld/%lld, misses %lld/%lld, ratio %.4f", state, bs,
+	test_log("%s%s%-4s bs %-8s: requested %lld/%lld, misses %lld/%lld, ratio %.4f",
+		 strcmp(op, "read") ? op : "", strcmp(op, "read") ? " " : "", state, bs,
 		 jv_req_i(o.sum, "requested_pages"), req, jv_req_i(o.sum, "miss_pages"), miss,
 		 jv_req_n(o.sum, "hit_ratio"));
-	snprintf(what, sizeof(what), "%s, bs %s: requested pages", state, bs);
+	snprintf(what, sizeof(what), "%s %s, bs %s: requested pages", op, state, bs);
 	read_pages(&o.trace, jv_req_i(o.sum, "requested_pages"), req, what);
-	snprintf(what, sizeof(what), "%s, bs %s: misses", state, bs);
+	snprintf(what, sizeof(what), "%s %s, bs %s: misses", op, state, bs);
 	read_pages(&o.trace, jv_req_i(o.sum, "miss_pages"), miss, what);
-	snprintf(what, sizeof(what), "%s, bs %s: hit ratio within 1%% of mincore's", state, bs);
+	snprintf(what, sizeof(what), "%s %s, bs %s: hit ratio within 1%% of mincore's", op, state,
+		 bs);
 	ASSERT_TRUE(req && fabs_(jv_req_n(o.sum, "hit_ratio") - (double)(req - miss) / req) <= 0.01,
 		    what);
 	ASSERT_EQ(jv_req_i(o.sum, "dirtied_pages"), 0, "a read dirties nothing");
 	outcome_free(&o);
+}
+
+static void read_case(const char *file, const char *state, const char *bs)
+{
+	read_case_by(file, "read", state, bs);
 }
 
 /* The file of a test, made anew. */
@@ -250,6 +258,23 @@ TEST_FULL(e2e_cache_block_sizes, T_ROOT | T_E2E, 900)
 /* Only the first MiB of a cold file: readahead brings more than was asked
  * for; that is waste, not misses, and the ratio stays in [0, 1]. A read
  * from the last page on asks for that page only, however long it is. */
+/* splice() and sendfile() from a file read it too (through
+ * filemap_splice_read() on 6.5+, filemap_read() before; busybox cat
+ * reads by sendfile). */
+TEST_FULL(e2e_cache_splice_sendfile, T_ROOT | T_E2E, 600)
+{
+	unsigned before = bpf_prog_max_id();
+	char path[128], *dir;
+
+	if (!test_file(path, sizeof(path), &dir))
+		return;
+	read_case_by(path, "sendfile", "cold", "1048576");
+	read_case_by(path, "sendfile", "half", "1048576");
+	read_case_by(path, "splice", "half", "65536");
+	test_file_done(path, dir);
+	assert_no_progs_left(before, "after splice and sendfile");
+}
+
 TEST_FULL(e2e_cache_partial_and_past_eof, T_ROOT | T_E2E, 300)
 {
 	unsigned before = bpf_prog_max_id();
@@ -782,6 +807,7 @@ TEST_FULL(e2e_cache_modes, T_ROOT | T_E2E, 900)
 		forced_mode = modes[i];
 		read_case(path, "cold", "131072");
 		read_case(path, "half", "4096");
+		read_case_by(path, "sendfile", "half", "1048576");
 		{
 			const char *wl[] = { path, "mmap", "half", NULL };
 			const char *mst[] = { "cachestat", NULL };

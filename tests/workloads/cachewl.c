@@ -11,6 +11,9 @@
  *                       STATE cold|warm|half|alt: evict all, none, the first
  *                       half, every other 16 pages; then read [OFF, OFF+LEN)
  *                       (default all) in blocks of BS bytes
+ *   sendfile STATE BS   the same, whole file, by sendfile() to /dev/null
+ *   splice STATE BS     the same, by splice() into a pipe of BS bytes,
+ *                       drained into /dev/null
  *   overlap             warm, then read pages 0-9, then 5-9 (two reads that
  *                       end on the same page)
  *   write MIB           write MIB MiB to a new FILE (not synced)
@@ -23,10 +26,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,6 +98,38 @@ static void read_all(int fd, long bs, off_t off, off_t len)
 		off += n;
 	}
 	free(buf);
+}
+
+/* The whole file through the kernel's splice path: sendfile() to
+ * /dev/null, or splice() into a pipe emptied into /dev/null. */
+static void splice_all(int fd, long bs, off_t size, bool use_sendfile)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC), pfd[2];
+	off_t off = 0;
+
+	if (null < 0 || pipe2(pfd, O_CLOEXEC))
+		die("/dev/null or pipe");
+	if (!use_sendfile && fcntl(pfd[1], F_SETPIPE_SZ, (int)bs) < 0)
+		die("F_SETPIPE_SZ");
+	while (off < size) {
+		ssize_t n = use_sendfile ? sendfile(null, fd, &off, bs)
+					 : splice(fd, &off, pfd[1], NULL, bs, 0);
+
+		if (n < 0)
+			die(use_sendfile ? "sendfile" : "splice");
+		if (n == 0)
+			break;
+		while (!use_sendfile && n > 0) {
+			ssize_t m = splice(pfd[0], NULL, null, NULL, n, 0);
+
+			if (m <= 0)
+				die("splice to /dev/null");
+			n -= m;
+		}
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+	close(null);
 }
 
 static void prepare(int fd, long pages, const char *state)
@@ -172,7 +209,14 @@ int main(int argc, char **argv)
 	if (fd < 0 || fstat(fd, &st))
 		die(file);
 	pages = (st.st_size + PAGE - 1) / PAGE;
-	if (!strcmp(op, "read") && (argc == 5 || argc == 7)) {
+	if ((!strcmp(op, "sendfile") || !strcmp(op, "splice")) && argc == 5) {
+		prepare(fd, pages, argv[3]);
+		requested = pages;
+		before = resident(fd, pages, 0, pages, NULL);
+		misses = pages - before;
+		wait_go();
+		splice_all(fd, atol(argv[4]), st.st_size, !strcmp(op, "sendfile"));
+	} else if (!strcmp(op, "read") && (argc == 5 || argc == 7)) {
 		long bs = atol(argv[4]);
 		off_t off = argc == 7 ? atol(argv[5]) : 0, len = argc == 7 ? atol(argv[6]) : st.st_size;
 		long first = off / PAGE, last = (off + len - 1) / PAGE;

@@ -210,11 +210,18 @@ static const struct tp_contract contracts[] = {
 	"tp_btf/sched_process_exec"
 
 static const char *const tp_btf_secs[] = { "tp_btf/", NULL };
-static const char *const fentry_secs[] = { "fexit/filemap_read", "fentry/filemap_fault",
-					   "fexit/filemap_fault", PAGE_EVENTS, NULL };
-static const char *const kprobe_secs[] = { "kprobe/filemap_read", "kretprobe/filemap_read",
-					   "kprobe/filemap_fault", "kretprobe/filemap_fault",
+static const char *const fentry_secs[] = { "fexit/filemap_read", "fexit/filemap_splice_read",
+					   "fentry/filemap_fault", "fexit/filemap_fault",
 					   PAGE_EVENTS, NULL };
+static const char *const kprobe_secs[] = { "kprobe/filemap_read", "kretprobe/filemap_read",
+					   "kprobe/filemap_splice_read",
+					   "kretprobe/filemap_splice_read", "kprobe/filemap_fault",
+					   "kretprobe/filemap_fault", PAGE_EVENTS, NULL };
+/* filemap_splice_read() is 6.5+; before, splice() and sendfile() read
+ * through filemap_read(). */
+static const char *const splice_secs[] = { "fexit/filemap_splice_read",
+					   "kprobe/filemap_splice_read",
+					   "kretprobe/filemap_splice_read", NULL };
 
 /* fentry first: the return of filemap_read() says exactly which bytes a
  * read copied. The mm_filemap_get_pages tracepoint is skipped by the
@@ -222,11 +229,11 @@ static const char *const kprobe_secs[] = { "kprobe/filemap_read", "kretprobe/fil
  * used without it): a read whose first batch is such is seen from its
  * second batch on. */
 static const struct tool_mode modes[] = {
-	{ "fentry", PROBE_FENTRY, "fexit on filemap_read, fentry on filemap_fault, "
-	  "page tracepoints", fentry_secs, contracts },
+	{ "fentry", PROBE_FENTRY, "fexit on filemap_read and filemap_splice_read, fentry on "
+	  "filemap_fault, page tracepoints", fentry_secs, contracts, splice_secs },
 	{ "tp_btf", PROBE_TP_BTF, "filemap tracepoints (6.11+)", tp_btf_secs, contracts },
-	{ "kprobe", PROBE_KPROBE, "kprobes on filemap_read and filemap_fault, page "
-	  "tracepoints", kprobe_secs, contracts },
+	{ "kprobe", PROBE_KPROBE, "kprobes on filemap_read, filemap_splice_read and "
+	  "filemap_fault, page tracepoints", kprobe_secs, contracts, splice_secs },
 };
 
 struct cache_cfg {

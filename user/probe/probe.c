@@ -260,10 +260,13 @@ static void render_text(const struct findings *f)
 
 			printf("%-12s %-11s %-5s %s", m ? "" : r->job->name, r->job->modes[m].name,
 			       yesno(!t->err), taken ? "<- runs here: " : "");
-			if (taken || !t->err)
-				printf("%s%s\n", r->job->modes[m].desc,
+			if (taken || !t->err) {
+				printf("%s", r->job->modes[m].desc);
+				for (int o = 0; o < t->nleft_out; o++)
+					printf("%s%s", o ? ", " : " (not here: ", t->left_out[o]);
+				printf("%s%s\n", t->nleft_out ? ")" : "",
 				       taken && r->res.forced ? " [forced by MEMSCOPE_ATTACH]" : "");
-			else
+			} else
 				printf("%s\n", t->why);
 		}
 	}
@@ -393,6 +396,11 @@ static void render_json(const struct findings *f)
 			json_kbool(&j, "loads", !t->err);
 			json_key(&j, "why");
 			json_str(&j, t->err ? t->why : NULL);
+			json_key(&j, "left_out");
+			json_arr_begin(&j);
+			for (int o = 0; o < t->nleft_out; o++)
+				json_str(&j, t->left_out[o]);
+			json_arr_end(&j);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);

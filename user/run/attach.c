@@ -56,6 +56,17 @@ static bool of_mode(const struct tool_mode *m, const struct bpf_program *p)
 	return false;
 }
 
+/* The entry of m->optional naming p's section, or NULL. */
+static const char *const *optional(const struct tool_mode *m, const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	for (const char *const *s = m->optional; s && *s; s++)
+		if (!strcmp(sec, *s))
+			return s;
+	return NULL;
+}
+
 /* A program user space runs itself (the clock of lib/common.bpf.h): it
  * serves every mode and attaches nowhere. */
 static bool runs_itself(const struct bpf_program *p)
@@ -159,13 +170,37 @@ static int check_mode(const struct tool_job *job, const struct tool_mode *m, voi
 	int err;
 
 	bpf_object__for_each_program(p, job->skel->object(skel)) {
+		const char *const *opt;
+
 		if (!of_mode(m, p) || (job->wanted && !job->wanted(p, cfg)))
 			continue;
 		err = check_prog(m, p, f, t->why, sizeof(t->why));
+		opt = err == -ENOENT ? optional(m, p) : NULL;
+		if (opt && t->nleft_out < MODE_MAX_LEFT_OUT) {
+			log_debug("%s: %s left out: %s", job->name, *opt, t->why);
+			t->left_out[t->nleft_out++] = *opt;
+			t->why[0] = 0;
+			continue;
+		}
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/* Is p loaded in the mode of trial t (one of its programs, wanted, not
+ * left out)? */
+static bool loaded_in(const struct tool_job *job, const struct mode_trial *t,
+		      const struct bpf_program *p, const void *cfg)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	if (!in_mode(t->mode, p) || (job->wanted && !job->wanted(p, cfg)))
+		return false;
+	for (int i = 0; i < t->nleft_out; i++)
+		if (!strcmp(t->left_out[i], sec))
+			return false;
+	return true;
 }
 
 int job_load(const struct tool_job *job, const struct job_load_opts *o, struct job_result *res)
@@ -227,8 +262,7 @@ int job_load(const struct tool_job *job, const struct job_load_opts *o, struct j
 			break;
 		}
 		bpf_object__for_each_program(p, job->skel->object(skel))
-			bpf_program__set_autoload(p, in_mode(m, p) &&
-						  (!job->wanted || job->wanted(p, o->cfg)));
+			bpf_program__set_autoload(p, loaded_in(job, t, p, o->cfg));
 		log_quiet_push();
 		err = job->skel->load(skel);
 		log_quiet_pop();

@@ -64,6 +64,10 @@ struct tool_mode {
 	 * the prototype they rely on, {NULL}-terminated: a program without a
 	 * contract is not loaded. */
 	const struct tp_contract *tracepoints;
+	/* Sections (whole, "fexit/filemap_splice_read") of programs the mode
+	 * uses where the kernel has their function, NULL-terminated: where
+	 * it does not, they are left out instead of refusing the mode. */
+	const char *const *optional;
 };
 
 struct tool_job {
@@ -80,10 +84,15 @@ struct tool_job {
 	bool (*wanted)(const struct bpf_program *prog, const void *cfg);
 };
 
+#define MODE_MAX_LEFT_OUT 4
+
 struct mode_trial {
 	const struct tool_mode *mode;
 	int err;		/* 0: taken; -errno why not */
 	char why[320];		/* for people, "" when taken */
+	/* Its optional programs left out here (entries of mode->optional). */
+	const char *left_out[MODE_MAX_LEFT_OUT];
+	int nleft_out;
 };
 
 struct job_result {
