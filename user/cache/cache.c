@@ -248,6 +248,9 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 
 	s->rodata->self_tgid = getpid();
 	s->rodata->thread_hash = mode->kind == PROBE_KPROBE;
+	/* Task storage serves the other modes: the hash (2.3 MiB) is unused. */
+	if (mode->kind != PROBE_KPROBE)
+		bpf_map__set_max_entries(s->maps.threads, 1);
 	s->rodata->floor_only = getenv("MEMSCOPE_BENCH_FLOOR") != NULL;
 	if (!cfg)
 		return 0;
