@@ -142,11 +142,6 @@ struct {
 
 #define FIELD(f) (__builtin_offsetof(struct cache_counts, f) / sizeof(__u64))
 
-static __always_inline __u32 kernel_tid(void)
-{
-	return (__u32)bpf_get_current_pid_tgid();
-}
-
 static __always_inline struct thread_state *thread(bool create)
 {
 	struct thread_state zero = {}, *ts;

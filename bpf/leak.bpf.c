@@ -246,12 +246,8 @@ static __always_inline bool other_process(void)
 	return target_tgid && current_ids().tgid != target_tgid;
 }
 
-/* The handoff is keyed by the kernel's thread id: unique whatever pid
- * namespace memscope runs in. */
-static __always_inline __u32 kernel_tid(void)
-{
-	return (__u32)bpf_get_current_pid_tgid();
-}
+/* The handoff is keyed by the kernel's thread id (kernel_tid()): unique
+ * whatever pid namespace memscope runs in. */
 
 /* Inside another allocator call of this thread? */
 static __always_inline bool nested(__u32 tid, __u64 sp)

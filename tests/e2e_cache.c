@@ -24,20 +24,6 @@ static double fabs_(double x)
 	return x < 0 ? -x : x;
 }
 
-/* A directory on a block-backed file system (page cache that posix_fadvise
- * can evict), NULL if there is none here; a new one each call, removed by
- * the runner with the test's scratch directory. */
-static char *scratch(void)
-{
-	static char dir[4200];
-	const char *base = test_scratch_dir();
-
-	if (!base)
-		return NULL;
-	snprintf(dir, sizeof(dir), "%s/cache.XXXXXX", base);
-	return mkdtemp(dir);
-}
-
 /* mkdir -p */
 static int mkdir_p(const char *path)
 {
@@ -53,20 +39,6 @@ static int mkdir_p(const char *path)
 		*s = '/';
 	}
 	return mkdir(p, 0755) && errno != EEXIST ? -errno : 0;
-}
-
-static bool make_file(const char *path, int mib)
-{
-	char n[16], *argv[] = { (char *)bin_path("tests/workloads/cachewl"), (char *)path, "make",
-				n, NULL };
-	struct run_result r;
-	bool ok;
-
-	snprintf(n, sizeof(n), "%d", mib);
-	ok = ASSERT_OK(run_argv(argv, NULL, &r), "make the file") &&
-	     ASSERT_EQ(r.status, 0, "cachewl make");
-	run_result_free(&r);
-	return ok;
 }
 
 /* A count of a read's pages (requested, misses) against its truth: exact,
@@ -212,11 +184,11 @@ static void read_case(const char *file, const char *state, const char *bs)
 /* The file of a test, made anew. */
 static bool test_file(char *path, size_t len, char **dir)
 {
-	*dir = scratch();
+	*dir = scratch_mkdtemp("cache");
 	if (!*dir)
 		test_skip("no block-backed file system for page-cache tests");
 	snprintf(path, len, "%s/data", *dir);
-	return make_file(path, FILE_MIB);
+	return scratch_make_file(path, FILE_MIB);
 }
 
 static void test_file_done(const char *path, const char *dir)
@@ -338,7 +310,7 @@ TEST_FULL(e2e_cache_write_only, T_ROOT | T_E2E, 300)
 {
 	unsigned before = bpf_prog_max_id();
 	const char *ms[] = { "cachestat", NULL };
-	char path[128], *dir = scratch();
+	char path[128], *dir = scratch_mkdtemp("cache");
 	struct outcome o;
 
 	if (!dir)
@@ -411,7 +383,7 @@ static void two_readers(const char *by)
 	size_t at = 0;
 	int made = 0;
 
-	if (!(dir = scratch()))
+	if (!(dir = scratch_mkdtemp("cache")))
 		test_skip("no block-backed file system for page-cache tests");
 	snprintf(p1, sizeof(p1), "%s/one", dir);
 	memset(longname, 'n', 200);
@@ -420,7 +392,7 @@ static void two_readers(const char *by)
 	if (!ASSERT_OK(mkdir_p(p2), "make the deep directory"))
 		goto out;
 	strcat(p2, "/two");
-	if (!make_file(p1, 32) || !make_file(p2, 32))
+	if (!scratch_make_file(p1, 32) || !scratch_make_file(p2, 32))
 		goto out;
 	for (; made < 2; made++)
 		if (!memcg_create_or_skip(&cg[made], 1ULL << 30, -1))
@@ -514,7 +486,7 @@ TEST_FULL(e2e_cache_top_by_process, T_ROOT | T_E2E, 300)
 TEST_FULL(e2e_cache_top_comm_after_exec, T_ROOT | T_E2E, 120)
 {
 	unsigned before = bpf_prog_max_id();
-	char path[128], cmd[200], *dir = scratch();
+	char path[128], cmd[200], *dir = scratch_mkdtemp("cache");
 	char *sh[] = { "/bin/sh", "-c", cmd, NULL };
 	struct bg m, w;
 	struct jlines l;
@@ -523,7 +495,7 @@ TEST_FULL(e2e_cache_top_comm_after_exec, T_ROOT | T_E2E, 120)
 	if (!dir)
 		test_skip("no block-backed file system for page-cache tests");
 	snprintf(path, sizeof(path), "%s/small", dir);
-	if (!make_file(path, 1))
+	if (!scratch_make_file(path, 1))
 		return;
 	snprintf(cmd, sizeof(cmd), "exec cat %s", path);
 	{
@@ -611,7 +583,7 @@ TEST_FULL(e2e_cache_full_table, T_ROOT | T_E2E, 300)
 	enum { FILES = 40 };
 	unsigned before = bpf_prog_max_id();
 	long long sum = 0, other = -1, truth = 0;
-	char *dir = scratch(), path[128];
+	char *dir = scratch_mkdtemp("cache"), path[128];
 	struct bg m;
 	struct jlines l;
 	size_t at = 0;
@@ -620,7 +592,7 @@ TEST_FULL(e2e_cache_full_table, T_ROOT | T_E2E, 300)
 		test_skip("no block-backed file system for page-cache tests");
 	for (int i = 0; i < FILES; i++) {
 		snprintf(path, sizeof(path), "%s/f%d", dir, i);
-		if (!make_file(path, 1))
+		if (!scratch_make_file(path, 1))
 			goto out;
 	}
 	{
@@ -686,11 +658,11 @@ TEST_FULL(e2e_cache_cgroup_filter, T_ROOT | T_E2E, 300)
 	struct memcg cg;
 	size_t at = 0;
 
-	if (!(dir = scratch()))
+	if (!(dir = scratch_mkdtemp("cache")))
 		test_skip("no block-backed file system for page-cache tests");
 	snprintf(p1, sizeof(p1), "%s/inside", dir);
 	snprintf(p2, sizeof(p2), "%s/outside", dir);
-	if (!make_file(p1, 32) || !make_file(p2, 32) || !memcg_create_or_skip(&cg, 1ULL << 30, -1))
+	if (!scratch_make_file(p1, 32) || !scratch_make_file(p2, 32) || !memcg_create_or_skip(&cg, 1ULL << 30, -1))
 		goto out;
 	for (int i = 0; i < 2; i++) {
 		char *argv[] = { (char *)bin_path("tests/workloads/cachewl"), i ? p2 : p1, "read",

@@ -73,6 +73,13 @@ static __always_inline struct task_ids current_ids(void)
 	return ids;
 }
 
+/* The current thread's id as the kernel numbers it (in the initial pid
+ * namespace): a key for per-thread state, never shown. */
+static __always_inline __u32 kernel_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
 /* The memory cgroup css of a task, NULL without the memory controller. */
 static __always_inline struct cgroup_subsys_state *task_memcg_css(struct task_struct *t)
 {

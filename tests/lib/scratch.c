@@ -14,6 +14,7 @@
 
 #include "fsutil.h"
 #include "harness.h"
+#include "run.h"
 #include "scratch.h"
 
 #define PREFIX "memscope-scratch-"
@@ -115,4 +116,29 @@ int scratch_sweep(pid_t mine, char *removed, size_t len)
 			closedir(d);
 	}
 	return found;
+}
+
+char *scratch_mkdtemp(const char *prefix)
+{
+	static char dir[PATH_MAX];
+	const char *base = test_scratch_dir();
+
+	if (!base)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/%s.XXXXXX", base, prefix);
+	return mkdtemp(dir);
+}
+
+bool scratch_make_file(const char *path, int mib)
+{
+	char n[16], *argv[] = { (char *)bin_path("tests/workloads/cachewl"), (char *)path, "make",
+				n, NULL };
+	struct run_result r;
+	bool ok;
+
+	snprintf(n, sizeof(n), "%d", mib);
+	ok = ASSERT_OK(run_argv(argv, NULL, &r), "make the file") &&
+	     ASSERT_EQ(r.status, 0, "cachewl make");
+	run_result_free(&r);
+	return ok;
 }

@@ -15,6 +15,7 @@
 #ifndef MEMSCOPE_TEST_SCRATCH_H
 #define MEMSCOPE_TEST_SCRATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,15 @@
  * block-backed file system to put it on or it cannot be made: the caller
  * skips (test_skip). */
 const char *test_scratch_dir(void);
+
+/* A new directory "<prefix>.XXXXXX" in the scratch directory, NULL when
+ * there is none here. The path stays valid until the next call. */
+char *scratch_mkdtemp(const char *prefix);
+
+/* Make path a file of mib MiB of varied bytes with the cachewl workload
+ * (written, synced, evicted from the page cache); false (a failed
+ * assertion) if that fails. */
+bool scratch_make_file(const char *path, int mib);
 
 /* For the runner: remove the scratch directories of runner pid `mine` (its
  * tests are done with them), or, with mine 0, of runners that no longer

@@ -172,9 +172,21 @@ ssize_t read_file_str(const char *path, char *buf, size_t len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
+	/* Until the end: tracefs and seq_file files come a page per read. */
+	n = 0;
+	while ((size_t)n < len - 1) {
+		ssize_t r = read(fd, buf + n, len - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			n = -errno;
+			break;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
 	close(fd);
 	if (n < 0)
 		return n;

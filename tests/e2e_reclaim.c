@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope reclaim against real reclaim: a memory cgroup of the test's own
+ * driven past its limit by a file read through it (memcg stalls, pages
+ * reclaimed against the group's own counters) and by anonymous memory
+ * with nowhere to go (stalls without progress, then the OOM kill), while
+ * an unlimited reader runs beside it and must not show up; the filters;
+ * bad input. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "memcg.h"
+#include "progs.h"
+#include "run.h"
+#include "scratch.h"
+
+#define LIMIT_MIB 32
+
+/* Page cache charged to the group, in pages (v2 memory.stat file, v1
+ * cache), -1 if unreadable. */
+static long long memcg_file_pages(const struct memcg *cg)
+{
+	long long b = memcg_stat(cg, cg->version == 2 ? "file" : "cache");
+
+	return b < 0 ? -1 : b / 4096;
+}
+
+struct stalls {
+	int n, other_pid, bad_kind, no_progress;
+	long long reclaimed, file, anon;
+	double min_latency_us;
+};
+
+/* The stall records of a run's output: only pid's (others counted), of
+ * kind (NULL: any). */
+static bool stalls_of(const char *out, pid_t pid, const char *kind, struct stalls *s,
+		      struct jlines *l)
+{
+	memset(s, 0, sizeof(*s));
+	s->min_latency_us = 1e18;
+	if (!parse_jlines_str(out, l))
+		return false;
+	for (int i = 0; i < l->n; i++) {
+		const struct jv *r = l->recs[i];
+
+		if (!jv_type_is(r, "stall"))
+			continue;
+		if (jv_req_i(r, "pid") != pid) {
+			s->other_pid++;
+			continue;
+		}
+		if (kind && strcmp(jv_req_s(r, "kind"), kind))
+			s->bad_kind++;
+		s->n++;
+		if (jv_req_n(r, "latency_us") < s->min_latency_us)
+			s->min_latency_us = jv_req_n(r, "latency_us");
+		if (!strcmp(jv_req_s(r, "kind"), "memcg")) {
+			s->reclaimed += jv_req_i(r, "nr_reclaimed");
+			s->file += jv_req_i(r, "reclaimed_file");
+			s->anon += jv_req_i(r, "reclaimed_anon");
+			s->no_progress += jv_req_b(r, "no_progress");
+		}
+	}
+	return true;
+}
+
+static bool start_memscope(struct bg *m, char **args)
+{
+	char *argv[16] = { (char *)bin_path("memscope"), "reclaim", "-j" };
+	size_t at = 0;
+	int n = 3;
+
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if (!ASSERT_OK(bg_start(m, argv, NULL), "start memscope reclaim"))
+		return false;
+	return ASSERT_TRUE(bg_wait_out(m, "\"type\":\"attached\"", &at, 60000), "attached");
+}
+
+/* A file read through a 32 MiB group: its reader stalls at the limit.
+ * Four runs at once: --cgroup (every stall is the reader's, of kind memcg,
+ * and their pages reclaimed match the group's own count), -p with --kind
+ * direct (no memcg stall passes), -p with --min-latency 10 s (none), and
+ * -s (its rows agree with the stalls). An unlimited reader beside it must
+ * appear in none. */
+TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
+{
+	unsigned before = bpf_prog_max_id();
+	char *dir = scratch_mkdtemp("reclaim"), big[4200], small[4200], pid[16];
+	struct bg w, other, m[4];
+	struct memcg cg;
+	struct stalls s;
+	struct jlines l;
+	long long t0, t1, misses = -1, truth = -1;
+	int started = 0;
+
+	if (!dir)
+		test_skip("no block-backed file system for page-cache tests");
+	snprintf(big, sizeof(big), "%s/big", dir);
+	snprintf(small, sizeof(small), "%s/small", dir);
+	if (!scratch_make_file(big, 3 * LIMIT_MIB) || !scratch_make_file(small, 16))
+		return;
+	if (!memcg_create_or_skip(&cg, LIMIT_MIB << 20, -1))
+		return;
+	{
+		char *a[] = { (char *)bin_path("tests/workloads/cachewl"), big, "read", "cold",
+			      "1048576", NULL };
+		char *b[] = { (char *)bin_path("tests/workloads/cachewl"), small, "read", "cold",
+			      "1048576", NULL };
+		struct run_opts o = { .memcg = cg.path };
+
+		if (!ASSERT_OK(bg_start(&w, a, &o), "start the reader in the group"))
+			goto out;
+		if (!ASSERT_OK(bg_start(&other, b, NULL), "start the unlimited reader"))
+			goto out1;
+	}
+	if (!ASSERT_TRUE(bg_wait_out(&w, "ready", NULL, 120000), "reader ready") ||
+	    !ASSERT_TRUE(bg_wait_out(&other, "ready", NULL, 120000), "other reader ready"))
+		goto out2;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	{
+		char *a0[] = { "--cgroup", cg.path, NULL };
+		char *a1[] = { "-p", pid, "--kind", "direct", NULL };
+		char *a2[] = { "-p", pid, "--min-latency", "10000000", NULL };
+		char *a3[] = { "-s", "--cgroup", cg.path, "1", NULL };
+		char **args[] = { a0, a1, a2, a3 };
+
+		for (; started < 4; started++)
+			if (!start_memscope(&m[started], args[started]))
+				goto out3;
+	}
+	t0 = memcg_file_pages(&cg);
+	kill(w.pid, SIGUSR1);
+	kill(other.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&w, "{\"type\":\"truth\"", NULL, 300000), "reader done");
+	ASSERT_TRUE(bg_wait_out(&other, "{\"type\":\"truth\"", NULL, 300000), "other done");
+	t1 = memcg_file_pages(&cg);
+	/* The truth: every page the reader's read added (the file's pages
+	 * not resident before, by mincore) was charged to the group; what
+	 * the group holds more at the end stayed, the rest was reclaimed. */
+	if (parse_jlines_str(strstr(w.out, "{\"type\":\"truth\""), &l)) {
+		misses = jv_req_i(l.recs[0], "misses");
+		jlines_free(&l);
+	}
+	truth = misses - (t1 - t0);
+	usleep(300 * 1000);
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(bg_stop(&m[i], SIGINT, 30000), 0, "memscope exit status");
+
+	test_log("the reader added %lld pages; the group's page cache grew by %lld pages: "
+		 "%lld reclaimed; its pgsteal (v2) says %lld", misses, t1 - t0, truth,
+		 memcg_stat(&cg, "pgsteal"));
+	if (stalls_of(m[0].out, w.pid, "memcg", &s, &l)) {
+		test_log("--cgroup: %d stalls, %lld pages reclaimed (file %lld, anon %lld); "
+			 "shortest %.1f us", s.n, s.reclaimed, s.file, s.anon, s.min_latency_us);
+		ASSERT_GE(s.n, 1, "memcg stalls of the reader");
+		ASSERT_EQ(s.other_pid, 0, "stalls of anyone else (the unlimited reader)");
+		ASSERT_EQ(s.bad_kind, 0, "stalls not of kind memcg");
+		ASSERT_TRUE(s.min_latency_us > 0, "every latency > 0");
+		ASSERT_TRUE(t0 >= 0 && t1 >= 0 && misses > 0, "the truth readable");
+		/* Slab the stalls freed counts in nr_reclaimed, not in the
+		 * group's page counters: a little over, never under by much. */
+		ASSERT_GE(s.reclaimed, truth - truth / 50 - 64, "reclaimed vs the group's count");
+		ASSERT_LE(s.reclaimed, truth + truth / 20 + 64, "reclaimed vs the group's count");
+		ASSERT_EQ(jv_req_i(jl_req(&l, "summary"), "stalls_reported"), s.n,
+			  "the summary counts the stalls reported");
+		jlines_free(&l);
+	}
+	if (stalls_of(m[1].out, w.pid, "direct", &s, &l)) {
+		test_log("-p --kind direct: %d stalls (%d not direct)", s.n, s.bad_kind);
+		ASSERT_EQ(s.other_pid, 0, "-p: nobody else");
+		ASSERT_EQ(s.bad_kind, 0, "--kind direct: no other kind");
+		jlines_free(&l);
+	}
+	if (stalls_of(m[2].out, w.pid, NULL, &s, &l)) {
+		ASSERT_TRUE(s.n == 0 || s.min_latency_us >= 1e7, "--min-latency: none shorter");
+		ASSERT_EQ(s.other_pid, 0, "-p: nobody else");
+		jlines_free(&l);
+	}
+	if (parse_jlines_str(m[3].out, &l)) {
+		const struct jv *row = NULL, *r;
+		int from = 0, rows = 0;
+
+		while ((r = jlines_find(&l, &from, "process", NULL, NULL))) {
+			rows++;
+			if (jv_req_i(r, "pid") == w.pid && jv_req_b(r, "final"))
+				row = r;
+			from++;
+		}
+		ASSERT_TRUE(jl_req(&l, "interval") != NULL, "interval records");
+		ASSERT_TRUE(row != NULL, "-s: a final row of the reader");
+		if (row) {
+			const struct jv *h = jv_req_o(row, "latency_hist");
+			const struct jv *b = jv_req_a(h, "buckets");
+			long long sum = 0;
+
+			for (size_t i = 0; b && i < b->len; i++)
+				sum += jv_req_i(b->items[i], "count");
+			test_log("-s: reader's row %lld stalls, %lld reclaimed, histogram sum %lld",
+				 jv_req_i(row, "stalls"), jv_req_i(row, "nr_reclaimed"), sum);
+			ASSERT_GE(jv_req_i(row, "stalls"), 1, "-s: the reader's stalls");
+			ASSERT_EQ(sum, jv_req_i(row, "stalls"), "-s: histogram counts every stall");
+			ASSERT_GE(jv_req_i(row, "nr_reclaimed"), truth - truth / 50 - 64,
+				  "-s: reclaimed vs the truth");
+		}
+		for (int i = 0; i < l.n; i++)
+			if (jv_type_is(l.recs[i], "process"))
+				ASSERT_TRUE(jv_req_i(l.recs[i], "pid") == w.pid,
+					    "-s --cgroup: rows of the reader only");
+		jlines_free(&l);
+	}
+out3:
+	for (int i = 0; i < started; i++) {
+		bg_stop(&m[i], SIGKILL, 10000);
+		bg_free(&m[i]);
+	}
+out2:
+	bg_stop(&other, SIGTERM, 10000);
+	bg_free(&other);
+out1:
+	bg_stop(&w, SIGTERM, 10000);
+	bg_free(&w);
+out:
+	memcg_destroy(&cg);
+	assert_no_progs_left(before, "after the memcg file test");
+}
+
+/* Anonymous memory past the limit with no swap: the stalls reclaim
+ * nothing ("no_progress"), then the kernel kills it; memscope -p ends
+ * with its target. */
+TEST_FULL(e2e_reclaim_anon_no_progress, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char *argv[] = { (char *)bin_path("tests/workloads/memhog"), "128", NULL };
+	char *swaps = read_text_file("/proc/swaps", NULL), pid[16];
+	struct run_opts o = { 0 };
+	struct bg w, m;
+	struct memcg cg;
+	struct stalls s;
+	struct jlines l;
+	bool swap = swaps && strchr(swaps, '\n') && strchr(swaps, '\n')[1];
+
+	free(swaps);
+	if (swap)
+		test_skip("swap is on here: anonymous memory can be reclaimed");
+	if (!memcg_create_or_skip(&cg, LIMIT_MIB << 20, 0))
+		return;
+	o.memcg = cg.path;
+	if (!ASSERT_OK(bg_start(&w, argv, &o), "start memhog"))
+		goto out;
+	if (!ASSERT_TRUE(bg_wait_out(&w, "ready", NULL, 60000), "memhog ready"))
+		goto out1;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	{
+		char *a[] = { "-p", pid, NULL };
+
+		if (!start_memscope(&m, a))
+			goto out1;
+	}
+	kill(w.pid, SIGUSR1);
+	/* memscope ends when its target does. */
+	ASSERT_EQ(bg_stop(&m, 0, 120000), 0, "memscope ends with its target, status 0");
+	ASSERT_GE(memcg_oom_kills(&cg), 1, "the group's OOM kill (the truth: it was out of "
+		  "memory)");
+	if (stalls_of(m.out, w.pid, "memcg", &s, &l)) {
+		test_log("%d stalls, %d without progress, %lld pages reclaimed", s.n, s.no_progress,
+			 s.reclaimed);
+		ASSERT_GE(s.no_progress, 1, "stalls without progress");
+		ASSERT_EQ(s.other_pid, 0, "-p: nobody else");
+		jlines_free(&l);
+	}
+	bg_free(&m);
+out1:
+	bg_stop(&w, SIGKILL, 10000);
+	bg_free(&w);
+out:
+	memcg_destroy(&cg);
+	assert_no_progs_left(before, "after the anonymous test");
+}
+
+TEST(e2e_reclaim_bad_input, T_ROOT | T_E2E)
+{
+	static const struct {
+		const char *args[6];
+		int status;
+		const char *msg;
+	} cases[] = {
+		{ { "reclaim", "-p", "4000000" }, 1, "no process with PID" },
+		{ { "reclaim", "-t", "4000000" }, 1, "no thread" },
+		{ { "reclaim", "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
+		{ { "reclaim", "--kind", "kswapd" }, 2, "--kind takes" },
+		{ { "reclaim", "--kind", "" }, 2, "--kind takes" },
+		{ { "reclaim", "--min-latency", "soon" }, 2, "invalid --min-latency" },
+		{ { "reclaim", "5" }, 2, "for the summary" },
+		{ { "reclaim", "-p", "1", "-t", "1" }, 2, "do not go together" },
+		{ { "reclaim", "-s", "0" }, 2, "invalid interval" },
+	};
+	unsigned before = bpf_prog_max_id();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[10] = { (char *)bin_path("memscope") };
+		struct run_result r;
+		char what[160];
+		int n = 1;
+
+		for (int k = 0; k < 6 && cases[i].args[k]; k++)
+			argv[n++] = (char *)cases[i].args[k];
+		snprintf(what, sizeof(what), "%s %s %s", cases[i].args[0], cases[i].args[1],
+			 cases[i].args[2] ? cases[i].args[2] : "");
+		ASSERT_OK(run_argv(argv, NULL, &r), "run");
+		ASSERT_EQ(r.status, cases[i].status, what);
+		ASSERT_CONTAINS(r.err, cases[i].msg, what);
+		run_result_free(&r);
+	}
+	assert_no_progs_left(before, "after bad input");
+}
