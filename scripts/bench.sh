@@ -3,7 +3,7 @@
 # with and without tracing; medians and ratios. Not a test: numbers vary
 # with the machine; the README quotes what this printed on ours.
 #
-# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache ...]
+# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim ...]
 #   default: all, 5 pairs each
 set -u
 
@@ -17,11 +17,11 @@ pairs=5
 while getopts n: opt; do
 	case $opt in
 	n) pairs=$OPTARG ;;
-	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache ...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim ...]" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory cache
+[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory cache reclaim
 
 make -s -C "$top" OUTPUT="$out" all >/dev/null || exit 1
 if [ "$(id -u)" -ne 0 ]; then
@@ -173,6 +173,73 @@ bench_cache() {
 	done
 }
 
+# A memory cgroup of this script's own, under its own (v1 or v2): its path.
+bench_memcg() {
+	if [ -d /sys/fs/cgroup/memory ]; then
+		d=/sys/fs/cgroup/memory$(sed -n 's/^[0-9]*:memory:\(.*\)/\1/p' /proc/self/cgroup)
+	else
+		d=/sys/fs/cgroup$(sed -n 's/^0::\(.*\)/\1/p' /proc/self/cgroup)
+	fi
+	d=${d%/}/memscope-bench-$$
+	mkdir "$d" 2>/dev/null || return 1
+	if [ -f "$d/memory.limit_in_bytes" ]; then
+		echo "$1" >"$d/memory.limit_in_bytes"
+	else
+		echo "$1" >"$d/memory.max"
+	fi || { rmdir "$d"; return 1; }
+	echo "$d"
+}
+
+# A 128 MiB file read cold through a 32 MiB memory cgroup (memcg reclaim
+# all along: about 30 stalls of tens of µs per read), untraced, under
+# memscope reclaim and under libbpf-tools drsnoop (which follows global
+# direct reclaim only), interleaved; ms per read. On a disk, so the
+# figures carry its noise.
+bench_reclaim() {
+	cg=$(bench_memcg 32M) || { echo "reclaim: no memory cgroup of our own here: skipped"; return; }
+	f=/var/tmp/memscope-bench-$$.dat
+	dd if=/dev/urandom of="$f" bs=1M count=128 status=none && sync
+	drs=$(command -v drsnoop || echo /usr/sbin/drsnoop)
+	[ -x "$drs" ] || drs=
+	: >"$tmp/base" && : >"$tmp/ms" && : >"$tmp/drs"
+	one() {
+		dd if="$f" iflag=nocache count=0 status=none
+		sh -c 'echo $$ >"$1/cgroup.procs"; s=$(date +%s%N); cat "$2" >/dev/null; \
+		       echo $((($(date +%s%N) - s) / 1000))' sh "$cg" "$f" | awk '{ print $1 / 1000 }'
+	}
+	for _ in $(seq "$pairs"); do
+		one >>"$tmp/base"
+		"$ms" reclaim -j >"$tmp/ms.json" 2>/dev/null &
+		pid=$!
+		started="$started $pid"
+		wait_for "$tmp/ms.json" '"type":"attached"'
+		one >>"$tmp/ms"
+		kill -INT $pid
+		wait $pid
+		if [ -n "$drs" ]; then
+			"$drs" >/dev/null 2>&1 &
+			pid=$!
+			started="$started $pid"
+			sleep 1
+			one >>"$tmp/drs"
+			kill -INT $pid
+			wait $pid
+		fi
+	done
+	b=$(median <"$tmp/base")
+	m=$(median <"$tmp/ms")
+	printf 'reclaim: 128 MiB read cold through a 32 MiB memcg: untraced %s ms' "$b"
+	echo "$m $b" | awk '{ printf ", memscope reclaim %s ms (%+.1f%%)", $1, 100 * ($1 / $2 - 1) }'
+	if [ -n "$drs" ]; then
+		echo "$(median <"$tmp/drs") $b" | awk '{ printf ", drsnoop %s ms (%+.1f%%)", $1, 100 * ($1 / $2 - 1) }'
+	else
+		printf ', drsnoop not installed'
+	fi
+	echo " (medians of $pairs)"
+	rm -f "$f"
+	rmdir "$cg"
+}
+
 for b in "$@"; do
 	case $b in
 	leak-user) bench_user ;;
@@ -180,6 +247,7 @@ for b in "$@"; do
 	startup) bench_startup ;;
 	memory) bench_memory ;;
 	cache) bench_cache ;;
+	reclaim) bench_reclaim ;;
 	*) echo "bench: unknown benchmark '$b'" >&2; exit 2 ;;
 	esac
 done

@@ -5,11 +5,16 @@
  * SIGTERM. In a memory cgroup smaller than that it is reclaimed from (to
  * swap, if any) or OOM-killed before the line.
  *
- * usage: memhog MIB
+ * usage: memhog MIB [populate]
+ *   populate: 16 MiB at a time with MAP_POPULATE (the kernel allocates
+ *   them in one go: faster than kswapd frees memory, so the allocation
+ *   reclaims directly)
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -25,10 +30,12 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	long mib = argc == 2 ? atol(argv[1]) : 0, page = sysconf(_SC_PAGESIZE);
+	long mib = argc >= 2 ? atol(argv[1]) : 0, page = sysconf(_SC_PAGESIZE);
+	bool populate = argc == 3 && !strcmp(argv[2], "populate");
+	long step = populate ? 16 : 1;
 
-	if (mib <= 0) {
-		fprintf(stderr, "usage: memhog MIB\n");
+	if (mib <= 0 || argc > 3 || (argc == 3 && !populate)) {
+		fprintf(stderr, "usage: memhog MIB [populate]\n");
 		return 2;
 	}
 	signal(SIGUSR1, on_signal);
@@ -38,15 +45,16 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	while (!go && !stop)
 		usleep(5000);
-	for (long m = 0; m < mib && !stop; m++) {
-		char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+	for (long m = 0; m < mib && !stop; m += step) {
+		long len = step << 20;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
 
 		if (p == MAP_FAILED) {
 			perror("mmap");
 			return 1;
 		}
-		for (long o = 0; o < (1 << 20); o += page)
+		for (long o = 0; o < len; o += page)
 			p[o] = (char)(m + o);
 	}
 	printf("{\"type\":\"truth\",\"op\":\"anon\",\"touched_mib\":%ld}\n", mib);

@@ -170,14 +170,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--max-entities takes 16 to 1048576");
 		return 0;
 	case ARGP_KEY_ARG:
-		if (o->npositional >= 2)
-			argp_error(state, "unexpected argument '%s' (only [INTERVAL] [COUNT])", arg);
-		if (parse_u64(arg, 1, UINT_MAX, &v))
-			argp_error(state, "invalid %s '%s'", o->npositional ? "count" : "interval", arg);
-		if (o->npositional++)
-			o->count = v;
-		else
-			o->interval_s = v;
+		cli_interval_arg(state, arg, &o->npositional, &o->interval_s, &o->count);
 		return 0;
 	case ARGP_KEY_END:
 		if (!o->top && (o->by != BY_NONE || o->reverse || o->batch || o->rows != 20 ||

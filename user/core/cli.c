@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared command-line handling: common options, argp setup, exit codes. */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/cli.h"
 #include "core/log.h"
+#include "core/parse.h"
 
 enum { OPT_BTF = 0x1000 };
 
@@ -59,4 +62,19 @@ int cli_parse(const struct argp *argp, const char *prog, int argc, char **argv,
 	log_set_level(LOG_WARN + common->verbose);
 	log_setup_libbpf();
 	return 0;
+}
+
+void cli_interval_arg(struct argp_state *state, const char *arg, int *n, unsigned *interval_s,
+		      unsigned *count)
+{
+	uint64_t v;
+
+	if (*n >= 2)
+		argp_error(state, "unexpected argument '%s' (only [INTERVAL] [COUNT])", arg);
+	if (parse_u64(arg, 1, UINT_MAX, &v))
+		argp_error(state, "invalid %s '%s'", *n ? "count" : "interval", arg);
+	if ((*n)++)
+		*count = v;
+	else
+		*interval_s = v;
 }

@@ -24,6 +24,12 @@ struct common_opts {
  * on ARGP_KEY_INIT). */
 extern const struct argp common_argp;
 
+/* An [INTERVAL [COUNT]] positional (ARGP_KEY_ARG): the first into
+ * *interval_s, the second into *count (*n counts them), each 1 or more;
+ * argp_error() on a bad or a third one. */
+void cli_interval_arg(struct argp_state *state, const char *arg, int *n, unsigned *interval_s,
+		      unsigned *count);
+
 /* Run argp over argv for one subcommand; "prog" names it in messages
  * ("memscope probe"). Returns 0, or EXIT_USAGE after printing why. --help
  * and --usage print and exit 0 from inside argp. Also applies -v to the

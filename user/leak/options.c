@@ -184,14 +184,7 @@ static error_t leak_parse(int key, char *arg, struct argp_state *state)
 		o->cgroup = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		if (o->npositional >= 2)
-			argp_error(state, "unexpected argument '%s' (only [INTERVAL] [COUNT])", arg);
-		if (parse_u64(arg, 1, UINT_MAX, &v))
-			argp_error(state, "invalid %s '%s'", o->npositional ? "count" : "interval", arg);
-		if (o->npositional++)
-			o->count = v;
-		else
-			o->interval_s = v;
+		cli_interval_arg(state, arg, &o->npositional, &o->interval_s, &o->count);
 		return 0;
 	case ARGP_KEY_END:
 		if (o->pid && o->command)

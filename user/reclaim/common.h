@@ -16,6 +16,7 @@
 #include "out/hist.h"
 #include "run/memcg.h"
 #include "run/tool.h"
+#include "syms/ksyms.h"
 
 struct reclaim_opts {
 	struct common_opts common;
@@ -25,7 +26,7 @@ struct reclaim_opts {
 	const char *cgroup;
 	unsigned kinds;		/* bit per enum reclaim_kind */
 	uint64_t min_latency_us;
-	bool timestamps, extended, summary;
+	bool timestamps, extended, summary, stacks;
 	unsigned duration_s;	/* -d, 0: until stopped */
 	unsigned interval_s, count;
 	int npositional;
@@ -59,6 +60,10 @@ struct reclaim_state {
 	uint64_t psi_prev[2];
 	bool vm_ok, psi_ok;
 	uint64_t t_prev_ns;
+	/* --stacks */
+	struct hmap stack_rows;		/* by (kernel|user stack ids, pid) */
+	struct hmap stack_syms;		/* struct usyms * by pid */
+	struct ksyms *ksyms;
 };
 
 extern const char *const reclaim_kind_names[RK_NR];
@@ -74,5 +79,12 @@ int reclaim_summary(struct reclaim_state *s);
 /* Start the system readings (vmstat, PSI) for the first interval. */
 void summary_start(struct reclaim_state *s);
 void summary_free(struct reclaim_state *s);
+
+/* --stacks (stacks.c): count a stall under its stacks; print them, by
+ * time stalled, at the end. */
+void stacks_init(struct reclaim_state *s);
+void stacks_add(struct reclaim_state *s, const struct reclaim_event *e);
+int stacks_report(struct reclaim_state *s);
+void stacks_free(struct reclaim_state *s);
 
 #endif

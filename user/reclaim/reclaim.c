@@ -35,7 +35,7 @@ static const char *const throttle_names[] = { "writeback", "isolated", "noprogre
 
 /* ---- options ----------------------------------------------------------------- */
 
-enum { OPT_CGROUP = 0x100, OPT_KIND, OPT_MIN_LAT };
+enum { OPT_CGROUP = 0x100, OPT_KIND, OPT_MIN_LAT, OPT_STACKS };
 
 static const struct argp_option options[] = {
 	{ "timestamp", 'T', NULL, 0, "Print a timestamp on each stall line", 0 },
@@ -52,6 +52,9 @@ static const struct argp_option options[] = {
 	  "Only these kinds, comma-separated: direct, memcg, softlimit, compaction, "
 	  "throttle, all (default)", 0 },
 	{ "min-latency", OPT_MIN_LAT, "USEC", 0, "Only stalls at least this long", 0 },
+	{ "stacks", OPT_STACKS, NULL, 0,
+	  "Also the kernel and user stacks of the stalled allocations, added up and "
+	  "symbolized, at the end", 0 },
 	{ "summary", 's', NULL, 0,
 	  "Per process and cgroup: stalls, time stalled, pages reclaimed, a latency "
 	  "histogram; and the system each INTERVAL (kswapd, scans, swap, PSI)", 0 },
@@ -148,15 +151,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 's':
 		o->summary = true;
 		return 0;
+	case OPT_STACKS:
+		o->stacks = true;
+		return 0;
 	case ARGP_KEY_ARG:
-		if (o->npositional >= 2)
-			argp_error(state, "unexpected argument '%s' (only [INTERVAL] [COUNT])", arg);
-		if (parse_u64(arg, 1, UINT_MAX, &v))
-			argp_error(state, "invalid %s '%s'", o->npositional ? "count" : "interval", arg);
-		if (o->npositional++)
-			o->count = v;
-		else
-			o->interval_s = v;
+		cli_interval_arg(state, arg, &o->npositional, &o->interval_s, &o->count);
 		return 0;
 	case ARGP_KEY_END:
 		if (o->npositional && !o->summary)
@@ -225,12 +224,13 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	(void)mode;
 	s->rodata->self_tgid = getpid();
 	s->rodata->nr_nodes = cfg ? cfg->nr_nodes : 1;
-	/* The stack store is for --stacks (not yet): minimal. */
-	bpf_map__set_max_entries(s->maps.stacks, 1);
+	/* The stack store is for --stacks only. */
+	bpf_map__set_max_entries(s->maps.stacks, cfg && cfg->o->stacks ? 8192 : 1);
 	if (!cfg)
 		return 0;
 	TARGET_FILTER_APPLY(s, &cfg->filter);
 	s->rodata->want_free = cfg->o->extended;
+	s->rodata->want_stacks = cfg->o->stacks;
 	return 0;
 }
 
@@ -406,6 +406,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e) || e->kind >= RK_NR || !wanted(s, e))
 		return 0;
 	s->events++;
+	stacks_add(s, e);
 	if (s->o->summary) {
 		summary_add(s, e);
 		return 0;
@@ -468,6 +469,8 @@ static int start(struct run *r, void *ctx)
 		log_info("no gfp flag names from tracefs: flags shown in hex");
 	flag_names_load("compaction", "mm_compaction_end", "__print_symbolic", "status",
 			&s->compact);
+	if (s->o->stacks)
+		s->ksyms = ksyms_new();
 	summary_start(s);
 	return 0;
 }
@@ -500,8 +503,9 @@ static int report(struct run *r, void *ctx, bool final)
 
 static int summary(struct run *r, void *ctx)
 {
-	(void)r;
-	return reclaim_summary(ctx);
+	int err = stacks_report(ctx);
+
+	return err ? err : reclaim_summary(ctx);
 }
 
 static void cleanup(struct run *r, void *ctx)
@@ -514,6 +518,7 @@ static void cleanup(struct run *r, void *ctx)
 	flag_names_free(&s->gfp);
 	flag_names_free(&s->compact);
 	summary_free(s);
+	stacks_free(s);
 }
 
 static const struct run_hooks hooks = {
@@ -549,6 +554,7 @@ static int cmd_reclaim(int argc, char **argv)
 		return err;
 	hmap_init(&s.procs, sizeof(struct reclaim_row));
 	hmap_init(&s.cgroups, sizeof(struct reclaim_row));
+	stacks_init(&s);
 	json_init(&s.j, stdout);
 	run_init(&s.run, &o.common);
 	if (o.summary) {
