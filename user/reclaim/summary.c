@@ -257,8 +257,12 @@ static void row_json(struct reclaim_state *s, const char *type, const struct sor
 static void rows_text(struct reclaim_state *s, struct sorted *v, size_t n, bool procs,
 		      bool hists)
 {
-	printf("%-8s %-16s %-28s %7s %11s %9s %10s\n", procs ? "PID" : "", procs ? "COMM" : "",
-	       procs ? "" : "CGROUP", "STALLS", "TOTAL(ms)", "MAX(ms)", "RECLAIMED");
+	if (procs)
+		printf("%-8s %-16s %7s %11s %9s %10s   (since the start)\n", "PID", "COMM",
+		       "STALLS", "TOTAL(ms)", "MAX(ms)", "RECLAIMED");
+	else
+		printf("%-25s %7s %11s %9s %10s   CGROUP\n", "", "STALLS", "TOTAL(ms)", "MAX(ms)",
+		       "RECLAIMED");
 	for (size_t i = 0; i < n; i++) {
 		const struct reclaim_row *r = v[i].r;
 		char comm[17];
@@ -266,11 +270,12 @@ static void rows_text(struct reclaim_state *s, struct sorted *v, size_t n, bool 
 		memcpy(comm, r->comm, 16);
 		comm[16] = 0;
 		if (procs)
-			printf("%-8llu %-16s %-28s", (unsigned long long)v[i].k.a, comm, "");
+			printf("%-8llu %-16s", (unsigned long long)v[i].k.a, comm);
 		else
-			printf("%-8s %-16s %-28s", "", "", reclaim_cgroup(s, v[i].k.a));
-		printf(" %7llu %11.3f %9.3f %10llu\n", (unsigned long long)r->stalls,
+			printf("%-25s", "");
+		printf(" %7llu %11.3f %9.3f %10llu", (unsigned long long)r->stalls,
 		       r->total_ns / 1e6, r->max_ns / 1e6, (unsigned long long)r->reclaimed);
+		printf(procs ? "\n" : "   %s\n", reclaim_cgroup(s, v[i].k.a));
 		if (hists) {
 			struct hist h;
 
@@ -411,7 +416,7 @@ int summary_report(struct reclaim_state *s, bool final)
 			       last.wmark_min, last.wmark_low, last.wmark_high);
 		printf("\n");
 		if (np)
-			rows_text(s, procs, np, true, final);
+			rows_text(s, procs, np, true, false);
 		if (nc)
 			rows_text(s, cgs, nc, false, false);
 	}
@@ -466,6 +471,27 @@ int reclaim_summary(struct reclaim_state *s)
 		json_obj_end(j);
 		json_end_record(j);
 	} else {
+		if (s->o->summary && s->all.stalls) {
+			struct sorted *procs;
+			size_t np = 0;
+			struct hist h;
+
+			printf("\nstall latency, all stalls reported:\n");
+			hist_of(&s->all, &h);
+			hist_print(stdout, &h);
+			procs = sorted_rows(&s->procs, &np);
+			for (size_t i = 0; procs && i < np && i < 5; i++) {
+				char comm[17];
+
+				memcpy(comm, procs[i].r->comm, 16);
+				comm[16] = 0;
+				printf("\nstall latency of %s (pid %llu):\n", comm,
+				       (unsigned long long)procs[i].k.a);
+				hist_of(procs[i].r, &h);
+				hist_print(stdout, &h);
+			}
+			free(procs);
+		}
 		printf("summary: %llu stalls reported; system-wide %llu direct, %llu"
 		       " memcg, %llu softlimit, %llu compaction, %llu"
 		       " throttled; kswapd woke %llu times\n", (unsigned long long)s->events,
