@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include "fsutil.h"
 #include "harness.h"
 #include "memcg.h"
 #include "progs.h"
@@ -106,6 +109,58 @@ static bool start_memscope(struct bg *m, char **args)
 	return ASSERT_TRUE(bg_wait_out(m, "\"type\":\"attached\"", &at, 60000), "attached");
 }
 
+/* A tracefs instance of the test's own recording one event of one
+ * process: the kernel's own rendering of it is the truth for the gfp
+ * names. */
+static bool trace_instance(char *dir, size_t len, const char *event, pid_t pid)
+{
+	const char *tfs = test_tracefs();
+	char path[4400], filter[64];
+
+	if (!tfs)
+		return false;
+	snprintf(dir, len, "%s/instances/memscope-test-%d", tfs, (int)getpid());
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return false;
+	snprintf(filter, sizeof(filter), "common_pid == %d", (int)pid);
+	snprintf(path, sizeof(path), "%s/events/%s/filter", dir, event);
+	if (!write_text(path, filter))
+		return false;
+	snprintf(path, sizeof(path), "%s/events/%s/enable", dir, event);
+	return write_text(path, "1");
+}
+
+/* The "gfp_flags=" values of the instance's trace, "|"-joined into a
+ * newline-separated set. */
+static char *trace_gfp_set(const char *dir)
+{
+	char path[4400], *t, *p, *set = calloc(1, 1);
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	t = read_text_file(path, NULL);
+	for (p = t; p && set && (p = strstr(p, "gfp_flags=")); ) {
+		size_t l;
+		char one[512];
+
+		p += strlen("gfp_flags=");
+		l = strcspn(p, " \n");
+		snprintf(one, sizeof(one), "\n%.*s\n", (int)(l < 500 ? l : 500), p);
+		if (!strstr(set, one)) {
+			char *g = realloc(set, n + strlen(one) + 1);
+
+			if (!g)
+				break;
+			set = g;
+			strcpy(set + n, one);
+			n += strlen(one) - 1;	/* the next starts on this newline */
+		}
+		p += l;
+	}
+	free(t);
+	return set;
+}
+
 /* A file read through a 32 MiB group: its reader stalls at the limit.
  * Four runs at once: --cgroup (every stall is the reader's, of kind memcg,
  * and their pages reclaimed match the group's own count), -p with --kind
@@ -121,6 +176,8 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 	struct stalls s;
 	struct jlines l;
 	long long t0, t1, misses = -1, truth = -1;
+	char tdir[4200], *gfps = NULL;
+	bool traced = false;
 	int started = 0;
 
 	if (!dir)
@@ -159,6 +216,7 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 			if (!start_memscope(&m[started], args[started]))
 				goto out3;
 	}
+	traced = trace_instance(tdir, sizeof(tdir), "vmscan/mm_vmscan_memcg_reclaim_begin", w.pid);
 	t0 = memcg_file_pages(&cg);
 	kill(w.pid, SIGUSR1);
 	kill(other.pid, SIGUSR1);
@@ -194,6 +252,21 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 		ASSERT_LE(s.reclaimed, truth + truth / 20 + 64, "reclaimed vs the group's count");
 		ASSERT_EQ(jv_req_i(jl_req(&l, "summary"), "stalls_reported"), s.n,
 			  "the summary counts the stalls reported");
+		/* gfp names: the set the kernel printed for the same events. */
+		if (traced && (gfps = trace_gfp_set(tdir))) {
+			int seen = 0;
+
+			for (int i = 0; i < l.n; i++) {
+				char one[600];
+
+				if (!jv_type_is(l.recs[i], "stall"))
+					continue;
+				snprintf(one, sizeof(one), "\n%s\n", jv_req_s(l.recs[i], "gfp"));
+				seen += !!strstr(gfps, one);
+			}
+			test_log("gfp as the kernel prints it:%s", gfps);
+			ASSERT_EQ(seen, s.n, "each stall's gfp names as in the kernel's trace");
+		}
 		/* -e: free memory when each stall began, a machine-wide figure:
 		 * only its range is checked. */
 		for (int i = 0; i < l.n; i++)
@@ -278,6 +351,15 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 		jlines_free(&l);
 	}
 out3:
+	if (traced) {
+		char path[4400];
+
+		snprintf(path, sizeof(path), "%s/events/vmscan/mm_vmscan_memcg_reclaim_begin/enable",
+			 tdir);
+		write_text(path, "0");
+		rmdir(tdir);
+	}
+	free(gfps);
 	for (int i = 0; i < started; i++) {
 		bg_stop(&m[i], SIGKILL, 10000);
 		bg_free(&m[i]);
