@@ -466,6 +466,9 @@ int reclaim_summary(struct reclaim_state *s)
 			hist_of(&s->all, &h);
 			hist_json(j, &h);
 		}
+		/* What its programs ran (kernel.bpf_stats_enabled=1, else 0). */
+		json_ku64(j, "bpf_run_cnt", c.run_cnt);
+		json_ku64(j, "bpf_run_ns", c.run_time_ns);
 		json_key(j, "drops");
 		counters_drops_json(j, &c, reclaim_drops, NDROPS);
 		json_obj_end(j);

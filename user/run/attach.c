@@ -377,31 +377,20 @@ static bool prog_stat_of(const struct bpf_program *p, struct prog_stat *out)
 	return true;
 }
 
-int prog_stats_read(struct bpf_object *obj, struct prog_stat *out, int max)
-{
-	struct bpf_program *p;
-	int n = 0;
-
-	if (!obj)
-		return 0;
-	bpf_object__for_each_program(p, obj)
-		if (n < max && prog_stat_of(p, &out[n]))
-			n++;
-	return n;
-}
-
-uint64_t prog_recursion_misses(struct bpf_object *obj)
+void prog_stats_sum(struct bpf_object *obj, struct prog_stat *sum)
 {
 	struct bpf_program *p;
 	struct prog_stat st;
-	uint64_t sum = 0;
 
+	memset(sum, 0, sizeof(*sum));
 	if (!obj)
-		return 0;
+		return;
 	bpf_object__for_each_program(p, obj)
-		if (prog_stat_of(p, &st))
-			sum += st.recursion_misses;
-	return sum;
+		if (prog_stat_of(p, &st)) {
+			sum->recursion_misses += st.recursion_misses;
+			sum->run_cnt += st.run_cnt;
+			sum->run_time_ns += st.run_time_ns;
+		}
 }
 
 uint64_t object_map_bytes(struct bpf_object *obj)

@@ -146,11 +146,8 @@ struct prog_stat {
 	uint64_t run_time_ns;
 };
 
-/* The statistics of every loaded program of obj, up to max; returns how
- * many were filled. */
-int prog_stats_read(struct bpf_object *obj, struct prog_stat *out, int max);
-/* The sum of recursion misses over obj's loaded programs. */
-uint64_t prog_recursion_misses(struct bpf_object *obj);
+/* The statistics of obj's loaded programs summed into *sum (name NULL). */
+void prog_stats_sum(struct bpf_object *obj, struct prog_stat *sum);
 
 /* Kernel memory the maps of obj pin, as the kernel accounts it. */
 uint64_t object_map_bytes(struct bpf_object *obj);

@@ -28,6 +28,7 @@ int counters_read(struct bpf_object *obj, unsigned n, struct counters *c)
 {
 	struct bpf_map *m = obj ? bpf_object__find_map_by_name(obj, "stats") : NULL;
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct prog_stat ps;
 	uint64_t *vals;
 
 	memset(c, 0, sizeof(*c));
@@ -35,7 +36,10 @@ int counters_read(struct bpf_object *obj, unsigned n, struct counters *c)
 	if (!c->v)
 		return -ENOMEM;
 	c->n = n;
-	c->recursion_misses = prog_recursion_misses(obj);
+	prog_stats_sum(obj, &ps);
+	c->recursion_misses = ps.recursion_misses;
+	c->run_cnt = ps.run_cnt;
+	c->run_time_ns = ps.run_time_ns;
 	if (!m || ncpu <= 0)
 		return -ENOENT;
 	vals = calloc(ncpu, sizeof(*vals));

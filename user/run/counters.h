@@ -27,6 +27,8 @@ struct counters {
 	uint64_t *v;		/* v[index], n of them */
 	unsigned n;
 	uint64_t recursion_misses;	/* summed over the object's programs */
+	/* Their runs and run time, 0 unless kernel.bpf_stats_enabled=1. */
+	uint64_t run_cnt, run_time_ns;
 };
 
 /* Read n counters from obj's `stats` map and the programs' recursion
