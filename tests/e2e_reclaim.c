@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 
 #include "fsutil.h"
 #include "harness.h"
@@ -544,4 +547,106 @@ TEST_FULL(e2e_reclaim_direct_guest, T_ROOT | T_E2E, 600)
 	bg_free(&w);
 	unlink(path);
 	assert_no_progs_left(before, "after the direct reclaim test");
+}
+
+/* A swap file of mib MiB at path, made and enabled as mkswap and swapon
+ * would (written out in full: a file with holes is refused). */
+static bool swap_file_on(const char *path, int mib)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *buf = calloc(1, 1 << 20);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && buf;
+
+	for (int i = 0; ok && i < mib; i++)
+		ok = write(fd, buf, 1 << 20) == 1 << 20;
+	if (ok) {
+		/* The header: version 1, the last page, the magic at the end of
+		 * the first page (include/linux/swap.h, union swap_header). */
+		uint32_t info[3] = { 1, (uint32_t)((long)mib * (1 << 20) / page - 1), 0 };
+
+		memset(buf, 0, page);
+		memcpy(buf + 1024, info, sizeof(info));
+		memcpy(buf + page - 10, "SWAPSPACE2", 10);
+		ok = pwrite(fd, buf, page, 0) == page && !fsync(fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	if (ok && swapon(path, 0)) {
+		test_log("swapon %s: %s", path, strerror(errno));
+		ok = false;
+	}
+	return ok;
+}
+
+/* Anonymous memory past the limit with a swap file (the test's own): the
+ * stalls reclaim anon pages, which go to swap; the pages they reclaimed
+ * from the anon lists against what the group then holds in swap. */
+TEST_FULL(e2e_reclaim_anon_swap, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char *argv[] = { (char *)bin_path("tests/workloads/memhog"), "64", NULL };
+	char *dir = scratch_mkdtemp("swap"), path[4200], pid[16];
+	struct run_opts o = { 0 };
+	long long swapped, out0, out1;
+	struct bg w, m;
+	struct memcg cg;
+	struct stalls s;
+	struct jlines l;
+
+	if (!dir)
+		test_skip("no block-backed file system for a swap file");
+	snprintf(path, sizeof(path), "%s/swapfile", dir);
+	if (!swap_file_on(path, 128)) {
+		unlink(path);
+		test_skip("swapon refused here");
+	}
+	if (!memcg_create_or_skip(&cg, LIMIT_MIB << 20, -1))
+		goto out0;
+	o.memcg = cg.path;
+	if (!ASSERT_OK(bg_start(&w, argv, &o), "start memhog"))
+		goto out;
+	if (!ASSERT_TRUE(bg_wait_out(&w, "ready", NULL, 60000), "memhog ready"))
+		goto out1;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	{
+		char *a[] = { "-p", pid, NULL };
+
+		if (!start_memscope(&m, a))
+			goto out1;
+	}
+	out0 = vmstat("pswpout");
+	kill(w.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&w, "{\"type\":\"truth\"", NULL, 120000), "memhog done");
+	out1 = vmstat("pswpout");
+	swapped = memcg_swap(&cg);
+	usleep(300 * 1000);
+	ASSERT_EQ(bg_stop(&m, SIGINT, 30000), 0, "memscope exit status");
+	if (stalls_of(m.out, w.pid, "memcg", &s, &l)) {
+		test_log("%d stalls: %lld pages reclaimed, anon %lld, file %lld; the group holds "
+			 "%lld pages in swap; pswpout grew by %lld (the whole machine)", s.n,
+			 s.reclaimed, s.anon, s.file, swapped / 4096, out1 - out0);
+		ASSERT_GE(s.n, 1, "stalls of memhog");
+		ASSERT_GE(s.anon, 1, "anon pages reclaimed");
+		/* Each anon page reclaimed went to swap, charged to the group;
+		 * the two differ by pages caught between (swap cache). */
+		ASSERT_TRUE(swapped >= 0, "the group's swap readable");
+		ASSERT_GE(s.anon, swapped / 4096 - swapped / 4096 / 50 - 64,
+			  "anon reclaimed vs the group's swap");
+		ASSERT_LE(s.anon, swapped / 4096 + swapped / 4096 / 50 + 64,
+			  "anon reclaimed vs the group's swap");
+		jlines_free(&l);
+	}
+	bg_free(&m);
+out1:
+	bg_stop(&w, SIGKILL, 10000);
+	bg_free(&w);
+out:
+	memcg_destroy(&cg);
+out0:
+	if (swapoff(path))
+		test_log("swapoff %s: %s", path, strerror(errno));
+	unlink(path);
+	assert_no_progs_left(before, "after the swap test");
 }

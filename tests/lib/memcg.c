@@ -308,6 +308,12 @@ long long memcg_stat(const struct memcg *cg, const char *key)
 	return key_value(cg->path, "memory.stat", key);
 }
 
+long long memcg_swap(const struct memcg *cg)
+{
+	return cg->version == 1 ? key_value(cg->path, "memory.stat", "swap") :
+	       one_value(cg->path, "memory.swap.current");
+}
+
 long long memcg_oom_kills(const struct memcg *cg)
 {
 	return cg->version == 1 ? key_value(cg->path, "memory.oom_control", "oom_kill") :

@@ -52,6 +52,9 @@ pid_t memcg_spawn(const struct memcg *cg, void (*fn)(void *arg), void *arg);
 long long memcg_usage(const struct memcg *cg);
 long long memcg_peak(const struct memcg *cg);
 long long memcg_stat(const struct memcg *cg, const char *key);
+/* Bytes of swap charged to it (v1 memory.stat swap, v2
+ * memory.swap.current), -1 where not accounted. */
+long long memcg_swap(const struct memcg *cg);
 /* Processes the kernel OOM-killed in it (v1 memory.oom_control, v2
  * memory.events "oom_kill"), times an allocation hit the limit (v1
  * memory.failcnt + memory.memsw.failcnt, v2 memory.events "max"); -1 if
