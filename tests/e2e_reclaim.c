@@ -650,3 +650,25 @@ out0:
 	unlink(path);
 	assert_no_progs_left(before, "after the swap test");
 }
+
+/* As a user holding only CAP_BPF and CAP_PERFMON (the README's claim). */
+TEST_FULL(e2e_reclaim_bpf_perfmon, T_ROOT | T_E2E, 180)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .uid = 65534, .caps = CAP_BPF_PERFMON,
+			      .signal_after_ms = 2500 };
+	struct run_result r;
+	struct jlines l;
+
+	ASSERT_OK(run_memscope(&o, &r, "reclaim", "-j", "-s", "1", NULL), "run reclaim -s");
+	test_log("stderr: %.300s", r.err);
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &l)) {
+		ASSERT_TRUE(jl_req(&l, "attached") != NULL, "attached");
+		ASSERT_TRUE(jl_req(&l, "interval") != NULL, "an interval reported");
+		ASSERT_TRUE(jl_req(&l, "summary") != NULL, "through to the summary");
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after reclaim with CAP_BPF+CAP_PERFMON");
+}

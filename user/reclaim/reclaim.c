@@ -360,8 +360,8 @@ static void event_text(struct reclaim_state *s, const struct reclaim_event *e, c
 	if (!s->header_done) {
 		printf("%s%-16s %-7s %-7s %-10s %9s %7s %6s %6s %5s%s %-24s %s\n",
 		       s->o->timestamps ? "TIME     " : "", "COMM", "PID", "TID", "KIND", "LAT(ms)",
-		       "PAGES", "FILE", "ANON", "ORDER", s->o->extended ? "  FREE(KB)" : "", "GFP",
-		       "CGROUP");
+		       "PAGES", "FILE", "ANON", "ORDER", s->o->extended ? "  FREE(KB)" : "",
+		       "CGROUP", "GFP");
 		s->header_done = true;
 	}
 	memcpy(comm, e->comm, 16);
@@ -390,9 +390,8 @@ static void event_text(struct reclaim_state *s, const struct reclaim_event *e, c
 		else
 			printf(" %9s", "-");
 	}
-	printf(" %-24s %s", e->kind == RK_THROTTLE ? "-" :
-	       flag_names_format(&s->gfp, e->gfp, gfp, sizeof(gfp)),
-	       reclaim_cgroup(s, e->memcg_id));
+	printf(" %-24s %s", reclaim_cgroup(s, e->memcg_id), e->kind == RK_THROTTLE ? "-" :
+	       flag_names_format(&s->gfp, e->gfp, gfp, sizeof(gfp)));
 	status_text(s, e, st, sizeof(st));
 	printf("%s%s\n", st[0] ? "  " : "", st);
 }
