@@ -174,7 +174,7 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 {
 	unsigned before = bpf_prog_max_id();
 	char *dir = scratch_mkdtemp("reclaim"), big[4200], small[4200], pid[16];
-	struct bg w, other, m[5];
+	struct bg w, other, m[7];
 	struct memcg cg;
 	struct stalls s;
 	struct jlines l;
@@ -213,9 +213,11 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 		char *a2[] = { "-p", pid, "--min-latency", "10000000", NULL };
 		char *a3[] = { "-s", "--cgroup", cg.path, "1", NULL };
 		char *a4[] = { "--stacks", "-p", pid, NULL };
-		char **args[] = { a0, a1, a2, a3, a4 };
+		char *a5[] = { "-t", pid, "-n", "cachew", "-u", "0", NULL };
+		char *a6[] = { "-n", "no-such-comm", NULL };
+		char **args[] = { a0, a1, a2, a3, a4, a5, a6 };
 
-		for (; started < 5; started++)
+		for (; started < 7; started++)
 			if (!start_memscope(&m[started], args[started]))
 				goto out3;
 	}
@@ -235,7 +237,7 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 	}
 	truth = misses - (t1 - t0);
 	usleep(300 * 1000);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 7; i++)
 		ASSERT_EQ(bg_stop(&m[i], SIGINT, 30000), 0, "memscope exit status");
 
 	test_log("the reader added %lld pages; the group's page cache grew by %lld pages: "
@@ -279,6 +281,24 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 						    meminfo_mib("MemTotal:") * 1024,
 					    "-e: free_kb within the machine's memory");
 		jlines_free(&l);
+	}
+	if (stalls_of(m[0].out, w.pid, "memcg", &s, &l)) {
+		struct stalls t;
+		struct jlines l2;
+
+		jlines_free(&l);
+		/* -t (the reader is single-threaded: its tid is its pid), -n
+		 * (a part of its name), -u 0: exactly the reader's stalls. */
+		if (stalls_of(m[5].out, w.pid, "memcg", &t, &l2)) {
+			test_log("-t -n -u: %d stalls (--cgroup: %d)", t.n, s.n);
+			ASSERT_EQ(t.n, s.n, "-t -n -u: the reader's stalls, all of them");
+			ASSERT_EQ(t.other_pid, 0, "-t -n -u: nobody else");
+			jlines_free(&l2);
+		}
+		if (stalls_of(m[6].out, w.pid, NULL, &t, &l2)) {
+			ASSERT_EQ(t.n + t.other_pid, 0, "-n no-such-comm: nothing");
+			jlines_free(&l2);
+		}
 	}
 	if (stalls_of(m[1].out, w.pid, "direct", &s, &l)) {
 		test_log("-p --kind direct: %d stalls (%d not direct)", s.n, s.bad_kind);
@@ -671,4 +691,23 @@ TEST_FULL(e2e_reclaim_bpf_perfmon, T_ROOT | T_E2E, 180)
 	}
 	run_result_free(&r);
 	assert_no_progs_left(before, "after reclaim with CAP_BPF+CAP_PERFMON");
+}
+
+/* -d: the run ends by itself, with its summary. */
+TEST_FULL(e2e_reclaim_duration, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000 };
+	struct run_result r;
+	struct jlines l;
+
+	ASSERT_OK(run_memscope(&o, &r, "reclaim", "-j", "-d", "1", NULL), "run reclaim -d 1");
+	ASSERT_EQ(r.status, 0, "exit status (it ended by itself)");
+	if (parse_jlines(&r, &l)) {
+		ASSERT_TRUE(jl_req(&l, "attached") != NULL, "attached");
+		ASSERT_TRUE(jl_req(&l, "summary") != NULL, "the summary");
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after reclaim -d");
 }
