@@ -543,11 +543,7 @@ TEST_FULL(e2e_cache_top_by_file, T_ROOT | T_E2E, 300)
 
 TEST(e2e_cache_bad_input, T_ROOT | T_E2E)
 {
-	static const struct {
-		const char *args[6];
-		int status;
-		const char *msg;
-	} cases[] = {
+	static const struct bad_input cases[] = {
 		{ { "cachestat", "-p", "4000000" }, 1, "no process with PID" },
 		{ { "cachestat", "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
 		{ { "cachetop", "--by", "inode" }, 2, "--by takes" },
@@ -558,21 +554,7 @@ TEST(e2e_cache_bad_input, T_ROOT | T_E2E)
 	};
 	unsigned before = bpf_prog_max_id();
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[10] = { (char *)bin_path("memscope") };
-		struct run_result r;
-		char what[160];
-		int n = 1;
-
-		for (int k = 0; k < 6 && cases[i].args[k]; k++)
-			argv[n++] = (char *)cases[i].args[k];
-		snprintf(what, sizeof(what), "%s %s %s", cases[i].args[0], cases[i].args[1],
-			 cases[i].args[2] ? cases[i].args[2] : "");
-		ASSERT_OK(run_argv(argv, NULL, &r), "run");
-		ASSERT_EQ(r.status, cases[i].status, what);
-		ASSERT_CONTAINS(r.err, cases[i].msg, what);
-		run_result_free(&r);
-	}
+	assert_bad_inputs(cases);
 	assert_no_progs_left(before, "after bad input");
 }
 

@@ -327,48 +327,29 @@ TEST_FULL(e2e_leak_stripped_binary, T_ROOT | T_E2E, 300)
 
 TEST(e2e_leak_bad_input, T_ROOT | T_E2E)
 {
-	static const struct {
-		const char *args[6];
-		int status;
-		const char *msg;
-	} cases[] = {
-		{ { "-p", "4000000" }, 1, "no process with PID" },
-		{ { "-p", "2" }, 1, "kernel thread" },
-		{ { "-c", "/nonexistent/prog" }, 1, "cannot run" },
-		{ { "-c", "'unbalanced" }, 2, "cannot parse" },
-		{ { "-p", "1", "-c", "true" }, 2, "exclude each other" },
-		{ { "-p", "abc" }, 2, "invalid PID" },
-		{ { "-z", "10x" }, 2, "invalid size" },
-		{ { "--sort", "age" }, 2, "--sort" },
-		{ { "-c", "x", "--by-cache" }, 2, "kernel mode" },
-		{ { "1", "2", "3" }, 2, "unexpected argument" },
-		{ { "-c", "tests/workloads/ledger_static_stripped" }, 1, "no malloc/free" },
-		{ { "-c", "" }, 2, "-c needs a command" },
-		{ { "-c", "  " }, 2, "-c needs a command" },
-		{ { "--btf", "/proc/version" }, 1, "not a BTF file" },
-		{ { "--btf", "tests/workloads/ledger" }, 1, "an ELF file without a .BTF section" },
-		{ { "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
-		{ { "--cgroup", "/proc" }, 1, "not a cgroup of the memory" },
-		{ { "--kernel", "-O", "/bin/true" }, 2, "--obj" },
+	static const struct bad_input cases[] = {
+		{ { "leak", "-p", "4000000" }, 1, "no process with PID" },
+		{ { "leak", "-p", "2" }, 1, "kernel thread" },
+		{ { "leak", "-c", "/nonexistent/prog" }, 1, "cannot run" },
+		{ { "leak", "-c", "'unbalanced" }, 2, "cannot parse" },
+		{ { "leak", "-p", "1", "-c", "true" }, 2, "exclude each other" },
+		{ { "leak", "-p", "abc" }, 2, "invalid PID" },
+		{ { "leak", "-z", "10x" }, 2, "invalid size" },
+		{ { "leak", "--sort", "age" }, 2, "--sort" },
+		{ { "leak", "-c", "x", "--by-cache" }, 2, "kernel mode" },
+		{ { "leak", "1", "2", "3" }, 2, "unexpected argument" },
+		{ { "leak", "-c", "tests/workloads/ledger_static_stripped" }, 1, "no malloc/free" },
+		{ { "leak", "-c", "" }, 2, "-c needs a command" },
+		{ { "leak", "-c", "  " }, 2, "-c needs a command" },
+		{ { "leak", "--btf", "/proc/version" }, 1, "not a BTF file" },
+		{ { "leak", "--btf", "tests/workloads/ledger" }, 1, "an ELF file without a .BTF section" },
+		{ { "leak", "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
+		{ { "leak", "--cgroup", "/proc" }, 1, "not a cgroup of the memory" },
+		{ { "leak", "--kernel", "-O", "/bin/true" }, 2, "--obj" },
 	};
 	unsigned before = bpf_prog_max_id();
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[12] = { (char *)bin_path("memscope"), "leak" };
-		struct run_result r;
-		char what[160];
-		int n = 2;
-
-		for (int k = 0; k < 6 && cases[i].args[k]; k++)
-			argv[n++] = (char *)(strncmp(cases[i].args[k], "tests/", 6) ? cases[i].args[k]
-						     : bin_path(cases[i].args[k]));
-		snprintf(what, sizeof(what), "leak %s %s: exit status", cases[i].args[0],
-			 cases[i].args[1] ? cases[i].args[1] : "");
-		ASSERT_OK(run_argv(argv, NULL, &r), "run");
-		ASSERT_EQ(r.status, cases[i].status, what);
-		ASSERT_CONTAINS(r.err, cases[i].msg, what);
-		run_result_free(&r);
-	}
+	assert_bad_inputs(cases);
 	assert_no_progs_left(before, "after bad input");
 
 	/* A zombie: a child of ours that exited and was not waited for. */

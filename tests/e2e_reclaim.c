@@ -453,11 +453,7 @@ out:
 
 TEST(e2e_reclaim_bad_input, T_ROOT | T_E2E)
 {
-	static const struct {
-		const char *args[6];
-		int status;
-		const char *msg;
-	} cases[] = {
+	static const struct bad_input cases[] = {
 		{ { "reclaim", "-p", "4000000" }, 1, "no process with PID" },
 		{ { "reclaim", "-t", "4000000" }, 1, "no thread" },
 		{ { "reclaim", "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
@@ -470,21 +466,7 @@ TEST(e2e_reclaim_bad_input, T_ROOT | T_E2E)
 	};
 	unsigned before = bpf_prog_max_id();
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[10] = { (char *)bin_path("memscope") };
-		struct run_result r;
-		char what[160];
-		int n = 1;
-
-		for (int k = 0; k < 6 && cases[i].args[k]; k++)
-			argv[n++] = (char *)cases[i].args[k];
-		snprintf(what, sizeof(what), "%s %s %s", cases[i].args[0], cases[i].args[1],
-			 cases[i].args[2] ? cases[i].args[2] : "");
-		ASSERT_OK(run_argv(argv, NULL, &r), "run");
-		ASSERT_EQ(r.status, cases[i].status, what);
-		ASSERT_CONTAINS(r.err, cases[i].msg, what);
-		run_result_free(&r);
-	}
+	assert_bad_inputs(cases);
 	assert_no_progs_left(before, "after bad input");
 }
 

@@ -454,3 +454,26 @@ const char *test_tracefs(void)
 		return dirs[0];
 	return NULL;
 }
+
+void bad_inputs_check(const struct bad_input *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *argv[12] = { (char *)bin_path("memscope") }, what[256];
+		struct run_result r;
+		size_t at = 0;
+		int k = 1;
+
+		for (int a = 0; a < 8 && cases[i].args[a]; a++) {
+			const char *arg = cases[i].args[a];
+
+			argv[k++] = (char *)(strncmp(arg, "tests/", 6) ? arg : bin_path(arg));
+			at += snprintf(what + at, at < sizeof(what) ? sizeof(what) - at : 0, "%s%s",
+				       a ? " " : "memscope ", arg);
+		}
+		if (!ASSERT_OK(run_argv(argv, NULL, &r), what))
+			continue;
+		ASSERT_EQ(r.status, cases[i].status, what);
+		ASSERT_CONTAINS(r.err, cases[i].msg, what);
+		run_result_free(&r);
+	}
+}

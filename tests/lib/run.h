@@ -72,6 +72,20 @@ void bg_read_for(struct bg *b, unsigned ms);
 int bg_stop(struct bg *b, int sig, unsigned timeout_ms);
 void bg_free(struct bg *b);
 
+/* A command line memscope must refuse: its arguments (after "memscope";
+ * one starting with "tests/" is a built program's path), the exit status
+ * and a part of the message on stderr. */
+struct bad_input {
+	const char *args[8];
+	int status;
+	const char *msg;
+};
+
+/* Run each of n cases; assert its status and message (each assertion
+ * names the command line). assert_bad_inputs(array) counts them. */
+void bad_inputs_check(const struct bad_input *cases, size_t n);
+#define assert_bad_inputs(cases) bad_inputs_check(cases, sizeof(cases) / sizeof((cases)[0]))
+
 /* Path of a built program: "memscope" or "tests/workloads/NAME". */
 const char *bin_path(const char *rel);
 
