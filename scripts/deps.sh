@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install every Debian package memscope's build, tests and QEMU guest runs need.
+# Install every Debian package memscope's build, tests, QEMU guest runs and
+# benchmarks need (libbpf-tools: drsnoop, a peer in make bench).
 # Idempotent and quiet when everything is present. Run as root on Debian 12+.
 #
 # usage: scripts/deps.sh [--check]
@@ -13,6 +14,7 @@ libdw-dev libcapstone-dev libncurses-dev
 bpftool
 shellcheck
 qemu-system-x86 busybox-static cpio xz-utils zstd e2fsprogs tmux
+libbpf-tools
 "
 
 missing=
