@@ -365,6 +365,8 @@ static void kill_json(struct oom_state *s, const struct pending *p)
 			json_null(j);
 		}
 	}
+	/* false where the kernel has no task iterator (6.1): no candidates */
+	json_kbool(j, "candidates_read", s->job == &job_cand);
 	if (s->job == &job_cand) {
 		json_ku64(j, "candidates_scanned", k->cand_scanned);
 		json_ku64(j, "candidates_eligible", k->cand_eligible);

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/* memscope oom against real OOM kills in a memory cgroup of the test's own,
+ * checked against what the kernel printed for the same kills (the
+ * "invoked oom-killer" line, the task table of vm.oom_dump_tasks, the
+ * "oom-kill:" line and the "Killed process" line). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "harness.h"
+#include "kmsg.h"
+#include "memcg.h"
+#include "progs.h"
+#include "run.h"
+
+/* A row of the kernel's task table. */
+struct ktask {
+	long pid, rss, pgtables_bytes, swapents, adj;
+};
+
+/* One kill as the kernel logged it. */
+struct kkill {
+	char trigger[32], constraint[48], memcg[512], comm[32];
+	long victim, total_vm, anon, file, shmem, pgtables_kb, adj;
+	struct ktask t[16];
+	int nt;
+};
+
+/* Fill columns from the table's header ("[  pid  ]   uid  tgid total_vm
+ * rss [rss_anon rss_file rss_shmem] pgtables_bytes swapents oom_score_adj
+ * name": 6.1 has no per-kind rss columns). */
+static void table_row(const char *line, const char *header, struct ktask *t)
+{
+	char h[1024], *save, *tok;
+	const char *p = strchr(line, ']');
+	long v[16];
+	int n = 0, col = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = atol(strchr(line, '[') + 1);
+	for (p = p ? p + 1 : line; n < 16; n++) {
+		char *e;
+
+		v[n] = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		p = e;
+	}
+	snprintf(h, sizeof(h), "%s", strchr(header, ']') ? strchr(header, ']') + 1 : header);
+	for (tok = strtok_r(h, " ", &save); tok && col < n; tok = strtok_r(NULL, " ", &save), col++) {
+		if (!strcmp(tok, "rss"))
+			t->rss = v[col];
+		else if (!strcmp(tok, "pgtables_bytes"))
+			t->pgtables_bytes = v[col];
+		else if (!strcmp(tok, "swapents"))
+			t->swapents = v[col];
+		else if (!strcmp(tok, "oom_score_adj"))
+			t->adj = v[col];
+	}
+}
+
+/* The kills in a stretch of the kernel log, up to max; their number. */
+static int parse_kills(const char *log, struct kkill *k, int max)
+{
+	char header[1024] = "";
+	struct kkill cur = { 0 };
+	int n = 0;
+
+	for (const char *l = log; l && *l && n < max; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char line[1024], *p;
+
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(l, "\n"), l);
+		if ((p = strstr(line, " invoked oom-killer:"))) {
+			memset(&cur, 0, sizeof(cur));
+			snprintf(cur.trigger, sizeof(cur.trigger), "%.*s", (int)(p - line), line);
+		} else if (strstr(line, "[  pid  ]")) {
+			snprintf(header, sizeof(header), "%s", line);
+		} else if (line[0] == '[' && header[0] && cur.nt < 16) {
+			table_row(line, header, &cur.t[cur.nt++]);
+		} else if ((p = strstr(line, "oom-kill:constraint="))) {
+			sscanf(p, "oom-kill:constraint=%47[^,]", cur.constraint);
+			if ((p = strstr(line, "oom_memcg=")))
+				sscanf(p, "oom_memcg=%511[^,]", cur.memcg);
+		} else if ((p = strstr(line, "Killed process "))) {
+			if (sscanf(p, "Killed process %ld (%31[^)]) total-vm:%ldkB, anon-rss:%ldkB, "
+				   "file-rss:%ldkB, shmem-rss:%ldkB", &cur.victim, cur.comm,
+				   &cur.total_vm, &cur.anon, &cur.file, &cur.shmem) == 6) {
+				if ((p = strstr(line, "pgtables:")))
+					cur.pgtables_kb = atol(p + 9);
+				if ((p = strstr(line, "oom_score_adj:")))
+					cur.adj = atol(p + 14);
+				k[n++] = cur;
+			}
+		}
+	}
+	return n;
+}
+
+static const struct ktask *ktask_of(const struct kkill *k, long pid)
+{
+	for (int i = 0; i < k->nt; i++)
+		if (k->t[i].pid == pid)
+			return &k->t[i];
+	return NULL;
+}
+
+/* memhog of mib MiB in cg with oom_score_adj adj (0: leave), started and
+ * told to go. */
+static bool hog(struct bg *b, const struct memcg *cg, const char *mib, int adj)
+{
+	char *argv[] = { (char *)bin_path("tests/workloads/memhog"), (char *)mib, NULL };
+	struct run_opts o = { .memcg = cg->path };
+	char path[64], v[16];
+
+	if (!ASSERT_OK(bg_start(b, argv, &o), "start memhog"))
+		return false;
+	if (!ASSERT_TRUE(bg_wait_out(b, "ready", NULL, 60000), "memhog ready"))
+		return false;
+	if (adj) {
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", b->pid);
+		snprintf(v, sizeof(v), "%d", adj);
+		if (!write_text(path, v))
+			return false;
+	}
+	kill(b->pid, SIGUSR1);
+	return true;
+}
+
+/* One kill record against the kernel's log of it. */
+static void check_kill(const struct jv *r, const struct kkill *k, const struct memcg *cg)
+{
+	const struct jv *v = jv_req_o(r, "victim");
+	const struct jv *c = jv_req_b(r, "candidates_read") ? jv_req_a(r, "candidates") : NULL;
+	long long points = jv_req_i(r, "chosen_points"), total = jv_req_i(r, "totalpages");
+
+	test_log("kill of %ld (%s), adj %ld, triggered by %s: memscope says points %lld of "
+		 "totalpages %lld", k->victim, k->comm, k->adj, k->trigger, points, total);
+	ASSERT_STREQ(jv_req_s(v, "comm"), k->comm, "victim comm");
+	ASSERT_EQ(jv_req_i(v, "total_vm_kb"), k->total_vm, "victim total-vm");
+	ASSERT_EQ(jv_req_i(v, "anon_rss_kb"), k->anon, "victim anon-rss");
+	ASSERT_EQ(jv_req_i(v, "file_rss_kb"), k->file, "victim file-rss");
+	ASSERT_EQ(jv_req_i(v, "shmem_rss_kb"), k->shmem, "victim shmem-rss");
+	ASSERT_EQ(jv_req_i(v, "pgtables_kb"), k->pgtables_kb, "victim pgtables");
+	ASSERT_EQ(jv_req_i(v, "oom_score_adj"), k->adj, "victim oom_score_adj");
+	ASSERT_STREQ(jv_req_s(jv_req_o(r, "trigger"), "comm"), k->trigger, "trigger comm");
+	ASSERT_STREQ(jv_req_s(r, "constraint"), "memcg", "constraint");
+	ASSERT_STREQ(k->constraint, "CONSTRAINT_MEMCG", "the kernel's constraint");
+	ASSERT_CONTAINS(jv_req_s(jv_req_o(r, "memcg"), "path"), k->memcg, "the memcg, as logged");
+	ASSERT_EQ(total, (long long)(cg->limit / 4096), "totalpages: the group's limit");
+	ASSERT_EQ(jv_req_i(v, "badness"), points, "our badness of the victim = the kernel's");
+	/* The candidates: the kernel's task table, row by row. */
+	for (size_t i = 0; c && i < c->len; i++) {
+		const struct jv *e = c->items[i];
+		const struct ktask *t = ktask_of(k, jv_req_i(e, "pid"));
+		char what[64];
+
+		snprintf(what, sizeof(what), "candidate %lld", jv_req_i(e, "pid"));
+		if (!ASSERT_TRUE(t != NULL, what))
+			continue;
+		ASSERT_EQ(jv_req_i(e, "rss_kb"), t->rss * 4, what);
+		ASSERT_EQ(jv_req_i(e, "pgtables_kb") * 1024, t->pgtables_bytes, what);
+		ASSERT_EQ(jv_req_i(e, "swap_kb"), t->swapents * 4, what);
+		ASSERT_EQ(jv_req_i(e, "oom_score_adj"), t->adj, what);
+		if (i == 0) {
+			ASSERT_TRUE(jv_req_b(e, "victim"), "the victim has the most points");
+			ASSERT_EQ(jv_req_i(e, "points"), points, "its points = the kernel's");
+		} else if (!jv_req_b(e, "unkillable")) {
+			ASSERT_LE(jv_req_i(e, "points"), points, "no candidate above the victim");
+		}
+	}
+	if (c)
+		ASSERT_EQ((long long)c->len, (long long)k->nt, "one candidate per task the kernel "
+			  "listed");
+}
+
+/* Three memhogs in a 64 MiB group: 20 MiB (adj 0), 10 MiB (adj 500), and
+ * one that asks for 128 MiB. The 10 MiB one has the most points once the
+ * third has grown past it: it is killed, the third being the trigger;
+ * then the third itself. Every figure against the kernel's log. */
+TEST_FULL(e2e_oom_memcg_kills, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char *log = NULL;
+	struct bg a, b, c, d, m;
+	bool unkillable = false;
+	struct kkill k[4];
+	struct memcg cg;
+	struct jlines l;
+	size_t at = 0;
+	int kfd, nk, started = 0;
+
+	if (!memcg_create_or_skip(&cg, 64ULL << 20, 0))
+		return;
+	kfd = kmsg_open();
+	if (kfd < 0) {
+		memcg_destroy(&cg);
+		test_skip("no /dev/kmsg to read the kernel's account from");
+	}
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "2", NULL };
+
+		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start memscope oom"))
+			goto out;
+		if (!ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 60000), "attached"))
+			goto out1;
+	}
+	memset(&d, 0, sizeof(d));
+	if (!hog(&a, &cg, "20", 0))
+		goto out2;
+	started++;
+	if (!hog(&b, &cg, "10", 500))
+		goto out2;
+	started++;
+	/* Let both touch their memory first. */
+	ASSERT_TRUE(bg_wait_out(&a, "truth", NULL, 60000), "20 MiB touched");
+	ASSERT_TRUE(bg_wait_out(&b, "truth", NULL, 60000), "10 MiB touched");
+	/* An unkillable one (oom_score_adj -1000: root lacks
+	 * CAP_SYS_RESOURCE on our hosts, so in the guests only). */
+	{
+		char *argv[] = { (char *)bin_path("tests/workloads/memhog"), "4", NULL };
+		struct run_opts o = { .memcg = cg.path };
+		char path[64];
+
+		if (ASSERT_OK(bg_start(&d, argv, &o), "start the unkillable one") &&
+		    ASSERT_TRUE(bg_wait_out(&d, "ready", NULL, 60000), "ready")) {
+			snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", d.pid);
+			unkillable = write_text(path, "-1000");
+			test_log("oom_score_adj -1000: %s", unkillable ? "set" : "refused here");
+			kill(d.pid, SIGUSR1);
+			ASSERT_TRUE(bg_wait_out(&d, "truth", NULL, 60000), "4 MiB touched");
+		}
+	}
+	if (!hog(&c, &cg, "128", 0))
+		goto out2;
+	started++;
+	ASSERT_EQ(bg_stop(&m, 0, 60000), 0, "memscope ends after --count 2 kills");
+	log = kmsg_read(kfd);
+	nk = parse_kills(log, k, 4);
+	test_log("the kernel logged %d kills", nk);
+	if (ASSERT_GE(nk, 2, "kills in the kernel's log") && parse_jlines_str(m.out, &l)) {
+		int from = 0;
+
+		for (int i = 0; i < 2; i++) {
+			const struct jv *r = jlines_find(&l, &from, "oom_kill", NULL, NULL);
+
+			if (!ASSERT_TRUE(r != NULL, "an oom_kill record"))
+				break;
+			ASSERT_EQ(jv_req_i(jv_req_o(r, "victim"), "pid"), k[i].victim,
+				  "the same victim as the kernel, in order");
+			check_kill(r, &k[i], &cg);
+			if (unkillable && jv_req_b(r, "candidates_read")) {
+				const struct jv *cs = jv_req_a(r, "candidates");
+				bool listed = false;
+
+				for (size_t e = 0; cs && e < cs->len; e++)
+					if (jv_req_i(cs->items[e], "pid") == d.pid) {
+						listed = true;
+						ASSERT_TRUE(jv_req_b(cs->items[e], "unkillable"),
+							    "adj -1000 listed as unkillable");
+						ASSERT_FALSE(jv_req_b(cs->items[e], "victim"),
+							     "and never chosen");
+					}
+				ASSERT_TRUE(listed, "the unkillable task among the candidates");
+			}
+			if (i == 0) {
+				ASSERT_EQ(k[0].victim, b.pid, "the kernel chose the adj 500 one");
+				ASSERT_EQ(jv_req_i(jv_req_o(r, "trigger"), "pid"), c.pid,
+					  "the trigger: the one asking for more");
+				ASSERT_FALSE(jv_req_b(r, "trigger_is_victim"), "trigger is not the victim");
+			}
+		}
+		jlines_free(&l);
+	}
+out2:
+	if (d.pid > 0) {
+		bg_stop(&d, SIGKILL, 10000);
+		bg_free(&d);
+	}
+	if (started > 2) {
+		bg_stop(&c, SIGKILL, 10000);
+		bg_free(&c);
+	}
+	if (started > 1) {
+		bg_stop(&b, SIGKILL, 10000);
+		bg_free(&b);
+	}
+	if (started > 0) {
+		bg_stop(&a, SIGKILL, 10000);
+		bg_free(&a);
+	}
+out1:
+	bg_stop(&m, SIGINT, 30000);
+	bg_free(&m);
+out:
+	free(log);
+	close(kfd);
+	memcg_destroy(&cg);
+	assert_no_progs_left(before, "after the OOM kills");
+}
+
+TEST(e2e_oom_bad_input, T_ROOT | T_E2E)
+{
+	static const struct bad_input cases[] = {
+		{ { "oom", "--cgroup", "/memscope-no-such-cgroup" }, 1, "no memory cgroup" },
+		{ { "oom", "--count", "0" }, 2, "invalid --count" },
+		{ { "oom", "-d", "x" }, 2, "invalid duration" },
+		{ { "oom", "5" }, 2, "unexpected argument" },
+	};
+	unsigned before = bpf_prog_max_id();
+
+	assert_bad_inputs(cases);
+	assert_no_progs_left(before, "after bad input");
+}
