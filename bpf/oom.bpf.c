@@ -265,18 +265,18 @@ static __always_inline void candidates(struct oom_kill_rec *r)
 
 /* ---- the events --------------------------------------------------------- */
 
-/* (struct task_struct *task, uid_t uid) */
-SEC("tp_btf/mark_victim")
-int BPF_PROG(mark_victim, struct task_struct *task)
+/* A kill of task; oc: the kernel's oom_control where the program has it
+ * (fentry, kprobe on oom_kill_process), NULL: find it on the stack. */
+static __always_inline int record_kill(void *ctx, struct task_struct *task, struct oom_control *oc)
 {
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
 	struct oom_kill_rec *r;
 	__u32 pid = BPF_CORE_READ(task, pid), one = 1;
 
-	if (target_memcg && !in_target_memcg())
+	if (!task || (target_memcg && !in_target_memcg()))
 		return 0;
-	/* First: the victim was sent SIGKILL before this tracepoint and may
-	 * be exiting on another CPU already. */
+	/* First: in mark_victim the victim was sent SIGKILL already and may
+	 * be exiting on another CPU. */
 	if (bpf_map_update_elem(&victims, &pid, &one, BPF_ANY))
 		count(ST_VICTIMS_FULL);
 	r = rb_reserve(&events, sizeof(*r));
@@ -292,12 +292,38 @@ int BPF_PROG(mark_victim, struct task_struct *task)
 	task_info(cur, &r->trigger);
 	r->trigger_kstack = want_stacks ? take_stack(ctx, 0) : -1;
 	r->trigger_ustack = want_stacks ? take_stack(ctx, BPF_F_USER_STACK) : -1;
-	find_decision(task, &r->oc);
+	if (!oc)
+		find_decision(task, &r->oc);
+	else if (!plausible((__u64)oc + bpf_core_field_offset(struct oom_control, chosen),
+			    &r->oc))
+		count(ST_OC_NOT_FOUND);
 	candidates(r);
 	/* PF_EXITING: its exit began before the kill was recorded. */
 	r->victim_exiting = !!(BPF_CORE_READ(task, flags) & 0x00000004);
 	bpf_ringbuf_submit(r, 0);
 	return 0;
+}
+
+/* (struct task_struct *task, uid_t uid): in the trigger, as the victim is
+ * marked (the kernels that pass the task: 6.8+, and Debian's 6.1). */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(mark_victim, struct task_struct *task)
+{
+	return record_kill(ctx, task, NULL);
+}
+
+/* oom_kill_process(oc, message): the decision made, the victim oc->chosen
+ * not yet killed; where fentry or kprobes are allowed. */
+SEC("fentry/oom_kill_process")
+int BPF_PROG(oom_kill_fentry, struct oom_control *oc)
+{
+	return record_kill(ctx, BPF_CORE_READ(oc, chosen), oc);
+}
+
+SEC("kprobe/oom_kill_process")
+int BPF_KPROBE(oom_kill_kprobe, struct oom_control *oc)
+{
+	return record_kill(ctx, BPF_CORE_READ(oc, chosen), oc);
 }
 
 static __always_inline void note(__u32 kind, __u32 pid, bool last)

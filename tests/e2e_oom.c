@@ -181,9 +181,12 @@ static void check_kill(const struct jv *r, const struct kkill *k, const struct m
  * one that asks for 128 MiB. The 10 MiB one has the most points once the
  * third has grown past it: it is killed, the third being the trigger;
  * then the third itself. Every figure against the kernel's log. */
-TEST_FULL(e2e_oom_memcg_kills, T_ROOT | T_E2E, 300)
+static void memcg_kills(const char *mode)
 {
 	unsigned before = bpf_prog_max_id();
+	char env[64];
+	const char *envv[] = { env, NULL };
+	struct run_opts mo = { .env = mode ? envv : NULL };
 	char *log = NULL;
 	struct bg a, b, c, d, m;
 	bool unkillable = false;
@@ -203,10 +206,13 @@ TEST_FULL(e2e_oom_memcg_kills, T_ROOT | T_E2E, 300)
 	{
 		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "2", NULL };
 
-		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start memscope oom"))
+		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", mode ? mode : "");
+		if (!ASSERT_OK(bg_start(&m, argv, &mo), "start memscope oom"))
 			goto out;
 		if (!ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 60000), "attached"))
 			goto out1;
+		if (mode)
+			ASSERT_CONTAINS(m.out, mode, "in the forced mode");
 	}
 	memset(&d, 0, sizeof(d));
 	if (!hog(&a, &cg, "20", 0))
@@ -300,6 +306,45 @@ out:
 	close(kfd);
 	memcg_destroy(&cg);
 	assert_no_progs_left(before, "after the OOM kills");
+}
+
+TEST_FULL(e2e_oom_memcg_kills, T_ROOT | T_E2E, 300)
+{
+	memcg_kills(NULL);
+}
+
+/* The other ways in (fentry, kprobe on oom_kill_process: the decision read
+ * from its argument), forced where probe says they load (the guests). */
+TEST_FULL(e2e_oom_modes, T_ROOT | T_E2E, 600)
+{
+	static const char *const modes[] = { "fentry", "kprobe" };
+	struct run_result r;
+	struct jlines l;
+	int ran = 0;
+
+	ASSERT_OK(run_memscope(NULL, &r, "probe", "-j", NULL), "probe");
+	if (!parse_jlines(&r, &l)) {
+		run_result_free(&r);
+		return;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		const struct jv *job = jlines_find(&l, NULL, "tool", "job", "oom");
+		const struct jv *ms = jv_req_a(job, "modes");
+		bool loads = false;
+
+		for (size_t k = 0; ms && k < ms->len; k++)
+			if (!strcmp(jv_req_s(ms->items[k], "mode"), modes[i]))
+				loads = jv_req_b(ms->items[k], "loads");
+		test_log("mode %s: %s here", modes[i], loads ? "loads" : "does not load");
+		if (!loads)
+			continue;
+		memcg_kills(modes[i]);
+		ran++;
+	}
+	jlines_free(&l);
+	run_result_free(&r);
+	if (!ran)
+		test_skip("neither fentry nor kprobes load here (the guests run them)");
 }
 
 TEST(e2e_oom_bad_input, T_ROOT | T_E2E)

@@ -148,16 +148,31 @@ static const struct tp_contract contracts[] = {
 	{},
 };
 
+#define REAPER_SECS "tp_btf/wake_reaper", "tp_btf/start_task_reaping", \
+	"tp_btf/finish_task_reaping", "tp_btf/skip_task_reaping", "tp_btf/sched_process_exit"
+
 static const char *const tp_btf_secs[] = { "tp_btf/", NULL };
+static const char *const fentry_secs[] = { "fentry/oom_kill_process", REAPER_SECS, NULL };
+static const char *const kprobe_secs[] = { "kprobe/oom_kill_process", REAPER_SECS, NULL };
+
+/* tp_btf first: it needs neither fentry nor kprobes (our 6.18 host allows
+ * neither) and sees every victim marked; the decision is then found on
+ * the trigger's stack. fentry and kprobes read it from oom_kill_process()'s
+ * argument, for kernels whose mark_victim passes only a pid. */
+#define OOM_MODES(what)										\
+	{ "tp_btf", PROBE_TP_BTF, "oom:mark_victim with the victim's task" what ", the "	\
+	  "reaper's tracepoints", tp_btf_secs, contracts },					\
+	{ "fentry", PROBE_FENTRY, "fentry on oom_kill_process" what ", the reaper's "		\
+	  "tracepoints", fentry_secs, contracts },						\
+	{ "kprobe", PROBE_KPROBE, "kprobe on oom_kill_process" what ", the reaper's "		\
+	  "tracepoints", kprobe_secs, contracts }
 
 static const struct tool_mode cand_modes[] = {
-	{ "tp_btf", PROBE_TP_BTF, "oom:mark_victim with the victim's task and the candidates "
-	  "(task iterator, 6.7+), the reaper's tracepoints", tp_btf_secs, contracts },
+	OOM_MODES(" and the candidates (task iterator, 6.7+)"),
 };
 
 static const struct tool_mode basic_modes[] = {
-	{ "tp_btf", PROBE_TP_BTF, "oom:mark_victim with the victim's task, the reaper's "
-	  "tracepoints", tp_btf_secs, contracts },
+	OOM_MODES(""),
 };
 
 struct oom_cfg {
@@ -188,7 +203,7 @@ static const struct tool_job job_cand = {
 	.name = "oom",
 	.what = "the OOM killer",
 	.modes = cand_modes,
-	.nmodes = 1,
+	.nmodes = sizeof(cand_modes) / sizeof(cand_modes[0]),
 	.skel = &oomc_skel_ops,
 	.configure = configure_cand,
 };
@@ -198,7 +213,7 @@ static const struct tool_job job_basic = {
 	.name = "oom-basic",
 	.what = "the OOM killer, without the candidates",
 	.modes = basic_modes,
-	.nmodes = 1,
+	.nmodes = sizeof(basic_modes) / sizeof(basic_modes[0]),
 	.skel = &oom_skel_ops,
 	.configure = configure_basic,
 };
