@@ -209,9 +209,9 @@ TEST(e2e_probe_text_report, T_ROOT | T_E2E)
 	ASSERT_CONTAINS(r.out, "kmem:kmalloc", "tracepoint table");
 	ASSERT_CONTAINS(r.out, "\nleak-user ", "tool modes");
 	ASSERT_CONTAINS(r.out, "\nleak-kernel ", "tool modes");
-	/* Tools that do not exist are not claimed. */
 	ASSERT_CONTAINS(r.out, "\ncache ", "tool modes");
-	ASSERT_FALSE(strstr(r.out, "\nreclaim"), "no reclaim tool claimed");
+	ASSERT_CONTAINS(r.out, "\nreclaim ", "tool modes");
+	/* Tools that do not exist are not claimed. */
 	ASSERT_FALSE(strstr(r.out, "\noom"), "no oom tool claimed");
 	ASSERT_EQ(r.err_len, 0, "no diagnostics by default");
 	run_result_free(&r);
@@ -323,11 +323,14 @@ static const char *const *job_run(const char *job)
 {
 	static const char *const kernel[] = { "leak", "-j", "1", "1", NULL };
 	static const char *const cache[] = { "cachestat", "-j", "1", "1", NULL };
+	static const char *const reclaim[] = { "reclaim", "-j", "-d", "1", NULL };
 
 	if (!strcmp(job, "leak-kernel"))
 		return kernel;
 	if (!strcmp(job, "cache"))
 		return cache;
+	if (!strcmp(job, "reclaim"))
+		return reclaim;
 	return NULL;
 }
 
@@ -384,7 +387,7 @@ TEST_FULL(e2e_probe_tools_are_what_runs, T_ROOT | T_E2E, 300)
 			run_result_free(&fr);
 		}
 	}
-	ASSERT_EQ(jobs, 3, "leak-user, leak-kernel, cache");
+	ASSERT_EQ(jobs, 4, "leak-user, leak-kernel, cache, reclaim");
 	run_result_free(&r);
 	jlines_free(&l);
 	assert_no_progs_left(before, "after probe and the tools");

@@ -319,7 +319,6 @@ TEST_FULL(e2e_reclaim_memcg_file, T_ROOT | T_E2E, 600)
 			rows++;
 			if (jv_req_i(r, "pid") == w.pid && jv_req_b(r, "final"))
 				row = r;
-			from++;
 		}
 		ASSERT_TRUE(jl_req(&l, "interval") != NULL, "interval records");
 		ASSERT_TRUE(row != NULL, "-s: a final row of the reader");
