@@ -190,6 +190,7 @@ static void memcg_kills(const char *mode)
 	char *log = NULL;
 	struct bg a, b, c, d, m;
 	bool unkillable = false;
+	long a_score = -1;
 	struct kkill k[4];
 	struct memcg cg;
 	struct jlines l;
@@ -244,6 +245,15 @@ static void memcg_kills(const char *mode)
 		goto out2;
 	started++;
 	ASSERT_EQ(bg_stop(&m, 0, 60000), 0, "memscope ends after --count 2 kills");
+	{
+		char path[64], *t;
+
+		/* The 20 MiB one lives on, idle: what /proc says of it now. */
+		snprintf(path, sizeof(path), "/proc/%d/oom_score", a.pid);
+		t = read_text_file(path, NULL);
+		a_score = t ? atol(t) : -1;
+		free(t);
+	}
 	log = kmsg_read(kfd);
 	nk = parse_kills(log, k, 4);
 	test_log("the kernel logged %d kills", nk);
@@ -258,6 +268,14 @@ static void memcg_kills(const char *mode)
 			ASSERT_EQ(jv_req_i(jv_req_o(r, "victim"), "pid"), k[i].victim,
 				  "the same victim as the kernel, in order");
 			check_kill(r, &k[i], &cg);
+			if (jv_req_b(r, "candidates_read")) {
+				const struct jv *cs = jv_req_a(r, "candidates");
+
+				for (size_t e = 0; cs && e < cs->len; e++)
+					if (jv_req_i(cs->items[e], "pid") == a.pid)
+						ASSERT_EQ(jv_req_i(cs->items[e], "oom_score"), a_score,
+							  "oom_score as /proc/PID/oom_score says");
+			}
 			if (unkillable && jv_req_b(r, "candidates_read")) {
 				const struct jv *cs = jv_req_a(r, "candidates");
 				bool listed = false;

@@ -399,6 +399,7 @@ static void kill_json(struct oom_state *s, const struct pending *p)
 			json_ki64(j, "swap_kb", c->t.rss[2] * 4);
 			json_ku64(j, "pgtables_kb", c->t.pgtables_bytes / 1024);
 			json_kbool(j, "unkillable", c->points == INT64_MIN);
+			json_ki64(j, "oom_score", oom_score(&c->t, s->total_g));
 			json_key(j, "points");
 			if (c->points == INT64_MIN)
 				json_null(j);
