@@ -224,7 +224,8 @@ static void memcg_kills(const char *mode)
 		test_skip("no /dev/kmsg to read the kernel's account from");
 	}
 	{
-		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "2", NULL };
+		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "2", "--stacks",
+				 NULL };
 
 		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", mode ? mode : "");
 		if (!ASSERT_OK(bg_start(&m, argv, &mo), "start memscope oom"))
@@ -308,6 +309,22 @@ static void memcg_kills(const char *mode)
 							     "and never chosen");
 					}
 				ASSERT_TRUE(listed, "the unkillable task among the candidates");
+			}
+			/* --stacks: the trigger's kernel stack runs through the
+			 * memcg's OOM; its user stack is captured (symbolized only
+			 * while the trigger lives: here it is killed within
+			 * milliseconds, before its maps can be read). */
+			{
+				const struct jv *ks = jv_req_a(r, "trigger_kernel_stack");
+				const struct jv *us = jv_req_a(r, "trigger_user_stack");
+				bool kin = false, uin = false;
+
+				for (size_t f = 0; ks && f < ks->len; f++)
+					kin |= !strcmp(jv_req_sn(ks->items[f], "sym") ?: "",
+						       "mem_cgroup_out_of_memory");
+				uin = us && us->len >= 1;
+				ASSERT_TRUE(kin, "mem_cgroup_out_of_memory in the trigger's kernel stack");
+				ASSERT_TRUE(uin, "the trigger's user stack captured");
 			}
 			if (i == 0) {
 				ASSERT_EQ(k[0].victim, b.pid, "the kernel chose the adj 500 one");
@@ -463,4 +480,25 @@ out:
 	if (kfd >= 0)
 		close(kfd);
 	assert_no_progs_left(before, "after the global OOM");
+}
+
+/* As a user holding only CAP_BPF and CAP_PERFMON (the README's claim). */
+TEST_FULL(e2e_oom_bpf_perfmon, T_ROOT | T_E2E, 180)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000, .uid = 65534, .caps = CAP_BPF_PERFMON };
+	struct run_result r;
+	struct jlines l;
+
+	ASSERT_OK(run_memscope(&o, &r, "oom", "-j", "-d", "1", NULL), "run oom -d 1");
+	test_log("stderr: %.300s", r.err);
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &l)) {
+		ASSERT_TRUE(jl_req(&l, "attached") != NULL, "attached");
+		ASSERT_TRUE(jl_req(&l, "summary") != NULL, "through to the summary");
+		test_log("job: %s", jv_req_s(jl_req(&l, "attached"), "attach"));
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after oom with CAP_BPF+CAP_PERFMON");
 }

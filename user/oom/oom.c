@@ -53,6 +53,10 @@ struct pending {
 	struct oom_kill_rec k;
 	uint64_t wake, start, finish, skip, exit;	/* ns, 0: not seen */
 	char when[40];
+	/* Read as the kill arrives: the victim's process and a memcg removed
+	 * once it is over take their names with them. */
+	char cg_victim[256], cg_trigger[256], cg_oom[256];
+	struct frames *kstack, *ustack;		/* --stacks, symbolized */
 	bool used;
 };
 
@@ -257,7 +261,7 @@ static const char *cgroup_name(struct oom_state *s, uint64_t id)
 }
 
 static void task_json(struct oom_state *s, const char *key, const struct oom_task *t,
-		      uint64_t totalpages)
+		      uint64_t totalpages, const char *cg)
 {
 	struct json *j = &s->j;
 	int64_t b = badness(t, totalpages);
@@ -269,7 +273,7 @@ static void task_json(struct oom_state *s, const char *key, const struct oom_tas
 	json_ku64(j, "uid", t->uid);
 	json_key(j, "comm");
 	json_strn(j, t->comm, strnlen(t->comm, sizeof(t->comm)));
-	json_kstr(j, "cgroup", cgroup_name(s, t->memcg_id));
+	json_kstr(j, "cgroup", cg);
 	json_ki64(j, "oom_score_adj", t->oom_score_adj);
 	json_ku64(j, "total_vm_kb", t->total_vm * 4);
 	json_ki64(j, "anon_rss_kb", t->rss[1] * 4);
@@ -288,57 +292,44 @@ static void task_json(struct oom_state *s, const char *key, const struct oom_tas
 	json_obj_end(j);
 }
 
-static void stack_json(struct oom_state *s, const char *key, int32_t id, bool user, pid_t pid)
+/* The stack store's stack id, symbolized (NULL when not kept). */
+static struct frames *stack_frames(struct oom_state *s, int32_t id, bool user, pid_t pid)
 {
-	struct json *j = &s->j;
+	struct frames *fr;
 	struct stack_rec rec;
-	struct frames *fr = malloc(sizeof(*fr));
 	__u32 k = id;
+	int n;
 
-	json_key(j, key);
-	json_arr_begin(j);
-	if (fr && id >= 0 && !bpf_map_lookup_elem(s->stacks_fd, &k, &rec)) {
-		int n = rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH;
-
-		if (user) {
-			struct usyms *us = usyms_new(pid);
-
-			frames_user(us, (const uint64_t *)rec.ips, n, fr);
-			usyms_free(us);
-		} else {
-			frames_kernel(s->ksyms, (const uint64_t *)rec.ips, n, 0, fr);
-		}
-		for (int i = 0; i < fr->n; i++)
-			frame_json(j, &fr->f[i]);
-	}
-	json_arr_end(j);
-	free(fr);
-}
-
-static void stack_text(struct oom_state *s, int32_t id, bool user, pid_t pid)
-{
-	struct stack_rec rec;
-	struct frames *fr = malloc(sizeof(*fr));
-	__u32 k = id;
-
-	if (!fr || id < 0 || bpf_map_lookup_elem(s->stacks_fd, &k, &rec)) {
-		free(fr);
-		return;
-	}
+	if (id < 0 || bpf_map_lookup_elem(s->stacks_fd, &k, &rec) || !(fr = malloc(sizeof(*fr))))
+		return NULL;
+	n = rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH;
 	if (user) {
 		struct usyms *us = usyms_new(pid);
 
-		frames_user(us, (const uint64_t *)rec.ips, rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH,
-			    fr);
+		frames_user(us, (const uint64_t *)rec.ips, n, fr);
 		usyms_free(us);
 	} else {
-		frames_kernel(s->ksyms, (const uint64_t *)rec.ips,
-			      rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH, 0, fr);
+		frames_kernel(s->ksyms, (const uint64_t *)rec.ips, n, 0, fr);
 	}
-	printf("  trigger's %s stack:\n", user ? "user" : "kernel");
+	return fr;
+}
+
+static void stack_json(struct json *j, const char *key, const struct frames *fr)
+{
+	json_key(j, key);
+	json_arr_begin(j);
+	for (int i = 0; fr && i < fr->n; i++)
+		frame_json(j, &fr->f[i]);
+	json_arr_end(j);
+}
+
+static void stack_text(const char *what, const struct frames *fr)
+{
+	if (!fr)
+		return;
+	printf("  trigger's %s stack:\n", what);
 	for (int i = 0; i < fr->n; i++)
 		frame_print(stdout, i, &fr->f[i]);
-	free(fr);
 }
 
 static double ms_after(uint64_t t, uint64_t t0)
@@ -357,8 +348,8 @@ static void kill_json(struct oom_state *s, const struct pending *p)
 	json_kstr(j, "type", "oom_kill");
 	json_kstr(j, "time", p->when);
 	json_ku64(j, "ts_ns", k->ts_ns);
-	task_json(s, "victim", &k->victim, total);
-	task_json(s, "trigger", &k->trigger, total);
+	task_json(s, "victim", &k->victim, total, p->cg_victim);
+	task_json(s, "trigger", &k->trigger, total, p->cg_trigger);
 	json_kbool(j, "trigger_is_victim", k->trigger.pid == k->victim.pid);
 	json_kbool(j, "decision_found", k->oc.found);
 	if (k->oc.found) {
@@ -371,7 +362,7 @@ static void kill_json(struct oom_state *s, const struct pending *p)
 		json_key(j, "memcg");
 		if (k->oc.memcg_id) {
 			json_obj_begin(j);
-			json_kstr(j, "path", cgroup_name(s, k->oc.memcg_id));
+			json_kstr(j, "path", p->cg_oom);
 			json_ku64(j, "id", k->oc.memcg_id);
 			json_ku64(j, "limit_kb", k->oc.memcg_max * 4);
 			json_ku64(j, "usage_kb", k->oc.memcg_usage * 4);
@@ -429,15 +420,15 @@ static void kill_json(struct oom_state *s, const struct pending *p)
 	json_kbool(j, "victim_exiting_at_kill", k->victim_exiting);
 	json_obj_end(j);
 	if (s->o->stacks) {
-		stack_json(s, "trigger_kernel_stack", k->trigger_kstack, false, k->trigger.pid);
-		stack_json(s, "trigger_user_stack", k->trigger_ustack, true, k->trigger.pid);
+		stack_json(j, "trigger_kernel_stack", p->kstack);
+		stack_json(j, "trigger_user_stack", p->ustack);
 	}
 	json_obj_end(j);
 	json_end_record(j);
 }
 
 static void task_line(struct oom_state *s, const char *what, const struct oom_task *t,
-		      uint64_t totalpages)
+		      uint64_t totalpages, const char *cg)
 {
 	char comm[17];
 	int64_t b = badness(t, totalpages);
@@ -445,7 +436,7 @@ static void task_line(struct oom_state *s, const char *what, const struct oom_ta
 	memcpy(comm, t->comm, 16);
 	comm[16] = 0;
 	printf("  %-8s %s (pid %u, tid %u, uid %u) in %s\n", what, comm, t->pid, t->tid, t->uid,
-	       cgroup_name(s, t->memcg_id));
+	       cg);
 	printf("           rss %lld kB (anon %lld, file %lld, shmem %lld), swap %lld kB, page "
 	       "tables %llu kB, total-vm %llu kB, oom_score_adj %d",
 	       (long long)rss_pages(t) * 4, (long long)t->rss[1] * 4, (long long)t->rss[0] * 4,
@@ -468,7 +459,7 @@ static void kill_text(struct oom_state *s, const struct pending *p)
 	if (k->oc.found) {
 		printf(", constraint %s", constraints[k->oc.constraint & 3]);
 		if (k->oc.memcg_id)
-			printf(" %s (limit %llu kB, usage %llu kB)", cgroup_name(s, k->oc.memcg_id),
+			printf(" %s (limit %llu kB, usage %llu kB)", p->cg_oom,
 			       (unsigned long long)k->oc.memcg_max * 4,
 			       (unsigned long long)k->oc.memcg_usage * 4);
 		printf(", order %d; totalpages %llu (the scope's memory, in pages); the kernel "
@@ -477,11 +468,11 @@ static void kill_text(struct oom_state *s, const struct pending *p)
 	} else {
 		printf(" (the decision was not found on the trigger's stack)\n");
 	}
-	task_line(s, "victim", &k->victim, total);
+	task_line(s, "victim", &k->victim, total, p->cg_victim);
 	if (k->trigger.pid == k->victim.pid)
 		printf("  trigger  the victim itself\n");
 	else
-		task_line(s, "trigger", &k->trigger, total);
+		task_line(s, "trigger", &k->trigger, total, p->cg_trigger);
 	if (s->job == &job_cand && k->ncand) {
 		printf("  candidates, the %u with the most points of %u in the scope:\n",
 		       k->ncand, k->cand_eligible);
@@ -521,8 +512,8 @@ static void kill_text(struct oom_state *s, const struct pending *p)
 		printf("; the reaper was not needed");
 	printf("\n");
 	if (s->o->stacks) {
-		stack_text(s, k->trigger_kstack, false, k->trigger.pid);
-		stack_text(s, k->trigger_ustack, true, k->trigger.pid);
+		stack_text("kernel", p->kstack);
+		stack_text("user", p->ustack);
 	}
 }
 
@@ -535,6 +526,9 @@ static int emit(struct oom_state *s, struct pending *p)
 	else
 		kill_text(s, p);
 	p->used = false;
+	free(p->kstack);
+	free(p->ustack);
+	p->kstack = p->ustack = NULL;
 	bpf_map_delete_elem(s->victims_fd, &pid);
 	s->kills++;
 	if (fflush(stdout))
@@ -601,6 +595,14 @@ static int on_event(void *ctx, void *data, size_t len)
 		memset(p, 0, sizeof(*p));
 		memcpy(&p->k, data, sizeof(p->k));
 		p->used = true;
+		snprintf(p->cg_victim, sizeof(p->cg_victim), "%s", cgroup_name(s, p->k.victim.memcg_id));
+		snprintf(p->cg_trigger, sizeof(p->cg_trigger), "%s",
+			 cgroup_name(s, p->k.trigger.memcg_id));
+		snprintf(p->cg_oom, sizeof(p->cg_oom), "%s", cgroup_name(s, p->k.oc.memcg_id));
+		if (s->o->stacks) {
+			p->kstack = stack_frames(s, p->k.trigger_kstack, false, p->k.trigger.pid);
+			p->ustack = stack_frames(s, p->k.trigger_ustack, true, p->k.trigger.pid);
+		}
 		strftime(p->when, sizeof(p->when),
 			 s->o->common.json ? "%Y-%m-%dT%H:%M:%S%z" : "%H:%M:%S", localtime(&t));
 		return 0;
