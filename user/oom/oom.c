@@ -677,8 +677,11 @@ static int start(struct run *r, void *ctx)
 
 static void attached(struct run *r, void *ctx, struct json *j)
 {
+	struct oom_state *s = ctx;
+
 	if (j) {
 		json_kstr(j, "tool", "oom");
+		json_kstr(j, "job", s->job->name);
 		if (r->target.memcg_id)
 			json_kstr(j, "cgroup", r->target.memcg_dir);
 		return;
