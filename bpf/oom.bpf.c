@@ -99,9 +99,11 @@ static __always_inline void task_info(struct task_struct *t, struct oom_task *o)
 
 /* ---- the oom_control on the trigger's stack ---------------------------- */
 
+/* x86_64 kernel addresses start at 0xffff800000000000 with 4-level page
+ * tables and at 0xff00000000000000 with 5-level ones (the QEMU guests). */
 static __always_inline bool kernel_ptr_or_null(__u64 p)
 {
-	return !p || p >= 0xffff800000000000ULL;
+	return !p || p >= 0xff00000000000000ULL;
 }
 
 struct scan_ctx {
