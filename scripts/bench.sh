@@ -3,7 +3,7 @@
 # with and without tracing; medians and ratios. Not a test: numbers vary
 # with the machine; the README quotes what this printed on ours.
 #
-# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim ...]
+# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim|oom ...]
 #   default: all, 5 pairs each
 set -u
 
@@ -17,11 +17,11 @@ pairs=5
 while getopts n: opt; do
 	case $opt in
 	n) pairs=$OPTARG ;;
-	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim ...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim|oom ...]" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory cache reclaim
+[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory cache reclaim oom
 
 make -s -C "$top" OUTPUT="$out" all >/dev/null || exit 1
 if [ "$(id -u)" -ne 0 ]; then
@@ -256,6 +256,33 @@ bench_reclaim() {
 	rmdir "$cg"
 }
 
+# memscope oom between kills: its only program that runs is the one on
+# every process's exit (sched_process_exit). 2000 runs of /bin/true
+# (fork, exec, exit) untraced and under memscope oom, interleaved; µs each.
+bench_oom() {
+	: >"$tmp/base" && : >"$tmp/ms"
+	spawn() {
+		s=$(date +%s%N)
+		i=0
+		while [ $i -lt 2000 ]; do
+			/bin/true
+			i=$((i + 1))
+		done
+		echo $((($(date +%s%N) - s) / 2000000))
+	}
+	for _ in $(seq "$pairs"); do
+		spawn >>"$tmp/base"
+		"$ms" oom -j >"$tmp/ms.json" 2>/dev/null &
+		pid=$!
+		started="$started $pid"
+		wait_for "$tmp/ms.json" '"type":"attached"'
+		spawn >>"$tmp/ms"
+		kill -INT $pid
+		wait $pid
+	done
+	echo "$(median <"$tmp/ms") $(median <"$tmp/base")" | awk -v n="$pairs" '{ printf "oom: fork+exec+exit of /bin/true: untraced %s us, under memscope oom %s us (%+.1f%%) (medians of %d)\n", $2, $1, 100 * ($1 / $2 - 1), n }'
+}
+
 for b in "$@"; do
 	case $b in
 	leak-user) bench_user ;;
@@ -264,6 +291,7 @@ for b in "$@"; do
 	memory) bench_memory ;;
 	cache) bench_cache ;;
 	reclaim) bench_reclaim ;;
+	oom) bench_oom ;;
 	*) echo "bench: unknown benchmark '$b'" >&2; exit 2 ;;
 	esac
 done

@@ -225,7 +225,7 @@ static void memcg_kills(const char *mode)
 	}
 	{
 		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "2", "--stacks",
-				 NULL };
+				 "--candidates", "8", NULL };
 
 		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", mode ? mode : "");
 		if (!ASSERT_OK(bg_start(&m, argv, &mo), "start memscope oom"))
@@ -413,6 +413,7 @@ TEST(e2e_oom_bad_input, T_ROOT | T_E2E)
 		{ { "oom", "--count", "0" }, 2, "invalid --count" },
 		{ { "oom", "-d", "x" }, 2, "invalid duration" },
 		{ { "oom", "5" }, 2, "unexpected argument" },
+		{ { "oom", "--candidates", "9" }, 2, "--candidates takes" },
 	};
 	unsigned before = bpf_prog_max_id();
 
@@ -440,7 +441,8 @@ TEST_FULL(e2e_oom_global_guest, T_ROOT | T_E2E, 300)
 	kfd = kmsg_open();
 	snprintf(mib, sizeof(mib), "%lld", meminfo_kb("MemTotal:") / 1024 + 64);
 	{
-		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "1", NULL };
+		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "1",
+				 "--candidates", "8", NULL };
 
 		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start memscope oom") ||
 		    !ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 60000), "attached"))

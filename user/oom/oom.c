@@ -47,6 +47,7 @@ struct oom_opts {
 	const char *cgroup;
 	bool timestamps, stacks;
 	unsigned duration_s, max_kills;
+	unsigned candidates;	/* --candidates N, up to OOM_MAX_CANDIDATES */
 };
 
 struct pending {
@@ -78,7 +79,7 @@ struct oom_state {
 
 /* ---- options ----------------------------------------------------------------- */
 
-enum { OPT_CGROUP = 0x100, OPT_COUNT, OPT_STACKS };
+enum { OPT_CGROUP = 0x100, OPT_COUNT, OPT_STACKS, OPT_CANDIDATES };
 
 static const struct argp_option options[] = {
 	{ "timestamp", 'T', NULL, 0, "Print the time of each kill", 0 },
@@ -87,6 +88,8 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0, "Trace for this long, then stop", 0 },
 	{ "count", OPT_COUNT, "N", 0, "Stop after N kills", 0 },
 	{ "stacks", OPT_STACKS, NULL, 0, "Also the trigger's kernel and user stacks", 0 },
+	{ "candidates", OPT_CANDIDATES, "N", 0,
+	  "Show the N tasks with the most points (default 5, at most 8; 0: none)", 0 },
 	{},
 };
 
@@ -128,6 +131,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_STACKS:
 		o->stacks = true;
+		return 0;
+	case OPT_CANDIDATES:
+		if (parse_u64(arg, 0, OOM_MAX_CANDIDATES, &v))
+			argp_error(state, "--candidates takes 0 to %d", OOM_MAX_CANDIDATES);
+		o->candidates = v;
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -378,7 +386,7 @@ static void kill_json(struct oom_state *s, const struct pending *p)
 		json_ku64(j, "candidates_eligible", k->cand_eligible);
 		json_key(j, "candidates");
 		json_arr_begin(j);
-		for (__u32 i = 0; i < k->ncand && i < OOM_MAX_CANDIDATES; i++) {
+		for (__u32 i = 0; i < k->ncand && i < s->o->candidates; i++) {
 			const struct oom_candidate *c = &k->cand[i];
 
 			json_obj_begin(j);
@@ -473,12 +481,12 @@ static void kill_text(struct oom_state *s, const struct pending *p)
 		printf("  trigger  the victim itself\n");
 	else
 		task_line(s, "trigger", &k->trigger, total, p->cg_trigger);
-	if (s->job == &job_cand && k->ncand) {
+	if (s->job == &job_cand && k->ncand && s->o->candidates) {
 		printf("  candidates, the %u with the most points of %u in the scope:\n",
-		       k->ncand, k->cand_eligible);
+		       k->ncand < s->o->candidates ? k->ncand : s->o->candidates, k->cand_eligible);
 		printf("    %-8s %-16s %10s %9s %9s %6s %10s\n", "PID", "COMM", "RSS(kB)",
 		       "SWAP(kB)", "PGTBL(kB)", "ADJ", "POINTS");
-		for (__u32 i = 0; i < k->ncand && i < OOM_MAX_CANDIDATES; i++) {
+		for (__u32 i = 0; i < k->ncand && i < s->o->candidates; i++) {
 			const struct oom_candidate *c = &k->cand[i];
 			char comm[17], pts[24];
 
@@ -751,7 +759,7 @@ static int cmd_oom(int argc, char **argv)
 		.doc = doc,
 		.children = children,
 	};
-	struct oom_opts o = { 0 };
+	struct oom_opts o = { .candidates = 5 };
 	struct preflight_opts pf = { .need_btf = true };
 	static struct oom_state s;
 	int err;
