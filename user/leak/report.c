@@ -324,16 +324,8 @@ static int cmp_groups(const void *a, const void *b, void *arg)
 
 static void resolve_frames(struct leak_report *r, const struct group *g, struct frames *fr)
 {
-	struct stack_rec rec;
-	int n = 0;
-
-	if (g->stack_id >= 0 &&
-	    !bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.stacks), &g->stack_id, &rec))
-		n = rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH;
-	if (!r->o.kernel)
-		frames_user(r->us, (const uint64_t *)rec.ips, n, fr);
-	else
-		frames_kernel(r->ks, (const uint64_t *)rec.ips, n, r->o.by_cache ? 0 : g->site, fr);
+	frames_of_stack(bpf_map__fd(r->skel->maps.stacks), g->stack_id, !r->o.kernel, r->us, r->ks,
+			r->o.by_cache ? 0 : g->site, fr);
 }
 
 /* Name of a kernel group's slab cache, or NULL. */

@@ -303,22 +303,14 @@ static void task_json(struct oom_state *s, const char *key, const struct oom_tas
 /* The stack store's stack id, symbolized (NULL when not kept). */
 static struct frames *stack_frames(struct oom_state *s, int32_t id, bool user, pid_t pid)
 {
-	struct frames *fr;
-	struct stack_rec rec;
-	__u32 k = id;
-	int n;
+	struct frames *fr = malloc(sizeof(*fr));
+	struct usyms *us = user ? usyms_new(pid) : NULL;
 
-	if (id < 0 || bpf_map_lookup_elem(s->stacks_fd, &k, &rec) || !(fr = malloc(sizeof(*fr))))
-		return NULL;
-	n = rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH;
-	if (user) {
-		struct usyms *us = usyms_new(pid);
-
-		frames_user(us, (const uint64_t *)rec.ips, n, fr);
-		usyms_free(us);
-	} else {
-		frames_kernel(s->ksyms, (const uint64_t *)rec.ips, n, 0, fr);
+	if (fr && !frames_of_stack(s->stacks_fd, id, user, us, s->ksyms, 0, fr)) {
+		free(fr);
+		fr = NULL;
 	}
+	usyms_free(us);
 	return fr;
 }
 

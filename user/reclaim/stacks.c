@@ -69,19 +69,8 @@ void stacks_add(struct reclaim_state *s, const struct reclaim_event *e)
 static void stack_frames(struct reclaim_state *s, int32_t id, bool user, uint32_t pid,
 			 struct frames *fr)
 {
-	struct reclaim_bpf *skel = s->skel;
-	struct stack_rec rec;
-	__u32 key = id;
-
-	fr->n = 0;
-	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(skel->maps.stacks), &key, &rec))
-		return;
-	if (user)
-		frames_user(process_syms(s, pid), (const uint64_t *)rec.ips,
-			    rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH, fr);
-	else
-		frames_kernel(s->ksyms, (const uint64_t *)rec.ips,
-			      rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH, 0, fr);
+	frames_of_stack(bpf_map__fd(((struct reclaim_bpf *)s->skel)->maps.stacks), id, user,
+			user ? process_syms(s, pid) : NULL, s->ksyms, 0, fr);
 }
 
 static int by_time(const void *a, const void *b)

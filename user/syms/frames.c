@@ -2,6 +2,7 @@
 /* Frames: resolve, trim, render (see frames.h). */
 #include <inttypes.h>
 #include <string.h>
+#include <bpf/bpf.h>
 
 #include "core/fmt.h"
 #include "core/json.h"
@@ -105,4 +106,20 @@ void frame_json(struct json *j, const struct sym_frame *f)
 	else
 		json_null(j);
 	json_obj_end(j);
+}
+
+bool frames_of_stack(int stacks_fd, int32_t id, bool user, struct usyms *us, struct ksyms *ks,
+		     uint64_t site, struct frames *out)
+{
+	struct stack_rec rec;
+	__u32 key = id;
+	int n = 0;
+
+	if (id >= 0 && stacks_fd >= 0 && !bpf_map_lookup_elem(stacks_fd, &key, &rec))
+		n = rec.nr < STACK_DEPTH ? rec.nr : STACK_DEPTH;
+	if (user)
+		frames_user(us, (const uint64_t *)rec.ips, n, out);
+	else
+		frames_kernel(ks, (const uint64_t *)rec.ips, n, site, out);
+	return n > 0;
 }

@@ -7,6 +7,7 @@
 #ifndef MEMSCOPE_SYMS_FRAMES_H
 #define MEMSCOPE_SYMS_FRAMES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,6 +36,14 @@ void frames_user(struct usyms *us, const uint64_t *ips, int n, struct frames *ou
  * when the walk did not reach it. ks may be NULL (addresses only). */
 void frames_kernel(struct ksyms *ks, const uint64_t *ips, int n, uint64_t site,
 		   struct frames *out);
+
+/* Stack id of the stack store (bpf/lib/stack.bpf.h, the map stacks_fd)
+ * resolved into out: a user stack with us, or a kernel one with ks and
+ * site as frames_kernel() takes them. A stack not kept (id < 0, or gone
+ * from the store) gives no frames (but a kernel call site); returns false
+ * then. */
+bool frames_of_stack(int stacks_fd, int32_t id, bool user, struct usyms *us, struct ksyms *ks,
+		     uint64_t site, struct frames *out);
 
 /* "    #i  0x... sym+0xoff  file:line" (or "(module)"), newline-ended. */
 void frame_print(FILE *f, int i, const struct sym_frame *fr);
