@@ -4,11 +4,14 @@
  * "invoked oom-killer" line, the task table of vm.oom_dump_tasks, the
  * "oom-kill:" line and the "Killed process" line). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 
 #include "fsutil.h"
 #include "harness.h"
@@ -16,6 +19,7 @@
 #include "memcg.h"
 #include "progs.h"
 #include "run.h"
+#include "scratch.h"
 
 /* A row of the kernel's task table. */
 struct ktask {
@@ -210,6 +214,8 @@ static void check_kill(const struct jv *r, const struct kkill *k, const struct m
  * one that asks for 128 MiB. The 10 MiB one has the most points once the
  * third has grown past it: it is killed, the third being the trigger;
  * then the third itself. Every figure against the kernel's log. */
+static void global_kill(const char *mode);
+
 static void memcg_kills(const char *mode)
 {
 	unsigned before = bpf_prog_max_id();
@@ -217,7 +223,9 @@ static void memcg_kills(const char *mode)
 	const char *envv[] = { env, NULL };
 	struct run_opts mo = { .env = mode ? envv : NULL };
 	char *log = NULL;
-	struct bg a, b, c, d, m;
+	struct bg a, b, c, d, m, m2, m3;
+	struct memcg cg2;
+	int filtered = 0;
 	char link[64] = "";
 	bool unkillable = false;
 	long a_score = -1;
@@ -229,14 +237,26 @@ static void memcg_kills(const char *mode)
 
 	if (!memcg_create_or_skip(&cg, 64ULL << 20, 0))
 		return;
+	if (!memcg_create_or_skip(&cg2, 64ULL << 20, 0)) {
+		memcg_destroy(&cg);
+		return;
+	}
 	kfd = kmsg_open();
 	if (kfd < 0) {
 		memcg_destroy(&cg);
+		memcg_destroy(&cg2);
 		test_skip("no /dev/kmsg to read the kernel's account from");
 	}
 	{
 		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "2", "--stacks",
 				 "--candidates", "8", NULL };
+
+		/* --cgroup: this group's kills; an empty sibling's: none. */
+		char *in[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "2", "--cgroup",
+			       cg.path, NULL };
+		char *other[] = { (char *)bin_path("memscope"), "oom", "-j", "--cgroup", cg2.path,
+				  NULL };
+		size_t at2 = 0, at3 = 0;
 
 		snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", mode ? mode : "");
 		if (!ASSERT_OK(bg_start(&m, argv, &mo), "start memscope oom"))
@@ -245,6 +265,15 @@ static void memcg_kills(const char *mode)
 			goto out1;
 		if (mode)
 			ASSERT_CONTAINS(m.out, mode, "in the forced mode");
+		if (!ASSERT_OK(bg_start(&m2, in, &mo), "start memscope oom --cgroup"))
+			goto out1;
+		filtered = 1;
+		if (!ASSERT_OK(bg_start(&m3, other, &mo), "start memscope oom --cgroup (sibling)"))
+			goto out1;
+		filtered = 2;
+		if (!ASSERT_TRUE(bg_wait_out(&m2, "\"type\":\"attached\"", &at2, 60000), "attached") ||
+		    !ASSERT_TRUE(bg_wait_out(&m3, "\"type\":\"attached\"", &at3, 60000), "attached"))
+			goto out1;
 	}
 	memset(&d, 0, sizeof(d));
 	if (!hog(&a, &cg, "20", 0))
@@ -286,6 +315,12 @@ static void memcg_kills(const char *mode)
 	}
 	started++;
 	ASSERT_EQ(bg_stop(&m, 0, 60000), 0, "memscope ends after --count 2 kills");
+	ASSERT_EQ(bg_stop(&m2, 0, 60000), 0, "--cgroup: ends after the group's 2 kills");
+	ASSERT_EQ(bg_stop(&m3, SIGINT, 30000), 0, "--cgroup of the sibling: exit status");
+	ASSERT_EQ(m2.out ? (int)(strstr(m2.out, "\"type\":\"oom_kill\"") != NULL) : 0, 1,
+		  "--cgroup: the group's kills");
+	ASSERT_TRUE(!m3.out || !strstr(m3.out, "\"type\":\"oom_kill\""),
+		    "--cgroup of an empty sibling: no kill");
 	{
 		char path[64], *t;
 
@@ -380,12 +415,21 @@ out2:
 out1:
 	bg_stop(&m, SIGINT, 30000);
 	bg_free(&m);
+	if (filtered > 0) {
+		bg_stop(&m2, SIGINT, 30000);
+		bg_free(&m2);
+	}
+	if (filtered > 1) {
+		bg_stop(&m3, SIGINT, 30000);
+		bg_free(&m3);
+	}
 out:
 	if (link[0])
 		unlink(link);
 	free(log);
 	close(kfd);
 	memcg_destroy(&cg);
+	memcg_destroy(&cg2);
 	assert_no_progs_left(before, "after the OOM kills");
 }
 
@@ -425,6 +469,8 @@ TEST_FULL(e2e_oom_modes, T_ROOT | T_E2E, 600)
 		if (!loads)
 			continue;
 		memcg_kills(modes[i]);
+		if (getenv("MEMSCOPE_GUEST"))
+			global_kill(modes[i]);
 		ran++;
 	}
 	jlines_free(&l);
@@ -453,7 +499,17 @@ TEST(e2e_oom_bad_input, T_ROOT | T_E2E)
  * constraint global, totalpages the machine's RAM and swap. */
 TEST_FULL(e2e_oom_global_guest, T_ROOT | T_E2E, 300)
 {
+	if (!getenv("MEMSCOPE_GUEST"))
+		test_skip("a global OOM is driven in the QEMU guests only (a machine of their own)");
+	global_kill(NULL);
+}
+
+static void global_kill(const char *mode)
+{
 	unsigned before = bpf_prog_max_id();
+	char env[64];
+	const char *envv[] = { env, NULL };
+	struct run_opts mo = { .env = mode ? envv : NULL };
 	char mib[24], path[64], *log = NULL;
 	struct kkill *k = calloc(2, sizeof(*k));
 	struct bg w, m;
@@ -461,17 +517,14 @@ TEST_FULL(e2e_oom_global_guest, T_ROOT | T_E2E, 300)
 	size_t at = 0;
 	int kfd;
 
-	if (!getenv("MEMSCOPE_GUEST")) {
-		free(k);
-		test_skip("a global OOM is driven in the QEMU guests only (a machine of their own)");
-	}
 	kfd = kmsg_open();
+	snprintf(env, sizeof(env), "MEMSCOPE_ATTACH=%s", mode ? mode : "");
 	snprintf(mib, sizeof(mib), "%lld", meminfo_kb("MemTotal:") / 1024 + 64);
 	{
 		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "1",
 				 "--candidates", "8", NULL };
 
-		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start memscope oom") ||
+		if (!ASSERT_OK(bg_start(&m, argv, &mo), "start memscope oom") ||
 		    !ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 60000), "attached"))
 			goto out;
 	}
@@ -530,4 +583,113 @@ TEST_FULL(e2e_oom_bpf_perfmon, T_ROOT | T_E2E, 180)
 	}
 	run_result_free(&r);
 	assert_no_progs_left(before, "after oom with CAP_BPF+CAP_PERFMON");
+}
+
+/* Milliseconds after the kill of a reaper step; -1 when not seen (null). */
+static double step_ms(const struct jv *reaper, const char *key)
+{
+	const struct jv *v = jv_req(reaper, key);
+
+	return v && v->t == J_NUM ? v->num : -1;
+}
+
+/* The OOM reaper, in a guest: the victim is stuck writing to a frozen file
+ * system (uninterruptibly), so the kill cannot end it; 2 s later the
+ * reaper takes its memory. wake <= start <= finish, and the kernel logs
+ * "oom_reaper: reaped process". */
+TEST_FULL(e2e_oom_reaper_guest, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char *dir, file[4200], link[64] = "", *log = NULL;
+	struct bg v, t, m;
+	struct memcg cg;
+	struct jlines l;
+	size_t at = 0;
+	int kfd = -1, ffd = -1;
+	bool frozen = false;
+
+	if (!getenv("MEMSCOPE_GUEST"))
+		test_skip("freezing a file system is done in the QEMU guests only (their own "
+			  "scratch disk)");
+	dir = scratch_mkdtemp("reaper");
+	if (!dir)
+		test_skip("no scratch disk");
+	snprintf(file, sizeof(file), "%s/stuck", dir);
+	if (!memcg_create_or_skip(&cg, 64ULL << 20, 0))
+		return;
+	kfd = kmsg_open();
+	memset(&v, 0, sizeof(v));
+	memset(&t, 0, sizeof(t));
+	{
+		char *argv[] = { (char *)bin_path("tests/workloads/memhog"), "40", "write", file, NULL };
+
+		if (!hog_as(&v, &cg, argv, 0) ||
+		    !ASSERT_TRUE(bg_wait_out(&v, "truth", NULL, 60000), "40 MiB touched"))
+			goto out;
+	}
+	{
+		char *argv[] = { (char *)bin_path("memscope"), "oom", "-j", "--count", "1", NULL };
+
+		if (!ASSERT_OK(bg_start(&m, argv, NULL), "start memscope oom") ||
+		    !ASSERT_TRUE(bg_wait_out(&m, "\"type\":\"attached\"", &at, 60000), "attached"))
+			goto out;
+	}
+	ffd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	frozen = ffd >= 0 && !ioctl(ffd, FIFREEZE, 0);
+	if (!ASSERT_TRUE(frozen, "freeze the scratch file system"))
+		goto out1;
+	kill(v.pid, SIGUSR2);
+	ASSERT_TRUE(bg_wait_out(&v, "writing", NULL, 10000), "the victim writes");
+	usleep(300 * 1000);
+	snprintf(link, sizeof(link), "/tmp/memtrigger-%d", (int)getpid());
+	unlink(link);
+	if (!ASSERT_OK(symlink(bin_path("tests/workloads/memhog"), link), "link memtrigger"))
+		goto out1;
+	{
+		char *argv[] = { link, "128", NULL };
+
+		if (!hog_as(&t, &cg, argv, 0))
+			goto out1;
+	}
+	ASSERT_EQ(bg_stop(&m, 0, 60000), 0, "memscope ends after the kill");
+	log = kmsg_read(kfd);
+	if (parse_jlines_str(m.out, &l)) {
+		const struct jv *r = jl_req(&l, "oom_kill"), *rp = r ? jv_req_o(r, "reaper") : NULL;
+		double wake = step_ms(rp, "wake_ms"), start = step_ms(rp, "start_ms");
+		double finish = step_ms(rp, "finish_ms");
+		char reaped[64];
+
+		test_log("victim %lld: reaper woken %.1f ms after the kill, reaped %.1f to %.1f ms",
+			 r ? jv_req_i(jv_req_o(r, "victim"), "pid") : -1, wake, start, finish);
+		ASSERT_EQ(r ? jv_req_i(jv_req_o(r, "victim"), "pid") : -1, v.pid,
+			  "the stuck one is the victim");
+		ASSERT_TRUE(wake >= 0 && start >= wake && finish >= start,
+			    "reaper: woken, started, finished, in that order");
+		snprintf(reaped, sizeof(reaped), "oom_reaper: reaped process %d ", v.pid);
+		ASSERT_CONTAINS(log, reaped, "the kernel's log: reaped");
+		jlines_free(&l);
+	}
+out1:
+	bg_stop(&m, SIGINT, 30000);
+	bg_free(&m);
+out:
+	if (frozen)
+		ioctl(ffd, FITHAW, 0);
+	if (ffd >= 0)
+		close(ffd);
+	if (t.pid > 0) {
+		bg_stop(&t, SIGKILL, 10000);
+		bg_free(&t);
+	}
+	if (v.pid > 0) {
+		bg_stop(&v, SIGKILL, 30000);
+		bg_free(&v);
+	}
+	if (link[0])
+		unlink(link);
+	free(log);
+	if (kfd >= 0)
+		close(kfd);
+	memcg_destroy(&cg);
+	assert_no_progs_left(before, "after the reaper test");
 }
