@@ -84,3 +84,26 @@ out:
 	rmdir(dir);
 	assert_no_progs_left(before, "after leak -c with a stop");
 }
+
+/* -j -c: memscope's JSON Lines on stdout, the command's own output apart
+ * (on stderr): every stdout line parses. */
+TEST_FULL(e2e_leak_cmd_json_apart, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000 };
+	struct run_result r;
+	struct jlines l;
+
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-c",
+			       "sh -c 'for i in 1 2 3 4 5; do echo chatty $i; done'", NULL),
+		  "leak -j -c a chatty command");
+	ASSERT_EQ(r.status, 0, "exit status");
+	ASSERT_FALSE(r.out && strstr(r.out, "chatty"), "nothing of the command on stdout");
+	ASSERT_CONTAINS(r.err, "chatty 5", "the command's output on stderr");
+	if (parse_jlines(&r, &l)) {
+		ASSERT_TRUE(jl_req(&l, "summary") != NULL, "the JSON stream through to the summary");
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after leak -j -c");
+}

@@ -77,7 +77,7 @@ TEST(unit_spawn_gate_and_exit_stop, 0)
 	char state[512], path[64];
 	struct spawned s;
 
-	ASSERT_OK(spawn_prepare(&s, "/bin/sh", argv, true), "prepare");
+	ASSERT_OK(spawn_prepare(&s, "/bin/sh", argv, true, false), "prepare");
 	usleep(50 * 1000);
 	/* Still our forked copy, blocked at the gate: not yet sh. */
 	snprintf(path, sizeof(path), "/proc/%d/exe", s.pid);
@@ -97,7 +97,7 @@ TEST(unit_spawn_exec_failure, 0)
 	char *argv[] = { "nope", NULL };
 	struct spawned s;
 
-	ASSERT_OK(spawn_prepare(&s, "/nonexistent/nope", argv, false), "prepare");
+	ASSERT_OK(spawn_prepare(&s, "/nonexistent/nope", argv, false, false), "prepare");
 	ASSERT_EQ(spawn_release(&s), -ENOENT, "exec error comes back");
 	while (!spawn_handle(&s, NULL, NULL))
 		usleep(10 * 1000);
@@ -123,7 +123,7 @@ static void stop_and_continue(int sig)
 	struct spawned s;
 	int code = -1;
 
-	if (!ASSERT_OK(spawn_prepare(&s, "/bin/sh", argv, true), "prepare"))
+	if (!ASSERT_OK(spawn_prepare(&s, "/bin/sh", argv, true, false), "prepare"))
 		return;
 	ASSERT_OK(spawn_release(&s), "release");
 	ASSERT_TRUE(s.traced, "seized to stop at exit");

@@ -434,6 +434,8 @@ static int start_user(struct leak_run *lr)
 
 	err = plan_user(lr, sites);
 	/* Held before exec until every probe is attached. */
+	/* JSON Lines on stdout: the command's stdout goes to stderr. */
+	t->stdout_apart = lr->o->common.json;
 	if (!err && lr->o->command)
 		err = target_spawn(t, true);
 	if (!err)
@@ -467,6 +469,7 @@ static int start_kernel(struct leak_run *lr)
 	const char *failed = "?";
 	int err;
 
+	t->stdout_apart = lr->o->common.json;
 	if (lr->o->command)
 		err = target_spawn(t, false);
 	else

@@ -120,7 +120,8 @@ int path_resolve(const char *name, char *out, size_t len)
 	return err;
 }
 
-int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool stop_at_exit)
+int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool stop_at_exit,
+		  bool stdout_to_stderr)
 {
 	int gate[2], errp[2], err;
 	sigset_t chld;
@@ -156,6 +157,8 @@ int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool 
 		/* Wait until the parent has attached everything (EOF). */
 		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
 			;
+		if (stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
 		execv(path, argv);
 		e = errno;
 		if (write(errp[1], &e, sizeof(e)) < 0)

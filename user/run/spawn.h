@@ -32,8 +32,11 @@ struct spawned {
 
 /* Fork the child and hold it before exec. With stop_at_exit the child is
  * ptrace-seized (PTRACE_O_TRACEEXIT, EXITKILL) so it stops once at exit
- * with its address space still there. 0 or -errno. */
-int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool stop_at_exit);
+ * with its address space still there. stdout_to_stderr: the child's
+ * standard output goes to memscope's standard error (when memscope's own
+ * output is on stdout, e.g. JSON Lines: the two never mix). 0 or -errno. */
+int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool stop_at_exit,
+		  bool stdout_to_stderr);
 /* Let the child exec; returns 0, or -errno why exec failed. */
 int spawn_release(struct spawned *s);
 /* Call when sig_fd is readable (or periodically): re-injects signals the

@@ -147,7 +147,7 @@ int target_parse_command(struct target *t, const char *cmdline)
 
 int target_spawn(struct target *t, bool stop_at_exit)
 {
-	int err = spawn_prepare(&t->child, t->exe, t->argv, stop_at_exit);
+	int err = spawn_prepare(&t->child, t->exe, t->argv, stop_at_exit, t->stdout_apart);
 
 	if (err) {
 		log_error("cannot start '%s': %s", t->argv[0], strerror(-err));

@@ -28,6 +28,7 @@ struct target {
 	char exe[PATH_MAX];	/* the executable found on PATH */
 	struct spawned child;
 	bool spawned;
+	bool stdout_apart;	/* the command's stdout to memscope's stderr */
 	/* --cgroup */
 	uint64_t memcg_id;	/* 0: none */
 	char memcg_dir[PATH_MAX];

@@ -3,8 +3,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "core/json.h"
 #include "core/log.h"
@@ -117,9 +120,14 @@ int run_tool(struct run *r, const struct run_hooks *h, void *ctx)
 	struct loop_ctx lc = { r, h, ctx };
 	struct ring_buffer *rb = NULL;
 	struct loop_opts lo = {};
-	int ret = EXIT_FAIL, end, err;
+	int ret = EXIT_FAIL, end, err, stats_fd = -1;
 
 	loop_install_signals();
+	/* MEMSCOPE_BPF_STATS (make bench): the kernel counts the programs'
+	 * runs and run time while this descriptor is held (BPF_ENABLE_STATS;
+	 * no sysctl changed); the summaries report them. */
+	if (getenv("MEMSCOPE_BPF_STATS") && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
+		log_warn("BPF run-time statistics: %s", strerror(-stats_fd));
 	/* libbpf reads the CPU count from sysfs once and caches it: read it
 	 * now, while descriptors are to spare (a target with thousands of
 	 * mapped files can leave the symbolizer holding most of them). */
@@ -180,5 +188,7 @@ out:
 	if (h->cleanup)
 		h->cleanup(r, ctx);
 	target_close(&r->target);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	return ret;
 }
