@@ -54,3 +54,33 @@ TEST(e2e_cli_bad_input_exits_2, T_E2E)
 	}
 	assert_no_progs_left(before, "after bad input");
 }
+
+/* A run limited to COUNT reports: the last of them is the final one (and
+ * there is no other). */
+TEST(e2e_cli_count_last_is_final, T_ROOT | T_E2E)
+{
+	unsigned before = bpf_prog_max_id();
+	struct run_opts o = { .timeout_ms = 60000 };
+	struct run_result r;
+	struct jlines l;
+
+	ASSERT_OK(run_memscope(&o, &r, "cachestat", "-j", "1", "2", NULL), "cachestat -j 1 2");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &l)) {
+		int from = 0, n = 0, finals = 0;
+		struct jv *iv;
+		bool last = false;
+
+		while ((iv = jlines_find(&l, &from, "interval", NULL, NULL))) {
+			n++;
+			last = jv_req_b(iv, "final");
+			finals += last;
+		}
+		ASSERT_EQ(n, 2, "COUNT reports");
+		ASSERT_EQ(finals, 1, "one of them final");
+		ASSERT_TRUE(last, "the last");
+		jlines_free(&l);
+	}
+	run_result_free(&r);
+	assert_no_progs_left(before, "after cachestat 1 2");
+}

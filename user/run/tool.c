@@ -43,6 +43,7 @@ struct loop_ctx {
 	struct run *r;
 	const struct run_hooks *h;
 	void *ctx;
+	unsigned ticks;		/* reports made */
 };
 
 /* Output to stdout that failed (a full disk, a closed pipe) ends the run. */
@@ -69,7 +70,9 @@ static int hook_error(struct run *r, int err, const char *what)
 static int tick(void *arg)
 {
 	struct loop_ctx *lc = arg;
-	int err = hook_error(lc->r, lc->h->report(lc->r, lc->ctx, false), "the report");
+	/* The COUNTth report is the last: the final one. */
+	bool last = lc->r->count && ++lc->ticks >= lc->r->count;
+	int err = hook_error(lc->r, lc->h->report(lc->r, lc->ctx, last), "the report");
 
 	return err ? err : stdout_error(lc->r);
 }
@@ -173,7 +176,7 @@ int run_tool(struct run *r, const struct run_hooks *h, void *ctx)
 	if (end == LOOP_TARGET_EXIT && r->target.spawned)
 		r->exit_code = spawn_exit_code(&r->target.child);
 
-	/* The final report, unless COUNT reports were just printed or the
+	/* The final report, unless the COUNTth just was (marked final) or the
 	 * output is broken. */
 	if (end != LOOP_COUNT && !r->output_err)
 		hook_error(r, h->report(r, ctx, true), "the final report");
