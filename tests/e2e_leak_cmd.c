@@ -4,6 +4,7 @@
  * reported. */
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -106,4 +107,47 @@ TEST_FULL(e2e_leak_cmd_json_apart, T_ROOT | T_E2E, 120)
 	}
 	run_result_free(&r);
 	assert_no_progs_left(before, "after leak -j -c");
+}
+
+/* -c of a script: with "#!" its interpreter's allocator is traced (the
+ * kernel runs the interpreter), without one /bin/sh runs it, as a shell
+ * would. Either way it runs and its allocations are seen. */
+TEST_FULL(e2e_leak_cmd_scripts, T_ROOT | T_E2E, 120)
+{
+	unsigned before = bpf_prog_max_id();
+	static const char *const bodies[] = { "#!/bin/sh\necho from-script $1\n",
+					      "echo from-script $1\n" };
+
+	if (getenv("MEMSCOPE_GUEST"))
+		test_skip("the guests' /bin/sh is a stripped static busybox (no allocator to "
+			  "find): tested on the host");
+
+	for (int i = 0; i < 2; i++) {
+		struct run_opts o = { .timeout_ms = 60000 };
+		char path[64], cmd[96];
+		struct run_result r;
+		struct jlines l;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/tmp/memscope-script-%d-%d", (int)getpid(), i);
+		f = fopen(path, "w");
+		if (!ASSERT_TRUE(f != NULL, "write the script"))
+			return;
+		fputs(bodies[i], f);
+		fclose(f);
+		chmod(path, 0755);
+		snprintf(cmd, sizeof(cmd), "%s arg%d", path, i);
+		ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-c", cmd, NULL), "leak -c script");
+		ASSERT_EQ(r.status, 0, i ? "no #!: exit status" : "#!: exit status");
+		ASSERT_CONTAINS(r.err, i ? "from-script arg1" : "from-script arg0",
+				"it ran, with its argument");
+		if (parse_jlines(&r, &l)) {
+			ASSERT_GE(jv_req_i(jl_req(&l, "summary"), "allocs"), 1,
+				  "the interpreter's allocations");
+			jlines_free(&l);
+		}
+		run_result_free(&r);
+		unlink(path);
+	}
+	assert_no_progs_left(before, "after leak -c scripts");
 }

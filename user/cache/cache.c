@@ -562,7 +562,8 @@ static int report(struct run *r, void *ctx, bool final)
 
 static int summary(struct run *r, void *ctx)
 {
-	/* After COUNT reports there was no final one: the view is still up. */
+	/* The view is still up when the final report did not end it (an output
+	 * error). */
 	top_ui_end(ctx);
 	return cachestat_summary(ctx);
 }

@@ -398,7 +398,7 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 			return EXIT_FAIL;
 		}
 	} else if (o->command) {
-		err = alloc_object_for_command(t->exe, o->prefix, lr->obj, sizeof(lr->obj));
+		err = alloc_object_for_command(t->program, o->prefix, lr->obj, sizeof(lr->obj));
 	} else {
 		err = alloc_object_for_pid(o->pid, o->prefix, lr->obj, sizeof(lr->obj), NULL, 0);
 	}

@@ -161,6 +161,23 @@ int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool 
 			_exit(127);
 		execv(path, argv);
 		e = errno;
+		if (e == ENOEXEC) {
+			/* A script without "#!": /bin/sh runs it, as shells and
+			 * execvp() do. */
+			int n = 0;
+
+			while (argv[n])
+				n++;
+			{
+				char *sh[n + 2];
+
+				sh[0] = "/bin/sh";
+				sh[1] = (char *)path;
+				for (int i = 1; i <= n; i++)
+					sh[i + 1] = argv[i];
+				execv("/bin/sh", sh);
+			}
+		}
 		if (write(errp[1], &e, sizeof(e)) < 0)
 			_exit(127);
 		_exit(127);

@@ -119,6 +119,43 @@ int target_open_pid(struct target *t, pid_t pid)
 	return 0;
 }
 
+/* t->program for t->exe: itself (ELF); for "#!interpreter [arg]" the
+ * interpreter, or env's argument for "#!/usr/bin/env prog"; for a text
+ * file without "#!" /bin/sh, which runs it then. 0 or -errno. */
+static int script_program(struct target *t)
+{
+	char head[256], interp[PATH_MAX], arg[PATH_MAX];
+	ssize_t n;
+	int fd = open(t->exe, O_RDONLY | O_CLOEXEC);
+
+	snprintf(t->program, sizeof(t->program), "%s", t->exe);
+	if (fd < 0)
+		return 0;	/* exec will say why */
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n < 4 || !memcmp(head, "\177ELF", 4))
+		return 0;
+	head[n] = 0;
+	if (head[0] == '#' && head[1] == '!') {
+		arg[0] = 0;
+		if (sscanf(head + 2, " %4095s %4095[^\n]", interp, arg) < 1)
+			return -ENOEXEC;
+		if (!strcmp(interp, "/usr/bin/env") && arg[0]) {
+			char *sp = strpbrk(arg, " \t");
+
+			if (sp)
+				*sp = 0;
+			return path_resolve(arg, t->program, sizeof(t->program));
+		}
+		snprintf(t->program, sizeof(t->program), "%s", interp);
+		return 0;
+	}
+	/* No "#!": the child runs it with /bin/sh, as a shell does on
+	 * ENOEXEC (spawn.c). */
+	snprintf(t->program, sizeof(t->program), "/bin/sh");
+	return 0;
+}
+
 int target_parse_command(struct target *t, const char *cmdline)
 {
 	int n, err;
@@ -137,6 +174,8 @@ int target_parse_command(struct target *t, const char *cmdline)
 		return EXIT_USAGE;
 	}
 	err = path_resolve(t->argv[0], t->exe, sizeof(t->exe));
+	if (!err)
+		err = script_program(t);
 	if (err) {
 		log_error("cannot run '%s': %s", t->argv[0], strerror(-err));
 		return EXIT_FAIL;

@@ -26,6 +26,10 @@ struct target {
 	/* -c */
 	char **argv;
 	char exe[PATH_MAX];	/* the executable found on PATH */
+	/* The program that runs: exe, or for a script its interpreter ("#!",
+	 * through /usr/bin/env too; /bin/sh without one): its allocator is
+	 * the one to trace. */
+	char program[PATH_MAX];
 	struct spawned child;
 	bool spawned;
 	bool stdout_apart;	/* the command's stdout to memscope's stderr */
@@ -41,7 +45,8 @@ void target_close(struct target *t);
 /* -p PID: a process (not a thread of one, not a zombie, not a kernel
  * thread) memscope may read. */
 int target_open_pid(struct target *t, pid_t pid);
-/* -c CMDLINE: split it (sh-like quoting) and find it on PATH. */
+/* -c CMDLINE: split it (sh-like quoting), find it on PATH, and for a
+ * script find the program that runs it. */
 int target_parse_command(struct target *t, const char *cmdline);
 /* Start the parsed command held before exec (see spawn.h; stop_at_exit
  * keeps its address space readable at exit). Sets pid and pidfd. */
