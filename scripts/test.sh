@@ -40,7 +40,7 @@ tally() {
 }
 
 tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$tmp".guest* "$tmp".fetch*' EXIT
 
 echo "== host: $(uname -r)"
 if make -s WERROR=1 OUTPUT="$out" all; then
@@ -50,19 +50,38 @@ else
 	tally "host build" "0 passed, 1 failed, 0 skipped"
 fi
 
+# The guests run at once: each QEMU (TCG, one thread) takes one core. The
+# static binaries are built first, so that their runs find them made.
+# Each guest's output is shown whole once it is done, in order.
+if [ -n "$kernels" ]; then
+	make -s STATIC=1 WERROR=1 OUTPUT="$out/static" all >/dev/null 2>"$tmp" || cat "$tmp"
+fi
+i=0
 for k in $kernels; do
+	i=$((i + 1))
+	if ! OUTPUT=$out scripts/vmtest.sh -f -k "$k" >/dev/null 2>"$tmp.fetch$i"; then
+		continue
+	fi
+	OUTPUT=$out scripts/vmtest.sh -t 1500 -k "$k" -- "$@" >"$tmp.guest$i" 2>&1 &
+done
+wait
+i=0
+for k in $kernels; do
+	i=$((i + 1))
 	echo "== guest: $k"
-	if ! OUTPUT=$out scripts/vmtest.sh -f -k "$k" >/dev/null 2>"$tmp"; then
-		cat "$tmp"
+	if [ ! -e "$tmp.guest$i" ]; then
+		cat "$tmp.fetch$i"
 		case " $required " in
 		*" $k "*) tally "guest $k" "0 passed, 1 failed, 0 skipped" ;;
 		*) echo "vmtest: $k unavailable here: skipped"
 		   tally "guest $k" "0 passed, 0 failed, 1 skipped" ;;
 		esac
+		rm -f "$tmp.fetch$i"
 		continue
 	fi
-	OUTPUT=$out scripts/vmtest.sh -k "$k" -- "$@" | tee "$tmp"
-	tally "guest $k" "$(tail -n 1 "$tmp")"
+	cat "$tmp.guest$i"
+	tally "guest $k" "$(tail -n 1 "$tmp.guest$i")"
+	rm -f "$tmp.guest$i" "$tmp.fetch$i"
 done
 
 echo "== summary$report"

@@ -170,8 +170,10 @@ if [ ! -s "$base" ]; then
 	cp "$top/tests/vm/init" "$tmp/init"
 	chmod 0755 "$tmp/init"
 	mkdir -p "$cache"
-	(cd "$tmp" && find . | cpio -o -H newc --quiet) >"$base.tmp"
-	mv "$base.tmp" "$base"
+	# Guests may be started at once (scripts/test.sh): each writes its own
+	# copy and renames it into place.
+	(cd "$tmp" && find . | cpio -o -H newc --quiet) >"$base.tmp.$$"
+	mv "$base.tmp.$$" "$base"
 	rm -rf "$tmp"
 fi
 
