@@ -54,7 +54,11 @@ fi
 # static binaries are built first, so that their runs find them made.
 # Each guest's output is shown whole once it is done, in order.
 if [ -n "$kernels" ]; then
-	make -s STATIC=1 WERROR=1 OUTPUT="$out/static" all >/dev/null 2>"$tmp" || cat "$tmp"
+	# As vmtest.sh builds them (an absolute OUTPUT: the flags, which name
+	# it, must match, or each guest's make would build again, both at once).
+	case $out in /*) abs=$out ;; *) abs=$top/$out ;; esac
+	make -s -C "$top" STATIC=1 WERROR=1 OUTPUT="$abs/static" all >/dev/null 2>"$tmp" ||
+		cat "$tmp"
 fi
 i=0
 for k in $kernels; do

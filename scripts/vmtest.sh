@@ -178,7 +178,10 @@ if [ ! -s "$base" ]; then
 fi
 
 echo "vmtest: building the static binaries" >&2
-make -s -C "$top" STATIC=1 WERROR=1 OUTPUT="$output/static" all >&2 ||
+# One build at a time (scripts/test.sh starts the guests at once).
+mkdir -p "$output"
+flock "$output/.static-build.lock" \
+	make -s -C "$top" STATIC=1 WERROR=1 OUTPUT="$output/static" all >&2 ||
 	die "static build failed"
 
 name=$(basename "$kdir")
