@@ -631,9 +631,12 @@ TEST_FULL(e2e_reclaim_anon_swap, T_ROOT | T_E2E, 300)
 		ASSERT_GE(s.n, 1, "stalls of memhog");
 		ASSERT_GE(s.anon, 1, "anon pages reclaimed");
 		/* Each anon page reclaimed went to swap, charged to the group;
-		 * the two differ by pages caught between (swap cache). */
+		 * pages written to swap and not yet freed when memhog is done
+		 * (still in the swap cache) count in its swap only: fewer
+		 * reclaimed than swapped, by up to 5% here (269 of 8,580 pages
+		 * once on 6.1), never many more. */
 		ASSERT_TRUE(swapped >= 0, "the group's swap readable");
-		ASSERT_GE(s.anon, swapped / 4096 - swapped / 4096 / 50 - 64,
+		ASSERT_GE(s.anon, swapped / 4096 - swapped / 4096 / 20 - 64,
 			  "anon reclaimed vs the group's swap");
 		ASSERT_LE(s.anon, swapped / 4096 + swapped / 4096 / 50 + 64,
 			  "anon reclaimed vs the group's swap");
