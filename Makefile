@@ -123,8 +123,15 @@ WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/tests/workloads/%,$(WORKLO
 VARIANT_WORKLOADS := ledger
 WORKLOADS += $(foreach w,$(VARIANT_WORKLOADS),$(addprefix $(OUTPUT)/tests/workloads/$(w),_static _stripped _static_stripped))
 WORKLOADS += $(OUTPUT)/tests/workloads/alloc_calls_static
+WORKLOADS += $(OUTPUT)/tests/workloads/callpaths_static
 WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-std=gnu11 $(WARNINGS) -D_GNU_SOURCE
+
+# callpaths is built as distributions build programs: -O2, no frame
+# pointers (the unwinding tests walk it with its call-frame information).
+CALLPATHS_CFLAGS := -O2 -g -fomit-frame-pointer -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
+$(OUTPUT)/tests/workloads/callpaths $(OUTPUT)/tests/workloads/callpaths_static: \
+	WORKLOAD_CFLAGS := $(CALLPATHS_CFLAGS)
 
 # ---- rules -----------------------------------------------------------------
 

@@ -16,6 +16,7 @@
 #define STATS_NR ST_NR
 #include "lib/common.bpf.h"
 #include "lib/stack.bpf.h"
+#include "lib/unwind.bpf.h"
 #include "lib/table.bpf.h"
 
 /* Set by user space before load (and target_tgid, self_tgid, target_memcg
@@ -379,9 +380,37 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	return 0;
 }
 
-static __always_inline __s32 user_stack(struct pt_regs *ctx)
+/* ld.so has mapped or unmapped objects (_dl_debug_state, the debugger's
+ * breakpoint), or the program reached its entry: user space refreshes the
+ * unwind tables. A -c command is stopped until it has (maps_stop): its
+ * first allocations must find their tables. */
+const volatile bool maps_stop;
+
+SEC("uprobe")
+int BPF_KPROBE(maps_changed)
 {
-	return take_stack(ctx, BPF_F_USER_STACK);
+	if (other_process())
+		return 0;
+	emit(EV_MAPS, LK_NONE, 0, 0, 0, 0, 0, -1);
+	if (maps_stop)
+		bpf_send_signal(19 /* SIGSTOP */);
+	return 0;
+}
+
+/* The allocation's user stack, walked from its return into the caller
+ * (lib/unwind.bpf.h). A global function: the verifier checks it once, not
+ * once per call below. */
+__noinline int user_stack(struct pt_regs *ctx)
+{
+	struct stack_rec *s;
+	__u32 zero = 0;
+	long n;
+
+	n = unw_walk_user(ctx);
+	s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!s)
+		return -1;
+	return stack_store(s, n);
 }
 
 /* One return probe serves every allocator function. */

@@ -81,6 +81,7 @@ enum leak_event_type {
 	EV_MMAP,
 	EV_MUNMAP,
 	EV_MREMAP,
+	EV_MAPS,		/* the target's mappings changed (ld.so): refresh */
 };
 
 struct leak_event {

@@ -27,27 +27,39 @@ struct {
 	__type(value, struct stack_rec);
 } stack_scratch SEC(".maps");
 
-/* Take the current stack (user or kernel, per flags) and return its id in
- * the store, -1 when it could not be kept (counted). */
-static __always_inline __s32 take_stack(void *ctx, __u64 flags)
+/* A 64-bit hash of n frames. Each frame goes through a full 64-bit mix:
+ * FNV-1a over whole words (used before) only carries bits upwards in its
+ * multiply, so the id's top bits depended on little more than the
+ * frames' low 24 bits, and ids collided far more often than 31 bits
+ * predict. */
+static __always_inline __u64 stack_hash(const struct stack_rec *s, long n)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
-	struct stack_rec *s, *old;
-	__u32 zero = 0, id;
-	long n, err;
-	int i;
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ (__u64)n;
 
-	s = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!s)
-		return -1;
-	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags);
+	for (int i = 0; i < STACK_DEPTH && i < n; i++) {
+		h ^= s->ips[i];
+		h *= 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	return h;
+}
+
+/* Keep the n frames in the scratch record s in the store; its id, -1 when
+ * it could not be kept (counted). */
+static __always_inline __s32 stack_store(struct stack_rec *s, long n)
+{
+	struct stack_rec *old;
+	__u64 h;
+	__u32 id;
+	long err;
+
 	if (n <= 0) {
 		count(ST_STACK_ERROR);
 		return -1;
 	}
-	n /= sizeof(__u64);
-	for (i = 0; i < STACK_DEPTH && i < n; i++)
-		h = (h ^ s->ips[i]) * 0x100000001b3ULL;
+	h = stack_hash(s, n);
 	id = (__u32)(h >> 33);
 	old = bpf_map_lookup_elem(&stacks, &id);
 	if (old) {
@@ -64,6 +76,26 @@ static __always_inline __s32 take_stack(void *ctx, __u64 flags)
 		return -1;
 	}
 	return id;
+}
+
+/* Take the current stack (user or kernel, per flags) with the kernel's
+ * frame-pointer walk and return its id in the store, -1 when it could not
+ * be kept (counted). */
+static __always_inline __s32 take_stack(void *ctx, __u64 flags)
+{
+	struct stack_rec *s;
+	__u32 zero = 0;
+	long n;
+
+	s = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!s)
+		return -1;
+	n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), flags);
+	if (n <= 0) {
+		count(ST_STACK_ERROR);
+		return -1;
+	}
+	return stack_store(s, n / sizeof(__u64));
 }
 
 #endif

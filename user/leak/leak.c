@@ -5,6 +5,7 @@
  * flags with the same meaning. This file is the command line, the tool's
  * modes and its set-up; run/tool.c runs it and report.c renders. */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "run/preflight.h"
 #include "run/registry.h"
 #include "run/tool.h"
+#include "run/unwind.h"
 #include "syms/ksyms.h"
 #include "syms/usyms.h"
 
@@ -82,6 +84,8 @@ static const struct tool_mode user_modes[] = {
 struct leak_cfg {
 	const struct leak_opts *o;
 	struct target_filter filter;
+	uint32_t unw_rows;	/* user mode: the unwind row table's size */
+	bool maps_stop;		/* stop a -c command while its tables are built */
 };
 
 static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
@@ -96,8 +100,13 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 		/* Kernel-only maps stay minimal. */
 		bpf_map__set_max_entries(s->maps.sites, 1);
 		bpf_map__set_max_entries(s->maps.cache_names, 1);
+		if (cfg && cfg->unw_rows)
+			bpf_map__set_max_entries(s->maps.unw_rows, cfg->unw_rows);
+		s->rodata->maps_stop = cfg && cfg->maps_stop;
 	} else {
 		bpf_map__set_max_entries(s->maps.pending, 1);
+		bpf_map__set_max_entries(s->maps.unw_maps, 1);
+		bpf_map__set_max_entries(s->maps.unw_objs, 1);
 	}
 	if (!o) {
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -160,6 +169,7 @@ struct leak_run {
 	int nfails;
 	struct regions regions;
 	struct usyms *us;
+	struct unwinder *unw;
 	struct ksyms *ks;
 	struct leak_report *rep;
 	struct tick_clock clock;
@@ -222,6 +232,13 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	switch (e->type) {
+	case EV_MAPS:
+		/* The target waits (stopped) for its tables when it is ours. */
+		if (lr->unw)
+			unwinder_refresh(lr->unw);
+		if (lr->cfg.maps_stop)
+			kill(lr->run.target.pid, SIGCONT);
+		return 0;
 	case EV_MMAP:
 		regions_map(&lr->regions, e->addr, e->size, e->stack_id, e->ts);
 		break;
@@ -317,13 +334,38 @@ static const char *uprobe_hint(int err)
 	}
 }
 
-static int attach_one(struct leak_run *lr, struct bpf_program *prog, uint64_t off, bool ret)
+static int attach_at(struct leak_run *lr, struct bpf_program *prog, const char *path,
+		     uint64_t off, bool ret)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
 	struct bpf_link *l;
 
-	l = bpf_program__attach_uprobe_opts(prog, lr->run.target.pid, lr->obj, off, &uo);
+	l = bpf_program__attach_uprobe_opts(prog, lr->run.target.pid, path, off, &uo);
 	return l ? link_set_add(&lr->run.links, l) : -errno;
+}
+
+static int attach_one(struct leak_run *lr, struct bpf_program *prog, uint64_t off, bool ret)
+{
+	return attach_at(lr, prog, lr->obj, off, ret);
+}
+
+/* Where the unwind tables must be refreshed: ld.so's _dl_debug_state
+ * (after it maps or unmaps objects), and the program's entry (a static
+ * program has no ld.so). */
+static void attach_maps_changed(struct leak_run *lr, const char *exe)
+{
+	struct unwind_sync_point pts[2];
+	int n = unwind_sync_points(exe, pts, 2);
+
+	for (int i = 0; i < n; i++) {
+		int err = attach_at(lr, lr->skel->progs.maps_changed, pts[i].path, pts[i].offset,
+				    false);
+
+		if (err)
+			log_warn("cannot follow the mappings of %s at %s+0x%" PRIx64 ": %s; stacks "
+				 "through libraries it loads later may stop short", exe, pts[i].path,
+				 pts[i].offset, strerror(-err));
+	}
 }
 
 static void attach_failed(struct leak_run *lr, int fn, int err, const char *hint)
@@ -426,6 +468,32 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 	return 0;
 }
 
+/* The unwinder, before load: the tables of what the target maps (a -p
+ * process), or of its program and the libraries it needs (a command not
+ * started yet), which size the row table. */
+static int unwinder_prepare(struct leak_run *lr)
+{
+	struct target *t = &lr->run.target;
+	const char *files[UNWIND_PREBUILD_MAX];
+	char *owned[UNWIND_PREBUILD_MAX];
+	int n = 0;
+
+	if (lr->o->command)
+		n = unwind_needed_files(t->program, lr->obj, owned, UNWIND_PREBUILD_MAX);
+	for (int i = 0; i < n; i++)
+		files[i] = owned[i];
+	lr->unw = unwinder_new(lr->o->command ? 0 : t->pid, files, n, !lr->o->unwind_fp);
+	for (int i = 0; i < n; i++)
+		free(owned[i]);
+	if (!lr->unw) {
+		log_error("out of memory");
+		return EXIT_FAIL;
+	}
+	lr->cfg.unw_rows = unwinder_rows_wanted(lr->unw);
+	lr->cfg.maps_stop = lr->o->command != NULL;
+	return 0;
+}
+
 static int start_user(struct leak_run *lr)
 {
 	struct target *t = &lr->run.target;
@@ -433,6 +501,8 @@ static int start_user(struct leak_run *lr)
 	int err;
 
 	err = plan_user(lr, sites);
+	if (!err)
+		err = unwinder_prepare(lr);
 	/* Held before exec until every probe is attached. */
 	/* JSON Lines on stdout: the command's stdout goes to stderr. */
 	t->stdout_apart = lr->o->common.json;
@@ -442,6 +512,22 @@ static int start_user(struct leak_run *lr)
 		err = load(lr, &user_job);
 	if (err)
 		return err;
+	err = unwinder_bind(lr->unw, lr->skel->obj, t->pid, &lr->skel->bss->unw_cur,
+			    lr->skel->bss->unw_nmaps);
+	if (err) {
+		log_error("cannot set up the stack unwinder: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	/* A running process: its tables now. A command: once ld.so has
+	 * mapped its libraries (it waits for them). */
+	if (!lr->o->command)
+		unwinder_refresh(lr->unw);
+	{
+		char exe[64];
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+		attach_maps_changed(lr, lr->o->command ? t->program : exe);
+	}
 	err = attach_user(lr, sites);
 	if (err <= 0) {
 		if (!err)
@@ -575,6 +661,8 @@ static void refresh_symbols(void *ctx)
 
 	if (lr->us)
 		usyms_refresh(lr->us);
+	if (lr->unw)
+		unwinder_refresh(lr->unw);
 	/* The exit stop of a -c command: its maps are still there. */
 	if (lr->o->obj && lr->run.target.spawned)
 		lr->obj_mapped = alloc_object_mapped(lr->run.target.pid, lr->o->obj) > 0;
@@ -595,6 +683,12 @@ static int summary(struct run *r, void *ctx)
 {
 	struct leak_run *lr = ctx;
 
+	if (lr->unw) {
+		struct unwinder_stats st;
+
+		unwinder_stats(lr->unw, &st);
+		leak_report_set_unwind(lr->rep, &st);
+	}
 	if (lr->obj_mapped == 0)
 		log_warn("%s never mapped %s: nothing of it could be traced (check -O)",
 			 r->target.name, lr->o->obj);
@@ -608,6 +702,7 @@ static void cleanup(struct run *r, void *ctx)
 	leak_report_free(lr->rep);
 	leak_bpf__destroy(lr->skel);
 	usyms_free(lr->us);
+	unwinder_free(lr->unw);
 	ksyms_free(lr->ks);
 	regions_free(&lr->regions);
 }

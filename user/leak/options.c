@@ -19,6 +19,7 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_KERNEL,
 	OPT_CGROUP,
+	OPT_UNWIND,
 };
 
 static const struct argp_option leak_options[] = {
@@ -53,6 +54,8 @@ static const struct argp_option leak_options[] = {
 	{ "max-allocs", OPT_MAX_ALLOCS, "N", 0,
 	  "Outstanding allocations the kernel side can track (default 131072; the table "
 	  "takes 80 bytes per allocation)", 0 },
+	{ "unwind", OPT_UNWIND, "HOW", 0, "User stacks: cfi (default: the objects' call-frame "
+	  "information, frame pointers where they have none) or fp (frame pointers only)", 0 },
 	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks it can keep (default 8192)", 0 },
 	{ "kernel", OPT_KERNEL, NULL, 0,
 	  "Kernel allocations even with -p/-c: those made by that process", 0 },
@@ -176,6 +179,14 @@ static error_t leak_parse(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_STACKS:
 		if (parse_u64(arg, 128, 1 << 20, &o->max_stacks))
 			argp_error(state, "--max-stacks takes 128 to 1048576");
+		return 0;
+	case OPT_UNWIND:
+		if (!strcmp(arg, "cfi"))
+			o->unwind_fp = false;
+		else if (!strcmp(arg, "fp"))
+			o->unwind_fp = true;
+		else
+			argp_error(state, "--unwind takes cfi or fp, not '%s'", arg);
 		return 0;
 	case OPT_KERNEL:
 		o->kernel = true;

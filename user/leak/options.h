@@ -31,6 +31,7 @@ struct leak_opts {
 	enum leak_sort sort;
 	bool by_cache;
 	enum kstack_mode kstacks;
+	bool unwind_fp;		/* --unwind fp: user stacks by frame pointer only */
 	const char *folded, *svg;
 	uint64_t max_allocs, max_stacks;
 	size_t buckets;		/* allocation table buckets, from max_allocs */

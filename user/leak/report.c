@@ -58,6 +58,8 @@ struct leak_report {
 	struct trend_table history;	/* (site, stack) -> trend, kept */
 	struct json j;
 	uint64_t last_bytes, last_count;
+	struct unwinder_stats unw;	/* user mode: how stacks were walked */
+	bool unw_set;
 	struct tick_clock *clock;
 	double ns_per_tick;	/* 0 until measured */
 };
@@ -707,6 +709,12 @@ static long max_rss_kib(void)
 	return getrusage(RUSAGE_SELF, &ru) ? 0 : ru.ru_maxrss;
 }
 
+void leak_report_set_unwind(struct leak_report *r, const struct unwinder_stats *st)
+{
+	r->unw = *st;
+	r->unw_set = true;
+}
+
 int leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
 			int target_exit_code)
 {
@@ -744,6 +752,10 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 			json_obj_end(j);
 		}
 		json_arr_end(j);
+		if (r->unw_set) {
+			json_key(j, "unwind");
+			unwind_json(j, &r->unw);
+		}
 		json_ki64(j, "max_rss_kib", max_rss_kib());
 		json_key(j, "clock_hz");
 		if (r->ns_per_tick)
@@ -772,6 +784,8 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 	if (counter(&c, ST_SAMPLED_OUT))
 		printf("  sampling: 1 in %u recorded, %" PRIu64 " skipped; figures are estimates\n",
 		       r->o.sample_rate, counter(&c, ST_SAMPLED_OUT));
+	if (r->unw_set)
+		unwind_text(stdout, &r->unw);
 	for (int k = 0; k < nfails; k++)
 		printf("  not traced: %s (%s%s%s)\n", fails[k].function, strerror(-fails[k].err),
 		       fails[k].hint ? ": " : "", fails[k].hint ? fails[k].hint : "");

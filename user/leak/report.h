@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "run/unwind.h"
+
 struct leak_bpf;
 struct regions;
 struct usyms;
@@ -54,6 +56,9 @@ struct leak_report *leak_report_new(const struct leak_report_opts *o, struct lea
 int leak_report_interval(struct leak_report *r, bool final, bool target_gone);
 /* The closing summary with every counter; exit_code < 0: not applicable.
  * 0 or -errno. */
+/* How the user stacks were walked, for the summary. */
+void leak_report_set_unwind(struct leak_report *r, const struct unwinder_stats *st);
+
 int leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
 			int target_exit_code);
 void leak_report_free(struct leak_report *r);
