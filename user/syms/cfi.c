@@ -335,7 +335,7 @@ static int fde_starts_scan(Elf *elf, uint64_t **out, size_t *n)
 	return 0;
 }
 
-int cfi_table_build(int fd, struct cfi_table *t)
+static int build(int fd, struct cfi_table *t, bool scan_only)
 {
 	static const struct unw_row none = { .rule = UNW_NONE };
 	uint64_t *starts = NULL;
@@ -371,7 +371,7 @@ int cfi_table_build(int fd, struct cfi_table *t)
 			}
 		}
 	}
-	err = fde_starts(elf, &starts, &nstarts);
+	err = scan_only ? -ENODATA : fde_starts(elf, &starts, &nstarts);
 	if (err == -ENODATA)
 		err = fde_starts_scan(elf, &starts, &nstarts);
 	if (err)
@@ -418,6 +418,16 @@ out:
 	if (err)
 		cfi_table_free(t);
 	return err;
+}
+
+int cfi_table_build(int fd, struct cfi_table *t)
+{
+	return build(fd, t, false);
+}
+
+int cfi_table_build_scan(int fd, struct cfi_table *t)
+{
+	return build(fd, t, true);
 }
 
 void cfi_table_free(struct cfi_table *t)

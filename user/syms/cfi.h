@@ -25,6 +25,9 @@ struct cfi_table {
  * ours). 0, or -errno: -ENOEXEC not an ELF file, -ENODATA no .eh_frame_hdr
  * the table can be read from. */
 int cfi_table_build(int fd, struct cfi_table *t);
+/* The same, with the functions found by reading .eh_frame whole even
+ * where .eh_frame_hdr indexes them (what static programs get): for tests. */
+int cfi_table_build_scan(int fd, struct cfi_table *t);
 void cfi_table_free(struct cfi_table *t);
 
 /* The load bias of a mapping of the file at file offset pgoff starting at
