@@ -11,9 +11,13 @@
 #define EEXIST 17
 #endif
 
+/* Not preallocated: a record is 1 KiB and whole stacks of a large C++
+ * program number tens of thousands, so the store takes memory as stacks
+ * come, up to its size. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);	/* resized by user space */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct stack_rec);
 } stacks SEC(".maps");

@@ -56,7 +56,7 @@ static const struct argp_option leak_options[] = {
 	  "takes 80 bytes per allocation)", 0 },
 	{ "unwind", OPT_UNWIND, "HOW", 0, "User stacks: cfi (default: the objects' call-frame "
 	  "information, frame pointers where they have none) or fp (frame pointers only)", 0 },
-	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks it can keep (default 8192)", 0 },
+	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks it can keep (default 32768; 1 KiB each, taken as they come)", 0 },
 	{ "kernel", OPT_KERNEL, NULL, 0,
 	  "Kernel allocations even with -p/-c: those made by that process", 0 },
 	{ "cgroup", OPT_CGROUP, "PATH", 0,
@@ -235,7 +235,7 @@ int leak_options_parse(int argc, char **argv, struct leak_opts *o)
 		.top = 10,
 		.max_size = UINT64_MAX,
 		.max_allocs = 131072,
-		.max_stacks = 8192,
+		.max_stacks = 32768,
 		.interval_s = 5,
 	};
 	err = cli_parse(&argp, "memscope leak", argc, argv, o, &o->common);
