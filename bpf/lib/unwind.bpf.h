@@ -37,8 +37,6 @@ struct {
 /* Which half of unw_maps is current, and how many maps each holds. */
 volatile __u32 unw_cur;
 volatile __u32 unw_nmaps[2];
-/* Set by user space when tables exist; otherwise frame pointers only. */
-const volatile bool unw_cfi;
 
 enum unw_stat {
 	UNW_ST_CFI,		/* frames unwound with call-frame information */
@@ -53,14 +51,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } unw_stats SEC(".maps");
-
-static __always_inline void unw_count(__u32 which)
-{
-	__u64 *v = bpf_map_lookup_elem(&unw_stats, &which);
-
-	if (v)
-		(*v)++;
-}
 
 /* One step of a binary search, without a branch: with one the verifier
  * follows both sides of every step, 2^steps paths. */
@@ -123,15 +113,80 @@ static __always_inline struct unw_row *unw_find_row(__u32 first, __u32 count, __
 	return r;
 }
 
-struct unw_walk {
-	__u64 pc, sp, bp;
-	__u32 n;		/* frames kept */
-	__u32 end;
+/* Stack memory is read in windows of UNW_WIN bytes: one read serves the
+ * frames of several callers (frames are read upwards), not two reads
+ * per frame. */
+#define UNW_WIN 1024
+
+struct unw_scratch {
+	__u8 win[UNW_WIN];
 };
 
-static __always_inline bool unw_read(__u64 addr, __u64 *v)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unw_scratch);
+} unw_scratch SEC(".maps");
+
+struct unw_walk {
+	__u64 pc, sp, bp;
+	__u64 win_base;		/* stack address of win[0]; 0: none */
+	__u32 n;		/* frames kept */
+	/* The last mapping found: the next frame is often in it. */
+	__u64 m_start, m_end, m_bias;
+	__u32 m_first, m_count;	/* its object's rows; count 0: no table */
+	/* Counted once per walk. Never branched on: a value the verifier
+	 * must know exactly would make each step a new state to check. */
+	__u32 cfi, fp, unknown;
+};
+
+/* Read the u64 at stack address addr, from the window when it holds it. */
+static __always_inline bool unw_read(struct unw_walk *w, struct unw_scratch *sc, __u64 addr,
+				     __u64 *v)
 {
-	return !bpf_probe_read_user(v, sizeof(*v), (void *)addr);
+	__u64 off = addr - w->win_base;
+
+	if (!w->win_base || addr < w->win_base || off > UNW_WIN - 8) {
+		/* A new window from addr; near the top of the stack a whole
+		 * window may cross its end, then just the word. */
+		if (!bpf_probe_read_user(sc->win, UNW_WIN, (void *)addr)) {
+			w->win_base = addr;
+		} else {
+			w->win_base = 0;
+			return !bpf_probe_read_user(v, sizeof(*v), (void *)addr);
+		}
+		off = 0;
+	}
+	if (off > UNW_WIN - 8)
+		return false;
+	*v = *(__u64 *)(sc->win + off);
+	return true;
+}
+
+/* Make w's cached mapping the one that holds pc; false if none does. */
+static __always_inline bool unw_map_of(struct unw_walk *w, __u64 pc)
+{
+	struct unw_map *m;
+	struct unw_obj *o;
+
+	if (pc >= w->m_start && pc < w->m_end)
+		return true;
+	m = unw_find_map(pc);
+	if (!m)
+		return false;
+	w->m_start = m->start;
+	w->m_end = m->end;
+	w->m_bias = m->bias;
+	w->m_count = 0;
+	if (m->obj != UNW_NO_OBJ) {
+		o = bpf_map_lookup_elem(&unw_objs, &m->obj);
+		if (o) {
+			w->m_first = o->first;
+			w->m_count = o->count;
+		}
+	}
+	return true;
 }
 
 /* One frame: keep pc, then find the caller's pc, sp and bp. */
@@ -139,20 +194,19 @@ static long unw_step(__u32 i, void *data)
 {
 	struct unw_walk *w = data;
 	__u64 look, cfa, ra = 0, bp = w->bp;
+	struct unw_scratch *sc;
 	struct stack_rec *s;
-	struct unw_map *m;
-	struct unw_obj *o;
 	struct unw_row *r = NULL;
 	__u32 zero = 0, rule = UNW_NONE;
 
 	s = bpf_map_lookup_elem(&stack_scratch, &zero);
-	if (!s || i >= STACK_DEPTH)
+	sc = bpf_map_lookup_elem(&unw_scratch, &zero);
+	if (!s || !sc || i >= STACK_DEPTH)
 		return 1;
 	/* pc is a return address (the first one too: memscope walks from
 	 * an allocator's return): its call is the byte before. */
 	look = w->pc - 1;
-	m = unw_find_map(look);
-	if (!m) {
+	if (!unw_map_of(w, look)) {
 		/* Not code we know: garbage past the stack, or a mapping
 		 * user space has not seen yet. The first frame is kept
 		 * anyway: it is the allocator's direct caller. */
@@ -160,15 +214,13 @@ static long unw_step(__u32 i, void *data)
 			s->ips[0] = w->pc;
 			w->n = 1;
 		}
-		unw_count(UNW_ST_UNKNOWN);
+		w->unknown++;
 		return 1;
 	}
 	s->ips[i] = w->pc;
 	w->n = i + 1;
-	if (m->obj != UNW_NO_OBJ) {
-		o = bpf_map_lookup_elem(&unw_objs, &m->obj);
-		if (o)
-			r = unw_find_row(o->first, o->count, look - m->bias);
+	if (w->m_count) {
+		r = unw_find_row(w->m_first, w->m_count, look - w->m_bias);
 		if (r)
 			rule = r->rule & UNW_RULE_MASK;
 	}
@@ -178,19 +230,19 @@ static long unw_step(__u32 i, void *data)
 	case UNW_CFA_SP:
 	case UNW_CFA_BP:
 		cfa = (rule == UNW_CFA_SP ? w->sp : w->bp) + (__s64)r->cfa_off;
-		if (!unw_read(cfa - 8, &ra))
+		if (!unw_read(w, sc, cfa - 8, &ra))
 			return 1;
-		if ((r->rule & UNW_BP_SAVED) && !unw_read(cfa + (__s64)r->bp_off * 8, &bp))
+		if ((r->rule & UNW_BP_SAVED) && !unw_read(w, sc, cfa + (__s64)r->bp_off * 8, &bp))
 			return 1;
-		unw_count(UNW_ST_CFI);
+		w->cfi++;
 		break;
 	default:
 		/* The frame pointer: [bp] is the caller's bp, [bp + 8] the
 		 * return address. */
 		cfa = w->bp + 16;
-		if (w->bp < w->sp || !unw_read(w->bp + 8, &ra) || !unw_read(w->bp, &bp))
+		if (w->bp < w->sp || !unw_read(w, sc, w->bp + 8, &ra) || !unw_read(w, sc, w->bp, &bp))
 			return 1;
-		unw_count(UNW_ST_FP);
+		w->fp++;
 		break;
 	}
 	/* The stack grows down: a caller's frame is above. */
@@ -200,6 +252,15 @@ static long unw_step(__u32 i, void *data)
 	w->sp = cfa;
 	w->bp = bp;
 	return 0;
+}
+
+static __always_inline void unw_add(__u32 which, __u32 n)
+{
+	__u64 *v;
+
+	v = bpf_map_lookup_elem(&unw_stats, &which);
+	if (v)
+		*v += n;
 }
 
 /* Walk the user stack at a uretprobe (pc: the return address into the
@@ -214,6 +275,9 @@ static __always_inline long unw_walk_user(struct pt_regs *ctx)
 	};
 
 	bpf_loop(STACK_DEPTH, unw_step, &w, 0);
+	unw_add(UNW_ST_CFI, w.cfi);
+	unw_add(UNW_ST_FP, w.fp);
+	unw_add(UNW_ST_UNKNOWN, w.unknown);
 	return w.n;
 }
 

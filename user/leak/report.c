@@ -23,6 +23,7 @@
 #include "leak/trend.h"
 #include "out/files.h"
 #include "out/flamegraph_svg.h"
+#include "run/attach.h"
 #include "run/clock.h"
 #include "run/counters.h"
 #include "syms/frames.h"
@@ -755,6 +756,10 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 		if (r->unw_set) {
 			json_key(j, "unwind");
 			unwind_json(j, &r->unw);
+		}
+		if (getenv("MEMSCOPE_BPF_STATS")) {
+			json_key(j, "bpf_programs");
+			prog_stats_json(j, r->skel->obj);
 		}
 		json_ki64(j, "max_rss_kib", max_rss_kib());
 		json_key(j, "clock_hz");

@@ -11,8 +11,10 @@
 
 #include "caps/kfuncs.h"
 #include "caps/sysfacts.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/procfs.h"
+#include "core/json.h"
 #include "run/attach.h"
 
 /* ---- job_load ----------------------------------------------------------------- */
@@ -359,7 +361,7 @@ void link_set_destroy(struct link_set *s)
 
 /* ---- statistics ------------------------------------------------------------------- */
 
-static bool prog_stat_of(const struct bpf_program *p, struct prog_stat *out)
+bool prog_stat_of(const struct bpf_program *p, struct prog_stat *out)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
@@ -391,6 +393,23 @@ void prog_stats_sum(struct bpf_object *obj, struct prog_stat *sum)
 			sum->run_cnt += st.run_cnt;
 			sum->run_time_ns += st.run_time_ns;
 		}
+}
+
+void prog_stats_json(struct json *j, struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	struct prog_stat st;
+
+	json_arr_begin(j);
+	bpf_object__for_each_program(p, obj)
+		if (prog_stat_of(p, &st) && st.run_cnt) {
+			json_obj_begin(j);
+			json_kstr(j, "name", st.name);
+			json_ku64(j, "run_cnt", st.run_cnt);
+			json_ku64(j, "run_ns", st.run_time_ns);
+			json_obj_end(j);
+		}
+	json_arr_end(j);
 }
 
 uint64_t object_map_bytes(struct bpf_object *obj)

@@ -146,6 +146,14 @@ struct prog_stat {
 	uint64_t run_time_ns;
 };
 
+/* One loaded program's statistics; false if they cannot be read. */
+bool prog_stat_of(const struct bpf_program *p, struct prog_stat *out);
+
+struct json;
+/* [{"name", "run_cnt", "run_ns"}] of obj's programs that ran, when the
+ * kernel counts (MEMSCOPE_BPF_STATS). */
+void prog_stats_json(struct json *j, struct bpf_object *obj);
+
 /* The statistics of obj's loaded programs summed into *sum (name NULL). */
 void prog_stats_sum(struct bpf_object *obj, struct prog_stat *sum);
 
