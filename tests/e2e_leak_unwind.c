@@ -17,7 +17,7 @@ static bool ours(const char *sym)
 {
 	static const char *const names[] = {
 		"wrap_dup", "path_a", "path_b", "recurse", "big_frame", "vla_frame",
-		"compare", "sort_things", "main",
+		"compare", "sort_things", "main", "fan", "fan_a", "fan_b",
 	};
 
 	for (size_t i = 0; sym && i < sizeof(names) / sizeof(names[0]); i++)
@@ -62,6 +62,33 @@ static bool follows(const struct jv *r, const struct jv *want, const char *path)
 	return true;
 }
 
+/* The fan: 2^k paths through fan_a/fan_b, each its own stack of one
+ * 8-byte block, all kept (no collision, no merge). */
+static void check_fan(const struct jlines *out, const struct jv *fan)
+{
+	long long stacks = 0, bad = 0;
+
+	if (!fan)
+		return;
+	for (int k = 0; k < out->n; k++) {
+		const struct jv *r = out->recs[k], *frames, *f1;
+		const char *sym;
+
+		if (!jv_type_is(r, "stack") || !jv_req_b(r, "final"))
+			continue;
+		frames = jv_req_a(r, "frames");
+		f1 = frames ? jv_at(frames, 0) : NULL;
+		sym = f1 ? jv_req_sn(f1, "sym") : NULL;
+		if (!sym || strcmp(sym, "fan"))
+			continue;
+		stacks++;
+		if (jv_req_i(r, "count") != 1 || jv_req_i(r, "bytes") != jv_req_i(fan, "bytes"))
+			bad++;
+	}
+	ASSERT_EQ(stacks, jv_req_i(fan, "stacks"), "fan: one stack per call path");
+	ASSERT_EQ(bad, 0, "fan: stacks holding other than their one block");
+}
+
 static void check_paths(const struct jlines *out, const char *expect_path)
 {
 	struct jlines exp;
@@ -73,7 +100,7 @@ static void check_paths(const struct jlines *out, const char *expect_path)
 	jl_req(&exp, "done");
 	for (int i = 0; i < exp.n; i++) {
 		const struct jv *e = exp.recs[i], *want;
-		long long bytes = 0, count = 0;
+		long long bytes = 0, count = 0, stacks = 0, want_stacks;
 		const char *path;
 		char what[128];
 
@@ -90,14 +117,21 @@ static void check_paths(const struct jlines *out, const char *expect_path)
 				continue;
 			bytes += jv_req_i(r, "bytes");
 			count += jv_req_i(r, "count");
+			stacks++;
 		}
 		snprintf(what, sizeof(what), "%s: bytes under its whole stack", path);
 		ASSERT_EQ(bytes, jv_req_i(e, "bytes"), what);
 		snprintf(what, sizeof(what), "%s: allocations under its whole stack", path);
 		ASSERT_EQ(count, jv_req_i(e, "count"), what);
+		want_stacks = jv_req_i(e, "stacks");
+		if (want_stacks >= 0) {
+			snprintf(what, sizeof(what), "%s: one call path, one stack", path);
+			ASSERT_EQ(stacks, want_stacks, what);
+		}
 		checked++;
 	}
 	ASSERT_EQ(checked, 6, "every path checked");
+	check_fan(out, jl_req(&exp, "fan"));
 	sum = jl_req(out, "summary");
 	unw = sum ? jv_req_o(sum, "unwind") : NULL;
 	if (unw) {
@@ -242,7 +276,8 @@ TEST_FULL(e2e_leak_unwind_fp_only, T_ROOT | T_E2E, 300)
 			ASSERT_EQ(jv_req_i(unw, "cfi_frames"), 0, "no CFI frames");
 			ASSERT_EQ(jv_req_i(unw, "rows"), 0, "no tables");
 		}
-		ASSERT_EQ(jv_req_i(sum, "outstanding_count"), 18, "every block counted");
+		/* The paths' 18 blocks and the fan's 4096. */
+		ASSERT_EQ(jv_req_i(sum, "outstanding_count"), 18 + 4096, "every block counted");
 		jlines_free(&out);
 	}
 	run_result_free(&r);

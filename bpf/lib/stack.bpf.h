@@ -31,11 +31,13 @@ struct {
 	__type(value, struct stack_rec);
 } stack_scratch SEC(".maps");
 
-/* A 64-bit hash of n frames. Each frame goes through a full 64-bit mix:
- * FNV-1a over whole words (used before) only carries bits upwards in its
- * multiply, so the id's top bits depended on little more than the
- * frames' low 24 bits, and ids collided far more often than 31 bits
- * predict. */
+/* A 64-bit hash of n frames, each through a full 64-bit mix (FNV-1a over
+ * whole words, used before, carries bits only upwards in its multiply).
+ * The collisions seen before came from elsewhere: a stack is compared with
+ * the ids already kept, so collisions grow with the number of distinct
+ * stacks tried, and frame-pointer walks that ran into garbage past the
+ * stack made millions of distinct "stacks" of a few real ones. Only
+ * validated frames are hashed now (lib/unwind.bpf.h). */
 static __always_inline __u64 stack_hash(const struct stack_rec *s, long n)
 {
 	__u64 h = 0x9e3779b97f4a7c15ULL ^ (__u64)n;

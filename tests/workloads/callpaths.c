@@ -22,27 +22,31 @@
 #include <unistd.h>
 
 #define FN __attribute__((noinline, noclone))
-/* After a call: the call is not a tail call (a jump leaves no frame). */
+/* After a call: the call is not a tail call (a jump leaves no frame).
+ * Loops that allocate are not unrolled (#pragma GCC unroll 1): each
+ * copy would be a call site, and a stack, of its own. */
 #define NOT_TAIL() asm volatile("" ::: "memory")
 
 static int out_fd = -1;
-static void *volatile sink[4096];
+static void *volatile sink[8192];
 static unsigned nsink;
 static volatile size_t vsize = 40;
 
 static void keep(void *p)
 {
-	sink[nsink++ % 4096] = p;
+	sink[nsink++ % 8192] = p;
 }
 
 /* frames: a comma-separated list of quoted names. */
+/* stacks: how many distinct stacks the path makes (-1: it depends on how
+ * the compiler laid the calls out). */
 static void expect(const char *path, const char *frames, unsigned long long bytes,
-		   unsigned long long count)
+		   unsigned long long count, int stacks)
 {
 	char buf[512];
 	int n = snprintf(buf, sizeof(buf),
 			 "{\"type\":\"expect\",\"path\":\"%s\",\"frames\":[%s],\"bytes\":%llu,"
-			 "\"count\":%llu}\n", path, frames, bytes, count);
+			 "\"count\":%llu,\"stacks\":%d}\n", path, frames, bytes, count, stacks);
 
 	if (write(out_fd, buf, n) != n)
 		_exit(3);
@@ -56,6 +60,7 @@ FN static void wrap_dup(const char *s)
 
 FN static void path_a(int n)
 {
+#pragma GCC unroll 1
 	for (int i = 0; i < n; i++)
 		wrap_dup("0123456789");	/* 11 bytes */
 	NOT_TAIL();
@@ -63,6 +68,7 @@ FN static void path_a(int n)
 
 FN static void path_b(int n)
 {
+#pragma GCC unroll 1
 	for (int i = 0; i < n; i++)
 		wrap_dup("0123456789abcdefghi");	/* 20 bytes */
 	NOT_TAIL();
@@ -84,6 +90,7 @@ FN static void big_frame(int n)
 
 	buf[0] = (char)n;
 	buf[5999] = buf[0];
+#pragma GCC unroll 1
 	for (int i = 0; i < n; i++)
 		keep(malloc(vsize + buf[5999] - n + 24));	/* 64 bytes */
 	NOT_TAIL();
@@ -105,7 +112,7 @@ static int compare(const void *a, const void *b)
 	int x = *(const int *)a, y = *(const int *)b;
 
 	/* Called from inside libc: allocate from here on the first calls. */
-	if (nsink < 4000 && (x == 7 || y == 7) && x != y) {
+	if ((x == 7 || y == 7) && x != y) {
 		static int made;
 
 		if (made < 5) {
@@ -114,6 +121,35 @@ static int compare(const void *a, const void *b)
 		}
 	}
 	return (x > y) - (x < y);
+}
+
+/* 2^FAN_LEVELS call paths, one allocation each: fan_a or fan_b at every
+ * level, as the bits of `bits` say. Each path must be its own stack, and
+ * none may collide with another. */
+#define FAN_LEVELS 12
+FN static void fan(int level, unsigned bits);
+
+FN static void fan_a(int level, unsigned bits)
+{
+	fan(level, bits);
+	NOT_TAIL();
+}
+
+FN static void fan_b(int level, unsigned bits)
+{
+	fan(level, bits);
+	NOT_TAIL();
+}
+
+FN static void fan(int level, unsigned bits)
+{
+	if (level == 0)
+		keep(malloc(8));
+	else if (bits & 1)
+		fan_a(level - 1, bits >> 1);
+	else
+		fan_b(level - 1, bits >> 1);
+	NOT_TAIL();
 }
 
 FN static void sort_things(void)
@@ -151,18 +187,28 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	path_a(4);
-	expect("path_a", "\"wrap_dup\",\"path_a\",\"main\"", 4 * 11, 4);
+	expect("path_a", "\"wrap_dup\",\"path_a\",\"main\"", 4 * 11, 4, 1);
 	path_b(3);
-	expect("path_b", "\"wrap_dup\",\"path_b\",\"main\"", 3 * 20, 3);
+	expect("path_b", "\"wrap_dup\",\"path_b\",\"main\"", 3 * 20, 3, 1);
 	recurse(6);
 	expect("recurse", "\"recurse\",\"recurse\",\"recurse\",\"recurse\",\"recurse\","
-	       "\"recurse\",\"recurse\",\"main\"", 40, 1);
+	       "\"recurse\",\"recurse\",\"main\"", 40, 1, 1);
 	big_frame(3);
-	expect("big_frame", "\"big_frame\",\"main\"", 3 * 64, 3);
+	expect("big_frame", "\"big_frame\",\"main\"", 3 * 64, 3, 1);
 	vla_frame(2);
-	expect("vla_frame", "\"vla_frame\",\"main\"", 2 * 72, 2);
+	expect("vla_frame", "\"vla_frame\",\"main\"", 2 * 72, 2, -1);
 	sort_things();
-	expect("compare", "\"compare\",\"sort_things\",\"main\"", 5 * 96, 5);
+	expect("compare", "\"compare\",\"sort_things\",\"main\"", 5 * 96, 5, -1);
+	for (unsigned b = 0; b < 1u << FAN_LEVELS; b++)
+		fan(FAN_LEVELS, b);
+	{
+		char buf[128];
+		int n = snprintf(buf, sizeof(buf), "{\"type\":\"fan\",\"stacks\":%u,\"bytes\":8}\n",
+				 1u << FAN_LEVELS);
+
+		if (write(out_fd, buf, n) != n)
+			return 3;
+	}
 	if (write(out_fd, "{\"type\":\"done\"}\n", 16) != 16)
 		return 3;
 	close(out_fd);
