@@ -276,8 +276,8 @@ TEST_FULL(e2e_leak_unwind_fp_only, T_ROOT | T_E2E, 300)
 			ASSERT_EQ(jv_req_i(unw, "cfi_frames"), 0, "no CFI frames");
 			ASSERT_EQ(jv_req_i(unw, "rows"), 0, "no tables");
 		}
-		/* The paths' 18 blocks and the fan's 4096. */
-		ASSERT_EQ(jv_req_i(sum, "outstanding_count"), 18 + 4096, "every block counted");
+		/* The paths' 18 blocks and the fan's 512. */
+		ASSERT_EQ(jv_req_i(sum, "outstanding_count"), 18 + 512, "every block counted");
 		jlines_free(&out);
 	}
 	run_result_free(&r);

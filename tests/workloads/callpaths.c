@@ -126,7 +126,7 @@ static int compare(const void *a, const void *b)
 /* 2^FAN_LEVELS call paths, one allocation each: fan_a or fan_b at every
  * level, as the bits of `bits` say. Each path must be its own stack, and
  * none may collide with another. */
-#define FAN_LEVELS 12
+#define FAN_LEVELS 9
 FN static void fan(int level, unsigned bits);
 
 FN static void fan_a(int level, unsigned bits)
