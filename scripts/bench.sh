@@ -3,7 +3,7 @@
 # with and without tracing; medians and ratios. Not a test: numbers vary
 # with the machine; the README quotes what this printed on ours.
 #
-# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim|oom ...]
+# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-unwind|leak-kernel|startup|memory|cache|reclaim|oom ...]
 #   default: all, 5 pairs each
 set -u
 
@@ -17,11 +17,11 @@ pairs=5
 while getopts n: opt; do
 	case $opt in
 	n) pairs=$OPTARG ;;
-	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-kernel|startup|memory|cache|reclaim|oom ...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-unwind|leak-kernel|startup|memory|cache|reclaim|oom ...]" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- leak-user leak-kernel startup memory cache reclaim oom
+[ $# -gt 0 ] || set -- leak-user leak-unwind leak-kernel startup memory cache reclaim oom
 
 make -s -C "$top" OUTPUT="$out" all >/dev/null || exit 1
 if [ "$(id -u)" -ne 0 ]; then
@@ -69,6 +69,27 @@ bench_user() {
 	b=$(median <"$tmp/base")
 	t=$(median <"$tmp/traced")
 	echo "leak-user: malloc(64)+free pair: untraced $b ns, traced $t ns, added $(echo "$t $b" | awk '{ printf "%.0f", $1 - $2 }') ns per pair (median of $pairs pairs)"
+}
+
+# The stack walk's cost: malloc/free pairs made 1 and 20 calls below main
+# (stacks of 6 and 25 frames), user stacks by call-frame information
+# (default) and by frame pointer only; the programs' own run time per
+# allocation from the kernel's BPF statistics (held only while memscope
+# runs, MEMSCOPE_BPF_STATS), and the per-pair time the workload measures.
+bench_unwind() {
+	n=500000
+	for d in 1 20; do
+		: >"$tmp/cfi_ns" && : >"$tmp/fp_ns" && : >"$tmp/cfi_pair" && : >"$tmp/fp_pair"
+		for _ in $(seq "$pairs"); do
+			for how in cfi fp; do
+				MEMSCOPE_BPF_STATS=1 "$ms" leak -j --unwind $how -c "$wl/mallocloop $n 64 $d" 3600 \
+					2>&1 >"$tmp/out" | field ns_per_op >>"$tmp/${how}_pair"
+				grep -o '"name":"alloc_return","run_cnt":[0-9]*,"run_ns":[0-9]*' "$tmp/out" |
+					awk -F'[:,]' '{ printf "%.0f\n", $6 / $4 }' >>"$tmp/${how}_ns"
+			done
+		done
+		echo "leak-unwind: depth $d: alloc_return $(median <"$tmp/cfi_ns") ns per allocation with CFI, $(median <"$tmp/fp_ns") ns frame pointers only; pair $(median <"$tmp/cfi_pair") / $(median <"$tmp/fp_pair") ns (medians of $pairs)"
+	done
 }
 
 bench_kernel() {
@@ -284,6 +305,7 @@ bench_oom() {
 for b in "$@"; do
 	case $b in
 	leak-user) bench_user ;;
+	leak-unwind) bench_unwind ;;
 	leak-kernel) bench_kernel ;;
 	startup) bench_startup ;;
 	memory) bench_memory ;;
