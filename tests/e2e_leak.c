@@ -251,15 +251,7 @@ TEST_FULL(e2e_leak_ledger_pid, T_ROOT | T_E2E, 300)
 	for (int i = 0; i < 3000 && access(expect, F_OK); i++)
 		usleep(10 * 1000);
 	/* Wait until the ledger has written "done", then one more interval. */
-	for (int i = 0; i < 3000; i++) {
-		char *text = read_text_file(expect, NULL);
-		bool done = text && strstr(text, "{\"type\":\"done\"");
-
-		free(text);
-		if (done)
-			break;
-		usleep(10 * 1000);
-	}
+	ASSERT_TRUE(wait_file_has(expect, "{\"type\":\"done\"", 30000), "the workload is done");
 	ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000), "an interval after the ledger");
 	/* The target exits: memscope reports and ends on its own. */
 	bg_stop(&ledger, SIGTERM, 10000);

@@ -224,15 +224,7 @@ TEST_FULL(e2e_leak_unwind_pid, T_ROOT | T_E2E, 300)
 		goto out;
 	}
 	kill(wl.pid, SIGUSR1);
-	for (int i = 0; i < 3000; i++) {
-		char *text = read_text_file(expect, NULL);
-		bool done = text && strstr(text, "{\"type\":\"done\"");
-
-		free(text);
-		if (done)
-			break;
-		usleep(10 * 1000);
-	}
+	ASSERT_TRUE(wait_file_has(expect, "{\"type\":\"done\"", 30000), "the workload is done");
 	ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000), "an interval after it");
 	bg_stop(&wl, SIGTERM, 10000);
 	ASSERT_EQ(bg_stop(&ms, 0, 30000), 0, "memscope exits 0 after the target");

@@ -477,3 +477,18 @@ void bad_inputs_check(const struct bad_input *cases, size_t n)
 		run_result_free(&r);
 	}
 }
+
+bool wait_file_has(const char *path, const char *needle, int timeout_ms)
+{
+	for (int waited = 0;; waited += 10) {
+		char *text = read_text_file(path, NULL);
+		bool has = text && strstr(text, needle);
+
+		free(text);
+		if (has)
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		usleep(10 * 1000);
+	}
+}

@@ -106,6 +106,8 @@ bool parse_jlines_file_at(const char *file, int line, const char *path, struct j
 /* A whole file, NUL-terminated (malloc'd; *len its size if len); NULL with
  * errno if it cannot be read. */
 char *read_text_file(const char *path, size_t *len);
+/* Wait up to timeout_ms until the file at path contains needle. */
+bool wait_file_has(const char *path, const char *needle, int timeout_ms);
 
 /* The state letter of a process in /proc/PID/stat ('R', 'S', 'T', 't'
  * for a tracing stop, 'Z'...), 0 if there is no such process. */
