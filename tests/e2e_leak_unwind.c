@@ -89,7 +89,7 @@ static void check_fan(const struct jlines *out, const struct jv *fan)
 	ASSERT_EQ(bad, 0, "fan: stacks holding other than their one block");
 }
 
-static void check_paths(const struct jlines *out, const char *expect_path)
+static void check_paths(const struct jlines *out, const char *expect_path, bool fan)
 {
 	struct jlines exp;
 	const struct jv *sum, *unw;
@@ -131,7 +131,8 @@ static void check_paths(const struct jlines *out, const char *expect_path)
 		checked++;
 	}
 	ASSERT_EQ(checked, 6, "every path checked");
-	check_fan(out, jl_req(&exp, "fan"));
+	if (fan)
+		check_fan(out, jl_req(&exp, "fan"));
 	sum = jl_req(out, "summary");
 	unw = sum ? jv_req_o(sum, "unwind") : NULL;
 	if (unw) {
@@ -171,7 +172,7 @@ static void callpaths_command(const char *workload)
 	if (r.status)
 		test_log("stderr: %s", r.err);
 	if (parse_jlines(&r, &out)) {
-		check_paths(&out, expect);
+		check_paths(&out, expect, true);
 		jlines_free(&out);
 	}
 	run_result_free(&r);
@@ -193,7 +194,7 @@ TEST_FULL(e2e_leak_unwind_static, T_ROOT | T_E2E, 300)
 }
 
 /* A running process (-p): its tables from its maps at attach. */
-TEST_FULL(e2e_leak_unwind_pid, T_ROOT | T_E2E, 300)
+TEST_FULL(e2e_leak_unwind_pid, T_ROOT | T_E2E, 600)
 {
 	unsigned before = bpf_prog_max_id();
 	char expect[128], pid[16], dir[] = "/tmp/memscope-test.XXXXXX";
@@ -205,8 +206,10 @@ TEST_FULL(e2e_leak_unwind_pid, T_ROOT | T_E2E, 300)
 		return;
 	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
 	{
+		/* No fan: 530 stacks in every report of a -p run make tens
+		 * of MB of JSON, too much for a 512 MiB guest. */
 		char *argv[] = { (char *)bin_path("tests/workloads/callpaths"), "--out", expect,
-				 "--wait", NULL };
+				 "--wait", "--no-fan", NULL };
 
 		if (!ASSERT_OK(bg_start(&wl, argv, NULL), "start the workload"))
 			return;
@@ -214,8 +217,10 @@ TEST_FULL(e2e_leak_unwind_pid, T_ROOT | T_E2E, 300)
 	}
 	snprintf(pid, sizeof(pid), "%d", wl.pid);
 	{
+		/* Reports every 3 s: each one symbolizes every stack, slow
+		 * under TCG. */
 		char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-T", "0", "-o", "0",
-				 "-p", pid, "1", NULL };
+				 "-p", pid, "3", NULL };
 
 		ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope");
 	}
@@ -225,11 +230,12 @@ TEST_FULL(e2e_leak_unwind_pid, T_ROOT | T_E2E, 300)
 	}
 	kill(wl.pid, SIGUSR1);
 	ASSERT_TRUE(wait_file_has(expect, "{\"type\":\"done\"", 30000), "the workload is done");
-	ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"interval\"", &at, 10000), "an interval after it");
+	ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"interval\"", &at, 60000), "an interval after it");
 	bg_stop(&wl, SIGTERM, 10000);
-	ASSERT_EQ(bg_stop(&ms, 0, 30000), 0, "memscope exits 0 after the target");
+	if (!ASSERT_EQ(bg_stop(&ms, 0, 60000), 0, "memscope exits 0 after the target"))
+		test_log("stderr: %s", ms.err);
 	if (parse_jlines_str(ms.out, &out)) {
-		check_paths(&out, expect);
+		check_paths(&out, expect, false);
 		jlines_free(&out);
 	}
 out:

@@ -9,9 +9,10 @@
  * tests compare with. Blocks are kept, so all of them are outstanding at
  * exit.
  *
- * usage: callpaths --out FILE [--wait]
- *   --wait  print "ready", wait for SIGUSR1 (a tracer attaches with -p),
- *           and after the ledger ({"type":"done"}) wait for SIGTERM
+ * usage: callpaths --out FILE [--wait] [--no-fan]
+ *   --wait    print "ready", wait for SIGUSR1 (a tracer attaches with -p),
+ *             and after the ledger ({"type":"done"}) wait for SIGTERM
+ *   --no-fan  leave out the fan (fewer stacks in every report)
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -162,12 +163,20 @@ FN static void sort_things(void)
 
 int main(int argc, char **argv)
 {
-	bool wait = argc == 4 && !strcmp(argv[3], "--wait");
+	bool wait = false, fans = true;
 	sigset_t set;
 	int sig;
 
-	if (argc < 3 || argc > 4 || strcmp(argv[1], "--out") || (argc == 4 && !wait)) {
-		fprintf(stderr, "usage: callpaths --out FILE [--wait]\n");
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--wait"))
+			wait = true;
+		else if (!strcmp(argv[i], "--no-fan"))
+			fans = false;
+		else
+			argc = 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "--out")) {
+		fprintf(stderr, "usage: callpaths --out FILE [--wait] [--no-fan]\n");
 		return 2;
 	}
 	sigemptyset(&set);
@@ -199,9 +208,9 @@ int main(int argc, char **argv)
 	expect("vla_frame", "\"vla_frame\",\"main\"", 2 * 72, 2, -1);
 	sort_things();
 	expect("compare", "\"compare\",\"sort_things\",\"main\"", 5 * 96, 5, -1);
-	for (unsigned b = 0; b < 1u << FAN_LEVELS; b++)
+	for (unsigned b = 0; fans && b < 1u << FAN_LEVELS; b++)
 		fan(FAN_LEVELS, b);
-	{
+	if (fans) {
 		char buf[128];
 		int n = snprintf(buf, sizeof(buf), "{\"type\":\"fan\",\"stacks\":%u,\"bytes\":8}\n",
 				 1u << FAN_LEVELS);
