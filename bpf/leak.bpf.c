@@ -690,12 +690,14 @@ static __always_inline int mm_page_free_body(__u64 *ctx, bool typed)
 }
 KMEM_PROGS(mm_page_free)
 
-/* Same first argument, same meaning (order-0 pages). */
-static __always_inline int mm_page_free_batched_body(__u64 *ctx, bool typed)
-{
-	return mm_page_free_body(ctx, typed);
-}
-KMEM_PROGS(mm_page_free_batched)
+/* No program on mm_page_free_batched: it fires for a page mm_page_free
+ * has already reported. 6.1's free_unref_page_list() and 6.12/6.18's
+ * free_unref_folios() prepare every page of the batch first
+ * (free_unref_page_prepare() -> free_pcp_prepare() -> free_pages_prepare(),
+ * or free_pages_prepare() directly: trace_mm_page_free()), then put each
+ * on the per-CPU list with trace_mm_page_free_batched() just before the
+ * commit. Counting both made every batched page a second free, of an
+ * address no longer tracked. */
 
 static __always_inline int percpu_alloc_percpu_body(__u64 *ctx, bool typed)
 {
@@ -761,13 +763,6 @@ int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 
 SEC("tracepoint/kmem/mm_page_free")
 int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
-{
-	kernel_free(ctx->pfn, LK_PAGE);
-	return 0;
-}
-
-SEC("tracepoint/kmem/mm_page_free_batched")
-int tp_mm_page_free_batched(struct trace_event_raw_mm_page_free_batched *ctx)
 {
 	kernel_free(ctx->pfn, LK_PAGE);
 	return 0;

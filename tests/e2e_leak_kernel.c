@@ -479,3 +479,86 @@ out:
 	bg_free(&ms);
 	assert_no_progs_left(before, "after recursion misses");
 }
+
+/* kmemwl MODE ARGS... , once ready. */
+static bool start_kmemwl(struct bg *wl, char *const *args)
+{
+	char *argv[8];
+	int n = 0;
+
+	argv[n++] = (char *)bin_path("tests/workloads/kmemwl");
+	for (; *args && n < 7; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	if (!ASSERT_OK(bg_start(wl, argv, NULL), "start kmemwl"))
+		return false;
+	return ASSERT_TRUE(bg_wait_out(wl, "ready", NULL, 30000), "kmemwl is ready");
+}
+
+/* A summary field of memscope's output, -1 when missing. */
+static long long summary_field(const char *out, const char *key)
+{
+	struct jlines l;
+	long long v = -1;
+
+	if (parse_jlines_str(out, &l)) {
+		v = jv_req_i(jl_req(&l, "summary"), key);
+		jlines_free(&l);
+	}
+	return v;
+}
+
+/* Pages a munmap frees go through the batched path (6.1's
+ * free_unref_page_list, 6.12+'s free_unref_folios), where the kernel
+ * reports each page twice: mm_page_free, then mm_page_free_batched. The
+ * workload's own ledger: NPAGES pages touched, then unmapped at once. */
+TEST_FULL(e2e_leak_kernel_pages_batched, T_ROOT | T_E2E, 300)
+{
+	enum { NPAGES = 8192, PAGE_SLACK = 64 };
+	unsigned before = bpf_prog_max_id();
+	char num[16], pid[16], *rep;
+	char *wargs[] = { "pages", num, NULL };
+	struct bg ms = {}, wl = {};
+	long long held = -1, after = -1, frees;
+
+	snprintf(num, sizeof(num), "%d", NPAGES);
+	if (!start_kmemwl(&wl, wargs))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	{
+		const char *args[] = { "--kernel", "-p", pid, "--by-cache", NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "touched", NULL, 60000), "pages touched");
+	rep = fresh_report(&ms);
+	held = cache_count(rep, "page allocator", false);
+	free(rep);
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "unmapped", NULL, 60000), "pages unmapped");
+	for (int i = 0; i < 8; i++) {
+		rep = fresh_report(&ms);
+		after = cache_count(rep, "page allocator", false);
+		free(rep);
+		if (after >= 0 && after <= PAGE_SLACK)
+			break;
+		usleep(500 * 1000);
+	}
+	bg_stop(&wl, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	frees = summary_field(ms.out, "frees");
+	test_log("pages outstanding: %lld with %d touched, %lld after munmap; %lld tracked frees",
+		 held, NPAGES, after, frees);
+	/* Page tables and the workload's own stack and buffers: a few more. */
+	ASSERT_GE(held, NPAGES, "every touched page outstanding");
+	ASSERT_LE(held, NPAGES + PAGE_SLACK, "and only the workload's");
+	ASSERT_LE(after, PAGE_SLACK, "the batched frees seen (through mm_page_free)");
+	ASSERT_GE(frees, NPAGES, "each page's free counted");
+out:
+	bg_free(&wl);
+	bg_free(&ms);
+	assert_no_progs_left(before, "after batched page frees");
+}
+

@@ -50,7 +50,6 @@ static const struct tp_contract kmem_contracts[] = {
 	{ "kmem", "kmem_cache_free", "long unsigned int, const void *" },
 	{ "kmem", "mm_page_alloc", "struct page *, unsigned int" },
 	{ "kmem", "mm_page_free", "struct page *" },
-	{ "kmem", "mm_page_free_batched", "struct page *" },
 	{ "percpu", "percpu_alloc_percpu",
 	  "long unsigned int, bool, bool, size_t, size_t, void *, int, void *" },
 	{ "percpu", "percpu_free_percpu", "void *, int, void *" },
