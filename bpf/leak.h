@@ -161,8 +161,13 @@ enum kstack_mode {
 
 /* At a call site with several paths, one thread usually keeps taking the
  * same one (a process writing to a socket: always the socket's send
- * path). The path cache remembers, per thread and site, the last stack
- * and walks the stack again only once per PATH_RECHECK_MASK+1 uses. */
+ * path). The path cache remembers, per thread, context and site, the last
+ * stack and walks the stack again only once per PATH_RECHECK_MASK+1 uses.
+ * The context (task, or interrupt: a softirq running on the CPU's irq
+ * stack while that thread was current) is part of the key: a softirq's
+ * allocation at a site must not get the stack the interrupted task took
+ * there (a TCP child socket made in the softirq of connect() is not the
+ * socket() path). */
 #define PATH_WAYS 4
 #define PATH_BUCKETS 4096
 #define PATH_RECHECK_MASK 63
@@ -172,7 +177,7 @@ struct path_slot {
 	__u32 tid;
 	__s32 stack_id;
 	__u32 uses;
-	__u32 pad;
+	__u32 irq;		/* 1: interrupt context */
 };
 
 struct path_bucket {

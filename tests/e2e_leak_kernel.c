@@ -562,3 +562,83 @@ out:
 	assert_no_progs_left(before, "after batched page frees");
 }
 
+
+/* The path cache must not give a softirq's allocation the stack the
+ * interrupted task last took at the same call site. The workload's ledger:
+ * 1 listener and N client sockets made by socket(), N child sockets made
+ * when the handshake's last ACK reaches the listener, in the softirq
+ * connect() raises on loopback (or in ksoftirqd, which -p does not
+ * follow); all from one call site (sk_prot_alloc) of the TCP cache. */
+static bool frames_have(const struct jv *fr, const char *const *subs)
+{
+	for (size_t k = 0; fr && k < fr->len; k++) {
+		const char *sym = jv_req_sn(fr->items[k], "sym");
+
+		for (const char *const *s = subs; sym && *s; s++)
+			if (strstr(sym, *s))
+				return true;
+	}
+	return false;
+}
+
+TEST_FULL(e2e_leak_kernel_softirq_stacks, T_ROOT | T_E2E, 300)
+{
+	enum { NCONN = 200 };
+	static const char *const softirq[] = { "softirq", "net_rx_action", NULL };
+	static const char *const sock[] = { "sys_socket", NULL };
+	unsigned before = bpf_prog_max_id();
+	char num[16], pid[16], *rep = NULL;
+	char *wargs[] = { "tcp", num, NULL };
+	long long in_softirq = 0, in_socket = 0, other = 0;
+	struct bg ms = {}, wl = {};
+	struct jlines l;
+
+	snprintf(num, sizeof(num), "%d", NCONN);
+	if (!start_kmemwl(&wl, wargs))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	{
+		const char *args[] = { "--kernel", "-p", pid, "-T", "0", NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "connected", NULL, 60000), "connections made");
+	rep = fresh_report(&ms);
+	bg_stop(&wl, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	if (!ASSERT_TRUE(rep && parse_jlines_str(rep, &l), "a report"))
+		goto out;
+	for (int i = 0; i < l.n; i++) {
+		const struct jv *fr;
+		const char *c;
+		long long n;
+
+		if (!jv_type_is(l.recs[i], "stack"))
+			continue;
+		c = jv_req_sn(l.recs[i], "cache");
+		if (!c || strcmp(c, "TCP"))
+			continue;
+		fr = jv_req_a(l.recs[i], "frames");
+		n = jv_req_i(l.recs[i], "count");
+		if (frames_have(fr, softirq))
+			in_softirq += n;
+		else if (frames_have(fr, sock))
+			in_socket += n;
+		else
+			other += n;
+	}
+	jlines_free(&l);
+	test_log("TCP sockets outstanding: %lld on socket()'s path, %lld in softirq, %lld other "
+		 "(%d connections)", in_socket, in_softirq, other, NCONN);
+	ASSERT_EQ(in_socket, NCONN + 1, "the listener and the clients: socket()'s path, no more");
+	ASSERT_LE(in_softirq, NCONN, "the children: in softirq");
+	ASSERT_GT(in_softirq, NCONN / 2, "most children in connect()'s softirq");
+	ASSERT_EQ(other, 0, "no TCP socket on another path");
+out:
+	free(rep);
+	bg_free(&wl);
+	bg_free(&ms);
+	assert_no_progs_left(before, "after softirq stacks");
+}

@@ -91,6 +91,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	struct leak_bpf *s = p;
 
 	s->rodata->self_tgid = getpid();
+	s->rodata->ctx_on_stack = mode->kind == PROBE_TP_BTF || mode->kind == PROBE_RAW_TP;
 	if (user) {
 		/* Kernel-only maps stay minimal. */
 		bpf_map__set_max_entries(s->maps.sites, 1);
