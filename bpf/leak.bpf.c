@@ -749,6 +749,38 @@ static __always_inline int percpu_free_percpu_body(__u64 *ctx, bool typed)
 }
 KMEM_PROGS(percpu_free_percpu)
 
+/* Bulk frees pass no kmem tracepoint: kmem_cache_free_bulk() (the maple
+ * tree frees its nodes so), and kfree_bulk(), which is kmem_cache_free_bulk
+ * (NULL, ...), used by kfree_rcu()'s batches. Where fentry is allowed each
+ * object of the array is released (an optional program: without it, the
+ * reports hold each cache's count against /proc/slabinfo instead). */
+static long bulk_free_one(__u64 i, void *data)
+{
+	__u64 base = *(__u64 *)data, obj = 0;
+
+	if (bpf_probe_read_kernel(&obj, sizeof(obj), (void *)(base + i * sizeof(__u64))))
+		return 1;
+	if (obj) {
+		kernel_free(obj, LK_KMEM_CACHE);
+		count(ST_BULK_FREED);
+	}
+	return 0;
+}
+
+/* kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p) */
+SEC("fentry/kmem_cache_free_bulk")
+int fentry_kmem_cache_free_bulk(__u64 *ctx)
+{
+	__u64 size = ctx[1], base = 0;
+
+	/* A `void **` argument: 6.1 refuses a direct read ("arg2 type PTR
+	 * is not a struct"). */
+	bpf_probe_read_kernel(&base, sizeof(base), &ctx[2]);
+	if (base && size)
+		bpf_loop(size < (1U << 16) ? size : (1U << 16), bulk_free_one, &base, 0);
+	return 0;
+}
+
 /* Classic tracepoints: the same, for kernels without BTF-based tracing
  * programs (and MEMSCOPE_ATTACH=tracepoint). Field offsets are CO-RE
  * relocated. */

@@ -114,6 +114,7 @@ enum leak_stat {
 	ST_SITES_FULL,		/* call-site table bucket full: that site's stacks
 				 * are walked every time and its cache is not named */
 	ST_CACHE_NAMES_FULL,	/* slab cache name table full: a cache not named */
+	ST_BULK_FREED,		/* objects freed through kmem_cache_free_bulk (fentry) */
 	ST_NR,
 };
 
