@@ -51,8 +51,9 @@ struct alloc_info {
  * by reports. User space copies buckets with batch lookups, a plain copy
  * in the kernel that does not order with these stores: a slot filled or
  * emptied during the copy may be seen half-written. Reports are
- * statistical snapshots of a moving table; the per-site totals they show
- * are exact only once the target has stopped allocating. */
+ * statistical snapshots of a moving table; in user mode the per-site
+ * totals they show are exact once the target has stopped allocating
+ * (kernel mode: frees the kernel hides, see bpf/leak.bpf.c). */
 #define ALLOC_WAYS 16
 
 struct alloc_bucket {
