@@ -29,6 +29,7 @@ const volatile bool combined;		/* -C: keep per-stack totals in BPF */
 const volatile bool by_cache;		/* --by-cache: site = the kmem_cache */
 const volatile __u32 kstack_mode;	/* enum kstack_mode */
 const volatile __u32 bucket_mask = 16383;	/* allocs buckets - 1 (a power of two) */
+const volatile bool ctx_on_stack;	/* kernel: tp_btf/raw_tp (see on_irq_stack()) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -495,12 +496,44 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 
 /* ---- kernel: tracepoints ------------------------------------------------ */
 
+/* THREAD_SIZE of x86-64 and arm64 (without KASAN, which doubles it and
+ * which no distribution kernel enables). */
+#define TASK_STACK_SIZE (16 << 10)
+
+/* Is the traced event running on an interrupt stack? On x86-64 hard and
+ * soft interrupts run on the CPU's irq stack (softirqs from irq exit and
+ * from local_bh_enable() alike: do_softirq_own_stack()); only ksoftirqd
+ * runs them on a task stack, its own. A tp_btf or raw_tp program's context
+ * is the array of arguments bpf_trace_runN() keeps in its frame, on the
+ * stack the event runs on: outside current's task stack, it is an
+ * interrupt. (The program's own frame cannot tell: 6.13+ gives tracing
+ * programs a per-CPU private stack. preempt_count() would tell directly,
+ * but it is a per-CPU variable, and per-CPU symbols are missing from
+ * kallsyms without KALLSYMS_ALL, as on our 6.18 host.) Classic tracepoint
+ * programs get a record in a per-CPU buffer: no answer, 0. A pointer
+ * cannot be turned into a number by arithmetic the verifier allows: it is
+ * stored and read back as plain bytes. */
+static __always_inline __u32 on_irq_stack(void *ctx)
+{
+	struct task_struct *t;
+	void *volatile where = ctx;
+	__u64 base, here = 0;
+
+	if (!ctx_on_stack)
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task();
+	base = (__u64)BPF_CORE_READ(t, stack);
+	if (bpf_probe_read_kernel(&here, sizeof(here), (void *)&where) || !base)
+		return 0;
+	return here - base >= TASK_STACK_SIZE;
+}
+
 /* The stack of an allocation at a many-path call site, from the path cache
- * when this thread came through this site recently. */
+ * when this thread came through this site recently in the same context. */
 static __always_inline __s32 cached_stack(void *ctx, __u64 site)
 {
-	__u32 tid = kernel_tid();
-	__u32 b = sa_bucket(site ^ tid, PATH_BUCKETS - 1);
+	__u32 tid = kernel_tid(), irq = on_irq_stack(ctx);
+	__u32 b = sa_bucket(site ^ tid ^ ((__u64)irq << 63), PATH_BUCKETS - 1);
 	struct path_bucket *pb = bpf_map_lookup_elem(&paths, &b);
 	struct path_slot *ps;
 	int i;
@@ -509,7 +542,7 @@ static __always_inline __s32 cached_stack(void *ctx, __u64 site)
 		return take_stack(ctx, 0);
 	for (i = 0; i < PATH_WAYS; i++) {
 		ps = &pb->s[i];
-		if (ps->site != site || ps->tid != tid)
+		if (ps->site != site || ps->tid != tid || ps->irq != irq)
 			continue;
 		if (++ps->uses & PATH_RECHECK_MASK)
 			return ps->stack_id;
@@ -520,6 +553,7 @@ static __always_inline __s32 cached_stack(void *ctx, __u64 site)
 	ps->stack_id = take_stack(ctx, 0);
 	ps->uses = 1;
 	ps->tid = tid;
+	ps->irq = irq;
 	ps->site = site;
 	return ps->stack_id;
 }
@@ -719,12 +753,14 @@ static __always_inline int mm_page_free_body(__u64 *ctx, bool typed)
 }
 KMEM_PROGS(mm_page_free)
 
-/* Same first argument, same meaning (order-0 pages). */
-static __always_inline int mm_page_free_batched_body(__u64 *ctx, bool typed)
-{
-	return mm_page_free_body(ctx, typed);
-}
-KMEM_PROGS(mm_page_free_batched)
+/* No program on mm_page_free_batched: it fires for a page mm_page_free
+ * has already reported. 6.1's free_unref_page_list() and 6.12/6.18's
+ * free_unref_folios() prepare every page of the batch first
+ * (free_unref_page_prepare() -> free_pcp_prepare() -> free_pages_prepare(),
+ * or free_pages_prepare() directly: trace_mm_page_free()), then put each
+ * on the per-CPU list with trace_mm_page_free_batched() just before the
+ * commit. Counting both made every batched page a second free, of an
+ * address no longer tracked. */
 
 static __always_inline int percpu_alloc_percpu_body(__u64 *ctx, bool typed)
 {
@@ -741,6 +777,38 @@ static __always_inline int percpu_free_percpu_body(__u64 *ctx, bool typed)
 	return 0;
 }
 KMEM_PROGS(percpu_free_percpu)
+
+/* Bulk frees pass no kmem tracepoint: kmem_cache_free_bulk() (the maple
+ * tree frees its nodes so), and kfree_bulk(), which is kmem_cache_free_bulk
+ * (NULL, ...), used by kfree_rcu()'s batches. Where fentry is allowed each
+ * object of the array is released (an optional program: without it, the
+ * reports hold each cache's count against /proc/slabinfo instead). */
+static long bulk_free_one(__u64 i, void *data)
+{
+	__u64 base = *(__u64 *)data, obj = 0;
+
+	if (bpf_probe_read_kernel(&obj, sizeof(obj), (void *)(base + i * sizeof(__u64))))
+		return 1;
+	if (obj) {
+		kernel_free(obj, LK_KMEM_CACHE);
+		count(ST_BULK_FREED);
+	}
+	return 0;
+}
+
+/* kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p) */
+SEC("fentry/kmem_cache_free_bulk")
+int fentry_kmem_cache_free_bulk(__u64 *ctx)
+{
+	__u64 size = ctx[1], base = 0;
+
+	/* A `void **` argument: 6.1 refuses a direct read ("arg2 type PTR
+	 * is not a struct"). */
+	bpf_probe_read_kernel(&base, sizeof(base), &ctx[2]);
+	if (base && size)
+		bpf_loop(size < (1U << 16) ? size : (1U << 16), bulk_free_one, &base, 0);
+	return 0;
+}
 
 /* Classic tracepoints: the same, for kernels without BTF-based tracing
  * programs (and MEMSCOPE_ATTACH=tracepoint). Field offsets are CO-RE
@@ -790,13 +858,6 @@ int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
 
 SEC("tracepoint/kmem/mm_page_free")
 int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
-{
-	kernel_free(ctx->pfn, LK_PAGE);
-	return 0;
-}
-
-SEC("tracepoint/kmem/mm_page_free_batched")
-int tp_mm_page_free_batched(struct trace_event_raw_mm_page_free_batched *ctx)
 {
 	kernel_free(ctx->pfn, LK_PAGE);
 	return 0;

@@ -51,8 +51,9 @@ struct alloc_info {
  * by reports. User space copies buckets with batch lookups, a plain copy
  * in the kernel that does not order with these stores: a slot filled or
  * emptied during the copy may be seen half-written. Reports are
- * statistical snapshots of a moving table; the per-site totals they show
- * are exact only once the target has stopped allocating. */
+ * statistical snapshots of a moving table; in user mode the per-site
+ * totals they show are exact once the target has stopped allocating
+ * (kernel mode: frees the kernel hides, see bpf/leak.bpf.c). */
 #define ALLOC_WAYS 16
 
 struct alloc_bucket {
@@ -115,6 +116,7 @@ enum leak_stat {
 	ST_SITES_FULL,		/* call-site table bucket full: that site's stacks
 				 * are walked every time and its cache is not named */
 	ST_CACHE_NAMES_FULL,	/* slab cache name table full: a cache not named */
+	ST_BULK_FREED,		/* objects freed through kmem_cache_free_bulk (fentry) */
 	ST_NR,
 };
 
@@ -162,8 +164,13 @@ enum kstack_mode {
 
 /* At a call site with several paths, one thread usually keeps taking the
  * same one (a process writing to a socket: always the socket's send
- * path). The path cache remembers, per thread and site, the last stack
- * and walks the stack again only once per PATH_RECHECK_MASK+1 uses. */
+ * path). The path cache remembers, per thread, context and site, the last
+ * stack and walks the stack again only once per PATH_RECHECK_MASK+1 uses.
+ * The context (task, or interrupt: a softirq running on the CPU's irq
+ * stack while that thread was current) is part of the key: a softirq's
+ * allocation at a site must not get the stack the interrupted task took
+ * there (a TCP child socket made in the softirq of connect() is not the
+ * socket() path). */
 #define PATH_WAYS 4
 #define PATH_BUCKETS 4096
 #define PATH_RECHECK_MASK 63
@@ -173,7 +180,7 @@ struct path_slot {
 	__u32 tid;
 	__s32 stack_id;
 	__u32 uses;
-	__u32 pad;
+	__u32 irq;		/* 1: interrupt context */
 };
 
 struct path_bucket {

@@ -479,3 +479,280 @@ out:
 	bg_free(&ms);
 	assert_no_progs_left(before, "after recursion misses");
 }
+
+/* kmemwl MODE ARGS... , once ready. */
+static bool start_kmemwl(struct bg *wl, char *const *args)
+{
+	char *argv[8];
+	int n = 0;
+
+	argv[n++] = (char *)bin_path("tests/workloads/kmemwl");
+	for (; *args && n < 7; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	if (!ASSERT_OK(bg_start(wl, argv, NULL), "start kmemwl"))
+		return false;
+	return ASSERT_TRUE(bg_wait_out(wl, "ready", NULL, 30000), "kmemwl is ready");
+}
+
+/* A summary field of memscope's output, -1 when missing. */
+static long long summary_field(const char *out, const char *key)
+{
+	struct jlines l;
+	long long v = -1;
+
+	if (parse_jlines_str(out, &l)) {
+		v = jv_req_i(jl_req(&l, "summary"), key);
+		jlines_free(&l);
+	}
+	return v;
+}
+
+/* Pages a munmap frees go through the batched path (6.1's
+ * free_unref_page_list, 6.12+'s free_unref_folios), where the kernel
+ * reports each page twice: mm_page_free, then mm_page_free_batched. The
+ * workload's own ledger: NPAGES pages touched, then unmapped at once. */
+TEST_FULL(e2e_leak_kernel_pages_batched, T_ROOT | T_E2E, 300)
+{
+	enum { NPAGES = 8192, PAGE_SLACK = 64 };
+	unsigned before = bpf_prog_max_id();
+	char num[16], pid[16], *rep;
+	char *wargs[] = { "pages", num, NULL };
+	struct bg ms = {}, wl = {};
+	long long held = -1, after = -1, frees;
+
+	snprintf(num, sizeof(num), "%d", NPAGES);
+	if (!start_kmemwl(&wl, wargs))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	{
+		const char *args[] = { "--kernel", "-p", pid, "--by-cache", NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "touched", NULL, 60000), "pages touched");
+	rep = fresh_report(&ms);
+	held = cache_count(rep, "page allocator", false);
+	free(rep);
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "unmapped", NULL, 60000), "pages unmapped");
+	for (int i = 0; i < 8; i++) {
+		rep = fresh_report(&ms);
+		after = cache_count(rep, "page allocator", false);
+		free(rep);
+		if (after >= 0 && after <= PAGE_SLACK)
+			break;
+		usleep(500 * 1000);
+	}
+	bg_stop(&wl, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	frees = summary_field(ms.out, "frees");
+	test_log("pages outstanding: %lld with %d touched, %lld after munmap; %lld tracked frees",
+		 held, NPAGES, after, frees);
+	/* Page tables and the workload's own stack and buffers: a few more. */
+	ASSERT_GE(held, NPAGES, "every touched page outstanding");
+	ASSERT_LE(held, NPAGES + PAGE_SLACK, "and only the workload's");
+	ASSERT_LE(after, PAGE_SLACK, "the batched frees seen (through mm_page_free)");
+	ASSERT_GE(frees, NPAGES, "each page's free counted");
+out:
+	bg_free(&wl);
+	bg_free(&ms);
+	assert_no_progs_left(before, "after batched page frees");
+}
+
+/* /proc/slabinfo's active objects per cache, as the test reads it. */
+struct slab_snap {
+	int n;
+	char name[1024][64];
+	long long active[1024];
+};
+
+static void slab_snap(struct slab_snap *s)
+{
+	char line[512];
+	unsigned long long active;
+	FILE *f = fopen("/proc/slabinfo", "re");
+
+	s->n = 0;
+	while (f && s->n < 1024 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %llu", s->name[s->n], &active) == 2 && line[0] != '#')
+			s->active[s->n++] = active;
+	if (f)
+		fclose(f);
+}
+
+static long long snap_active(const struct slab_snap *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return s->active[i];
+	return -1;
+}
+
+/* The maple tree frees its nodes in bulk (kmem_cache_free_bulk, and
+ * kfree_rcu batches through kfree_bulk), past the kmem tracepoints. A
+ * workload churning vmas makes many (and keeps its last 512 vmas: some
+ * caches are outstanding whatever is traced); whether or not this kernel lets
+ * memscope trace bulk frees (fentry), no cache is ever reported with more
+ * outstanding objects than /proc/slabinfo counts as active for it (read
+ * here before and after the report: it may move in between). */
+TEST_FULL(e2e_leak_kernel_bulk_slabinfo, T_ROOT | T_E2E, 600)
+{
+	static struct slab_snap s1, s2;
+	unsigned before = bpf_prog_max_id();
+	char pid[16], *rep = NULL;
+	char *wargs[] = { "maple", "512", "40", NULL };
+	struct bg ms = {}, wl = {};
+	struct jlines l;
+	int caches = 0;
+
+	if (!start_kmemwl(&wl, wargs))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	{
+		const char *args[] = { "--kernel", "-p", pid, "--by-cache", "-T", "0", NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "churned", NULL, 240000), "vmas churned");
+	/* After an RCU grace period or two the deferred frees are done. */
+	usleep(1000 * 1000);
+	slab_snap(&s1);
+	rep = fresh_report(&ms);
+	slab_snap(&s2);
+	if (!ASSERT_TRUE(rep && parse_jlines_str(rep, &l), "a report"))
+		goto stop;
+	for (int i = 0; i < l.n; i++) {
+		long long seen, a1, a2;
+		const char *c;
+
+		if (!jv_type_is(l.recs[i], "stack"))
+			continue;
+		c = jv_req_sn(l.recs[i], "cache");
+		jv_req_b(l.recs[i], "capped");
+		if (!c || (a1 = snap_active(&s1, c)) < 0 || (a2 = snap_active(&s2, c)) < 0)
+			continue;
+		caches++;
+		seen = jv_req_i(l.recs[i], "count");
+		if (!strcmp(c, "maple_node") || seen > a1 || seen > a2)
+			test_log("%s: %lld outstanding reported, %lld / %lld active in slabinfo "
+				 "before / after", c, seen, a1, a2);
+		ASSERT_LE(seen, a1 > a2 ? a1 : a2, "never more outstanding than the cache holds");
+	}
+	{
+		const struct jv *iv = jl_req(&l, "interval"), *capped = jv_req_a(iv, "capped_caches");
+
+		jv_req_b(iv, "bulk_frees_traced");
+		for (size_t k = 0; capped && k < capped->len; k++)
+			test_log("capped: %s, %lld tracked, %lld active",
+				 jv_req_s(capped->items[k], "cache") ?: "?",
+				 jv_req_i(capped->items[k], "tracked"),
+				 jv_req_i(capped->items[k], "slab_active"));
+	}
+	jlines_free(&l);
+stop:
+	bg_stop(&wl, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	if (parse_jlines_str(ms.out, &l)) {
+		const struct jv *sum = jl_req(&l, "summary");
+		bool traced = jv_req_b(sum, "bulk_frees_traced");
+
+		test_log("%d caches with a slabinfo entry reported; bulk frees traced: %s, %lld "
+			 "objects", caches, traced ? "yes" : "no", jv_req_i(sum, "bulk_freed"));
+		/* Where fentry is allowed the workload's vma churn frees
+		 * maple nodes in bulk: seen. */
+		if (traced)
+			ASSERT_GT(jv_req_i(sum, "bulk_freed"), 0, "bulk frees seen");
+		jlines_free(&l);
+	}
+	ASSERT_GT(caches, 0, "caches reported");
+out:
+	free(rep);
+	bg_free(&wl);
+	bg_free(&ms);
+	assert_no_progs_left(before, "after bulk frees");
+}
+
+/* The path cache must not give a softirq's allocation the stack the
+ * interrupted task last took at the same call site. The workload's ledger:
+ * 1 listener and N client sockets made by socket(), N child sockets made
+ * when the handshake's last ACK reaches the listener, in the softirq
+ * connect() raises on loopback (or in ksoftirqd, which -p does not
+ * follow); all from one call site (sk_prot_alloc) of the TCP cache. */
+static bool frames_have(const struct jv *fr, const char *const *subs)
+{
+	for (size_t k = 0; fr && k < fr->len; k++) {
+		const char *sym = jv_req_sn(fr->items[k], "sym");
+
+		for (const char *const *s = subs; sym && *s; s++)
+			if (strstr(sym, *s))
+				return true;
+	}
+	return false;
+}
+
+TEST_FULL(e2e_leak_kernel_softirq_stacks, T_ROOT | T_E2E, 300)
+{
+	enum { NCONN = 200 };
+	static const char *const softirq[] = { "softirq", "net_rx_action", NULL };
+	static const char *const sock[] = { "sys_socket", NULL };
+	unsigned before = bpf_prog_max_id();
+	char num[16], pid[16], *rep = NULL;
+	char *wargs[] = { "tcp", num, NULL };
+	long long in_softirq = 0, in_socket = 0, other = 0;
+	struct bg ms = {}, wl = {};
+	struct jlines l;
+
+	snprintf(num, sizeof(num), "%d", NCONN);
+	if (!start_kmemwl(&wl, wargs))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", wl.pid);
+	{
+		const char *args[] = { "--kernel", "-p", pid, "-T", "0", NULL };
+
+		if (!start_leak(&ms, args))
+			goto out;
+	}
+	kill(wl.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&wl, "connected", NULL, 60000), "connections made");
+	rep = fresh_report(&ms);
+	bg_stop(&wl, SIGTERM, 10000);
+	ASSERT_EQ(bg_stop(&ms, SIGINT, 30000), 0, "exit status");
+	if (!ASSERT_TRUE(rep && parse_jlines_str(rep, &l), "a report"))
+		goto out;
+	for (int i = 0; i < l.n; i++) {
+		const struct jv *fr;
+		const char *c;
+		long long n;
+
+		if (!jv_type_is(l.recs[i], "stack"))
+			continue;
+		c = jv_req_sn(l.recs[i], "cache");
+		if (!c || strcmp(c, "TCP"))
+			continue;
+		fr = jv_req_a(l.recs[i], "frames");
+		n = jv_req_i(l.recs[i], "count");
+		if (frames_have(fr, softirq))
+			in_softirq += n;
+		else if (frames_have(fr, sock))
+			in_socket += n;
+		else
+			other += n;
+	}
+	jlines_free(&l);
+	test_log("TCP sockets outstanding: %lld on socket()'s path, %lld in softirq, %lld other "
+		 "(%d connections)", in_socket, in_softirq, other, NCONN);
+	ASSERT_EQ(in_socket, NCONN + 1, "the listener and the clients: socket()'s path, no more");
+	ASSERT_LE(in_softirq, NCONN, "the children: in softirq");
+	ASSERT_GT(in_softirq, NCONN / 2, "most children in connect()'s softirq");
+	ASSERT_EQ(other, 0, "no TCP socket on another path");
+out:
+	free(rep);
+	bg_free(&wl);
+	bg_free(&ms);
+	assert_no_progs_left(before, "after softirq stacks");
+}

@@ -10,7 +10,38 @@
 #include "caps/kfuncs.h"
 #include "caps/tracepoints.h"
 
+/* Answers already found in this process: a tool checks each of its modes
+ * (tp_btf, raw_tp, ...) and each may add the same fentry program, and each
+ * attach and detach of a trampoline waits for an RCU-tasks grace period
+ * (seconds in a TCG guest). The running kernel does not change: answers
+ * are kept by name (without BTF there is nothing to keep). */
+#define FENTRY_MEMO 8
+static struct {
+	char name[64];
+	int err;
+} fentry_memo[FENTRY_MEMO];
+static int fentry_memo_n;
+
+static int fentry_can_attach_now(const struct btf *btf, const char *name);
+
 int fentry_can_attach(const struct btf *btf, const char *name)
+{
+	int err;
+
+	if (!btf)
+		return -ENOENT;
+	for (int i = 0; i < fentry_memo_n; i++)
+		if (!strcmp(fentry_memo[i].name, name))
+			return fentry_memo[i].err;
+	err = fentry_can_attach_now(btf, name);
+	if (fentry_memo_n < FENTRY_MEMO && strlen(name) < sizeof(fentry_memo[0].name)) {
+		snprintf(fentry_memo[fentry_memo_n].name, sizeof(fentry_memo[0].name), "%s", name);
+		fentry_memo[fentry_memo_n++].err = err;
+	}
+	return err;
+}
+
+static int fentry_can_attach_now(const struct btf *btf, const char *name)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },

@@ -52,28 +52,32 @@ static const struct tp_contract kmem_contracts[] = {
 	{ "kmem", "kmem_cache_free", "long unsigned int, const void *" },
 	{ "kmem", "mm_page_alloc", "struct page *, unsigned int" },
 	{ "kmem", "mm_page_free", "struct page *" },
-	{ "kmem", "mm_page_free_batched", "struct page *" },
 	{ "percpu", "percpu_alloc_percpu",
 	  "long unsigned int, bool, bool, size_t, size_t, void *, int, void *" },
 	{ "percpu", "percpu_free_percpu", "void *, int, void *" },
 	{},
 };
 
-static const char *const tp_btf_secs[] = { "tp_btf/", NULL };
-static const char *const raw_tp_secs[] = { "raw_tp/", NULL };
-static const char *const tracepoint_secs[] = { "tracepoint/", NULL };
+/* Every kernel mode adds fentry on kmem_cache_free_bulk where the kernel
+ * allows it (bulk frees pass no tracepoint); where it does not (our 6.18
+ * host refuses fentry), the mode runs without it. */
+#define BULK_FREE_SEC "fentry/kmem_cache_free_bulk"
+static const char *const tp_btf_secs[] = { "tp_btf/", BULK_FREE_SEC, NULL };
+static const char *const raw_tp_secs[] = { "raw_tp/", BULK_FREE_SEC, NULL };
+static const char *const tracepoint_secs[] = { "tracepoint/", BULK_FREE_SEC, NULL };
 static const char *const uprobe_secs[] = { "uprobe", "uretprobe", NULL };
+static const char *const kernel_optional[] = { BULK_FREE_SEC, NULL };
 
 static const struct tool_mode kernel_modes[] = {
 	{ "tp_btf", PROBE_TP_BTF, "kmem tracepoints, typed arguments", tp_btf_secs,
-	  kmem_contracts },
+	  kmem_contracts, kernel_optional },
 	/* 6.1's verifier refuses tp_btf programs that read `void *`
 	 * arguments ("arg1 type UNKNOWN is not a struct"): raw_tp reads the
 	 * same arguments untyped. */
 	{ "raw_tp", PROBE_RAW_TP, "kmem tracepoints, raw arguments", raw_tp_secs,
-	  kmem_contracts },
+	  kmem_contracts, kernel_optional },
 	{ "tracepoint", PROBE_TRACEPOINT, "classic kmem tracepoints (fields by name)",
-	  tracepoint_secs, kmem_contracts },
+	  tracepoint_secs, kmem_contracts, kernel_optional },
 };
 
 static const struct tool_mode user_modes[] = {
@@ -96,6 +100,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	struct leak_bpf *s = p;
 
 	s->rodata->self_tgid = getpid();
+	s->rodata->ctx_on_stack = mode->kind == PROBE_TP_BTF || mode->kind == PROBE_RAW_TP;
 	if (user) {
 		/* Kernel-only maps stay minimal. */
 		bpf_map__set_max_entries(s->maps.sites, 1);
@@ -613,6 +618,8 @@ static int start(struct run *r, void *ctx)
 	ro.folded_path = o->folded;
 	ro.svg_path = o->svg;
 	ro.table_buckets = o->buckets;
+	ro.bulk_frees_traced = !lr->user &&
+			       bpf_program__fd(lr->skel->progs.fentry_kmem_cache_free_bulk) >= 0;
 	if (tick_clock_init(&lr->clock, lr->skel->obj))
 		log_warn("the BPF object has no clock: allocation ages unknown");
 	lr->rep = leak_report_new(&ro, lr->skel, lr->user ? &lr->regions : NULL, lr->us, lr->ks,

@@ -20,6 +20,7 @@
 #include "leak.skel.h"
 #include "leak/regions.h"
 #include "leak/report.h"
+#include "leak/slabinfo.h"
 #include "leak/trend.h"
 #include "out/files.h"
 #include "out/flamegraph_svg.h"
@@ -47,6 +48,8 @@ struct group {
 	struct shown_alloc shown[SHOW_ALLOCS_MAX];
 	enum trend trend;
 	int64_t growth;
+	int cache_ix;		/* kernel: its cache in leak_report.caps, -1: none */
+	bool capped;		/* scaled down to its cache's live objects */
 };
 
 struct leak_report {
@@ -63,6 +66,8 @@ struct leak_report {
 	bool unw_set;
 	struct tick_clock *clock;
 	double ns_per_tick;	/* 0 until measured */
+	struct slab_caps caps;	/* kernel: this report's caches against slabinfo */
+	bool slab_warned;
 };
 
 /* leak's own losses (the common ones are run/counters.c's). */
@@ -119,6 +124,7 @@ void leak_report_free(struct leak_report *r)
 		return;
 	hmap_free(&r->groups);
 	trend_table_free(&r->history);
+	slab_caps_free(&r->caps);
 	free(r);
 }
 
@@ -276,6 +282,53 @@ static int gather_regions(struct leak_report *r, uint64_t cutoff)
 	return 0;
 }
 
+static const char *cache_name(struct leak_report *r, const struct group *g, char *buf, size_t len);
+
+/* Kernel mode: no cache holds more live objects than /proc/slabinfo counts
+ * as active, yet allocations whose frees passed no tracepoint (bulk frees,
+ * where fentry cannot trace them) stay in the table. Where a cache's
+ * outstanding count is above its active objects, its rows are scaled down
+ * to that bound and marked capped. */
+static void cap_by_slabinfo(struct leak_report *r, uint64_t scale)
+{
+	char buf[64];
+	size_t i = 0;
+	struct hkey k;
+	void *v;
+	int err;
+
+	r->caps.n = 0;
+	if (!r->o.kernel)
+		return;
+	err = slab_caps_begin(&r->caps);
+	if (err && !r->slab_warned) {
+		r->slab_warned = true;
+		log_warn("cannot read /proc/slabinfo (%s): outstanding counts are not held against "
+			 "the caches' live objects", strerror(-err));
+	}
+	while (hmap_next(&r->groups, &i, &k, &v)) {
+		struct group *g = v;
+		const char *cn = cache_name(r, g, buf, sizeof(buf));
+
+		g->cache_ix = !cn ? -1 : slab_caps_add(&r->caps, cn, r->o.by_cache &&
+						       SITE_IS_KMALLOC(g->site) ?
+						       g->site & SITE_KMALLOC_MASK : 0,
+						       g->count * scale);
+	}
+	slab_caps_end(&r->caps);
+	i = 0;
+	while (hmap_next(&r->groups, &i, &k, &v)) {
+		struct group *g = v;
+		uint64_t count = slab_caps_scale(&r->caps, g->cache_ix, g->count * scale) / scale;
+
+		if (count == g->count)
+			continue;
+		g->bytes = g->count ? (uint64_t)((double)g->bytes * count / g->count) : 0;
+		g->count = count;
+		g->capped = true;
+	}
+}
+
 /* Each stack's trend, with this report's bytes. */
 static void update_trends(struct leak_report *r)
 {
@@ -428,6 +481,8 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 		printf(" [%s]", kind_names[g->kind]);
 	if (cn)
 		printf(" [%s]", text_safe(cn, safe, sizeof(safe)));
+	if (g->capped)
+		printf(" (at most: capped at slabinfo)");
 	printf("\n");
 	for (int i = 0; i < fr->n; i++)
 		frame_print(stdout, i, &fr->f[i]);
@@ -474,6 +529,7 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 		}
 		json_key(j, "cache");
 		json_str(j, cn);
+		json_kbool(j, "capped", g->capped);
 	}
 	json_ki64(j, "stack_id", g->stack_id);
 	json_key(j, "frames");
@@ -625,12 +681,15 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 		err = gather_regions(r, cutoff);
 	if (err)
 		return err;
+	cap_by_slabinfo(r, scale);
 	update_trends(r);
 
 	gs = calloc(r->groups.len + 1, sizeof(*gs));
 	if (!gs)
 		return -ENOMEM;
 	while (hmap_next(&r->groups, &i, &k, &v)) {
+		if (!((struct group *)v)->count)
+			continue;	/* capped to nothing */
 		gs[n++] = v;
 		total_bytes += ((struct group *)v)->bytes;
 		total_count += ((struct group *)v)->count;
@@ -657,6 +716,23 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 		json_ku64(&r->j, "outstanding_bytes", total_bytes * scale);
 		json_ku64(&r->j, "outstanding_count", total_count * scale);
 		json_kbool(&r->j, "estimate", scale > 1);
+		if (r->o.kernel) {
+			json_kbool(&r->j, "bulk_frees_traced", r->o.bulk_frees_traced);
+			json_key(&r->j, "capped_caches");
+			json_arr_begin(&r->j);
+			for (size_t ci = 0; ci < r->caps.n; ci++) {
+				const struct slab_cap *sc = &r->caps.c[ci];
+
+				if (!sc->capped)
+					continue;
+				json_obj_begin(&r->j);
+				json_kstr(&r->j, "cache", sc->name);
+				json_ku64(&r->j, "tracked", sc->count);
+				json_ku64(&r->j, "slab_active", sc->active);
+				json_obj_end(&r->j);
+			}
+			json_arr_end(&r->j);
+		}
 		/* Losses so far: a report they affect says so. */
 		json_key(&r->j, "drops");
 		counters_drops_json(&r->j, &c, leak_drops, NLEAK_DROPS);
@@ -682,7 +758,16 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 			       r->o.sort == SORT_COUNT ? "count" : r->o.sort == SORT_GROWTH ? "growth" : "size");
 		if (lost)
 			printf("; %" PRIu64 " events lost so far (see the summary)", lost);
-		printf(":\n\n");
+		printf(":\n");
+		for (size_t ci = 0; ci < r->caps.n; ci++)
+			if (r->caps.c[ci].capped)
+				printf("  %s: %" PRIu64 " outstanding seen, %" PRId64 " live in "
+				       "/proc/slabinfo: frees this kernel hides (%s); shown at most "
+				       "that\n", text_safe(r->caps.c[ci].name, safe, sizeof(safe)),
+				       r->caps.c[ci].count, r->caps.c[ci].active,
+				       r->o.bulk_frees_traced ? "not through kmem_cache_free_bulk"
+				       : "bulk frees, no fentry here");
+		printf("\n");
 	}
 	for (i = 0; i < shown; i++) {
 		struct frames fr;
@@ -740,6 +825,10 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 		json_ku64(j, "free_unknown", counter(&c, ST_FREE_UNKNOWN));
 		json_ku64(j, "missed_free", counter(&c, ST_MISSED_FREE));
 		json_ku64(j, "nested_calls", counter(&c, ST_NESTED));
+		if (r->o.kernel) {
+			json_kbool(j, "bulk_frees_traced", r->o.bulk_frees_traced);
+			json_ku64(j, "bulk_freed", counter(&c, ST_BULK_FREED));
+		}
 		json_key(j, "drops");
 		counters_drops_json(j, &c, leak_drops, NLEAK_DROPS);
 		json_key(j, "attach_failures");
@@ -783,6 +872,12 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 		printf("; the target exited with %d", target_exit_code);
 	printf("\n");
 	counters_drops_text(stdout, &c, leak_drops, NLEAK_DROPS);
+	if (r->o.kernel && r->o.bulk_frees_traced)
+		printf("  bulk frees (kmem_cache_free_bulk, kfree_bulk): %" PRIu64 " objects\n",
+		       counter(&c, ST_BULK_FREED));
+	else if (r->o.kernel)
+		printf("  bulk frees (kmem_cache_free_bulk, kfree_bulk): not traced on this kernel "
+		       "(no fentry); each cache's count is held against /proc/slabinfo\n");
 	if (r->o.kernel && counter(&c, ST_MISSED_FREE))
 		printf("  frees not seen (estimate): %" PRIu64 " addresses handed out again while "
 		       "still tracked\n", counter(&c, ST_MISSED_FREE));

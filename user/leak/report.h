@@ -37,6 +37,7 @@ struct leak_report_opts {
 	const char *folded_path;
 	const char *svg_path;
 	size_t table_buckets;	/* size of the allocation table */
+	bool bulk_frees_traced;	/* kernel: fentry on kmem_cache_free_bulk attached */
 };
 
 /* One failed uprobe attachment, for the summary. */

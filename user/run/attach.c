@@ -69,6 +69,15 @@ static const char *const *optional(const struct tool_mode *m, const struct bpf_p
 	return NULL;
 }
 
+/* Does p attach to a tracepoint (its refusals are contract mismatches)? */
+static bool tracepoint_sec(const struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+
+	return !strncmp(sec, "tp_btf/", 7) || !strncmp(sec, "raw_tp/", 7) ||
+	       !strncmp(sec, "tracepoint/", 11);
+}
+
 /* A program user space runs itself (the clock of lib/common.bpf.h): it
  * serves every mode and attaches nowhere. */
 static bool runs_itself(const struct bpf_program *p)
@@ -177,7 +186,10 @@ static int check_mode(const struct tool_job *job, const struct tool_mode *m, voi
 		if (!of_mode(m, p) || (job->wanted && !job->wanted(p, cfg)))
 			continue;
 		err = check_prog(m, p, f, t->why, sizeof(t->why));
-		opt = err == -ENOENT ? optional(m, p) : NULL;
+		/* Optional: a tracepoint or function this kernel lacks, or
+		 * a function it refuses to trace that way (fentry refused
+		 * with EPERM by a vendor gate). */
+		opt = err == -ENOENT || (err && !tracepoint_sec(p)) ? optional(m, p) : NULL;
 		if (opt && t->nleft_out < MODE_MAX_LEFT_OUT) {
 			log_debug("%s: %s left out: %s", job->name, *opt, t->why);
 			t->left_out[t->nleft_out++] = *opt;
