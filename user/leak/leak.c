@@ -98,6 +98,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 		bpf_map__set_max_entries(s->maps.cache_names, 1);
 	} else {
 		bpf_map__set_max_entries(s->maps.pending, 1);
+		bpf_map__set_max_entries(s->maps.threads_seen, 1);
 	}
 	if (!o) {
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -223,7 +224,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		return 0;
 	switch (e->type) {
 	case EV_MMAP:
-		regions_map(&lr->regions, e->addr, e->size, e->stack_id, e->ts);
+		regions_mmap(&lr->regions, e->addr, e->size, e->addr2, e->stack_id, e->ts);
 		break;
 	case EV_MUNMAP:
 		regions_unmap(&lr->regions, e->addr, e->size);
