@@ -138,3 +138,123 @@ out:
 	rmdir(dir);
 	assert_no_progs_left(before, "after leak -c mapper");
 }
+
+/* A C++ program built -O2: the leaking functions' names demangled in the
+ * text report, the JSON (with the mangled name under "mangled", and no
+ * such key for a C name), the collapsed stacks and the SVG; bytes and
+ * counts exact against the program's ledger. */
+TEST_FULL(e2e_leak_cxx_demangled, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char dir[] = "/tmp/memscope-test.XXXXXX", expect[64], folded[64], svg[64], cmd[4200];
+	struct run_opts o = { .timeout_ms = 120000 };
+	struct jlines exp, out;
+	struct run_result r;
+	char *text;
+	int checked = 0, c_frames = 0;
+
+	if (!ASSERT_TRUE(mkdtemp(dir), "temp dir"))
+		return;
+	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
+	snprintf(folded, sizeof(folded), "%s/leak.folded", dir);
+	snprintf(svg, sizeof(svg), "%s/leak.svg", dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path("tests/workloads/cxxleak"), expect);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", "0", "--folded", folded,
+			       "--svg", svg, "-c", cmd, NULL), "leak -j -c cxxleak");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (r.status)
+		test_log("stderr: %s", r.err);
+	if (!parse_jlines_file(expect, &exp))
+		goto out;
+	if (!parse_jlines(&r, &out)) {
+		jlines_free(&exp);
+		goto out;
+	}
+	for (int i = 0; i < exp.n; i++) {
+		const struct jv *e = exp.recs[i];
+		const char *sym = jv_req_s(e, "sym"), *mangled = jv_req_s(e, "mangled");
+		long long bytes = 0, count = 0;
+		char what[256], svg_name[256], *p;
+		int frames_seen = 0;
+
+		if (!sym || !mangled)
+			continue;
+		for (int k = 0; k < out.n; k++) {
+			const struct jv *s = out.recs[k], *f;
+			const char *fs;
+
+			if (!jv_type_is(s, "stack") || !jv_req_b(s, "final") ||
+			    !(f = jv_at(jv_req_a(s, "frames"), 0)))
+				continue;
+			fs = jv_req_sn(f, "sym");
+			if (!fs || strcmp(fs, sym))
+				continue;
+			snprintf(what, sizeof(what), "%s: its mangled name", sym);
+			ASSERT_STREQ(jv_req_s(f, "mangled"), mangled, what);
+			bytes += jv_req_i(s, "bytes");
+			count += jv_req_i(s, "count");
+			frames_seen++;
+		}
+		snprintf(what, sizeof(what), "%s: outstanding bytes", sym);
+		ASSERT_EQ(bytes, jv_req_i(e, "bytes"), what);
+		snprintf(what, sizeof(what), "%s: outstanding count", sym);
+		ASSERT_EQ(count, jv_req_i(e, "count"), what);
+		ASSERT_GT(frames_seen, 0, "stacks with that innermost frame");
+		text = read_text_file(folded, NULL);
+		snprintf(what, sizeof(what), "%s in the collapsed stacks", sym);
+		ASSERT_CONTAINS(text, sym, what);
+		free(text);
+		/* The SVG escapes what XML must: < and >. */
+		svg_name[0] = 0;
+		for (const char *s = sym; *s && strlen(svg_name) < sizeof(svg_name) - 8; s++) {
+			p = svg_name + strlen(svg_name);
+			if (*s == '<')
+				strcpy(p, "&lt;");
+			else if (*s == '>')
+				strcpy(p, "&gt;");
+			else
+				p[0] = *s, p[1] = 0;
+		}
+		text = read_text_file(svg, NULL);
+		snprintf(what, sizeof(what), "%s in the SVG", sym);
+		ASSERT_CONTAINS(text, svg_name, what);
+		free(text);
+		checked++;
+	}
+	ASSERT_EQ(checked, 2, "both leaking functions checked");
+	/* A C name has nothing to demangle: no "mangled" key. */
+	for (int k = 0; k < out.n; k++) {
+		const struct jv *s = out.recs[k], *fr;
+
+		if (!jv_type_is(s, "stack") || !(fr = jv_req_a(s, "frames")))
+			continue;
+		for (size_t i = 0; i < fr->len; i++) {
+			const struct jv *f = jv_at(fr, i);
+			const char *fs = jv_str(jv_get(f, "sym"));
+
+			if (fs && !strcmp(fs, "main")) {
+				ASSERT_TRUE(!jv_get(f, "mangled"), "main: no mangled name");
+				c_frames++;
+			}
+		}
+	}
+	ASSERT_GT(c_frames, 0, "frames of main seen");
+	jlines_free(&out);
+	jlines_free(&exp);
+	run_result_free(&r);
+
+	/* Text: the demangled name on its frame line. */
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-T", "0", "-o", "0", "-c", cmd, NULL),
+		  "leak -c cxxleak (text)");
+	ASSERT_EQ(r.status, 0, "exit status (text)");
+	ASSERT_CONTAINS(r.out, "memscope_test::Pool<long>::leak(unsigned long)+0x",
+			"the demangled name in the text report");
+	ASSERT_FALSE(r.out && strstr(r.out, "_ZN13memscope_test"), "no mangled name in the text");
+out:
+	run_result_free(&r);
+	unlink(expect);
+	unlink(folded);
+	unlink(svg);
+	rmdir(dir);
+	assert_no_progs_left(before, "after leak -c cxxleak");
+}

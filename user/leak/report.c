@@ -549,7 +549,7 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 	go.st = st;
 	for (i = 0; i < n; i++) {
 		struct frames fr;
-		char buf[256], cache[64];
+		char buf[1024], cache[64];
 		char **f = names + i * FRAMES_MAX;
 		const char *cn;
 
