@@ -120,7 +120,8 @@ TEST_BIN  := $(OUTPUT)/tests/memscope-test
 # some also come static and stripped, for the tests of those targets.
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/tests/workloads/%,$(WORKLOAD_SRCS))
-# C++ ones (demangled names), built -O2 as C++ programs usually are.
+# C++ ones (demangled names), built -O2 as C++ programs usually are, with
+# libstdc++ linked in (the guests get only the C libraries).
 WORKLOADS += $(patsubst tests/workloads/%.cc,$(OUTPUT)/tests/workloads/%,$(wildcard tests/workloads/*.cc))
 VARIANT_WORKLOADS := ledger
 WORKLOADS += $(foreach w,$(VARIANT_WORKLOADS),$(addprefix $(OUTPUT)/tests/workloads/$(w),_static _stripped _static_stripped))
@@ -184,7 +185,7 @@ $(OUTPUT)/tests/workloads/%: tests/workloads/%.c $(FLAGS_STAMP)
 $(OUTPUT)/tests/workloads/%: tests/workloads/%.cc $(FLAGS_STAMP)
 	$(call msg,CXX,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CXX) $(WORKLOAD_CXXFLAGS) -MMD -MP $< -o $@
+	$(Q)$(CXX) $(WORKLOAD_CXXFLAGS) -MMD -MP $< -static-libstdc++ -static-libgcc -o $@
 
 $(OUTPUT)/tests/workloads/%_static: tests/workloads/%.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)

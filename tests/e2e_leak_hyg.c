@@ -59,8 +59,8 @@ TEST_FULL(e2e_leak_mappings, T_ROOT | T_E2E, 300)
 	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", "0", "-c", cmd, NULL),
 		  "leak -c mapper");
 	ASSERT_EQ(r.status, 0, "exit status");
-	if (r.status)
-		test_log("stderr: %s", r.err);
+	if (r.status || access(expect, R_OK))
+		test_log("stdout: %.2000s\nstderr: %s", r.out, r.err);
 	if (!parse_jlines_file(expect, &exp))
 		goto out;
 	if (!parse_jlines(&r, &out)) {
@@ -162,8 +162,8 @@ TEST_FULL(e2e_leak_cxx_demangled, T_ROOT | T_E2E, 300)
 	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", "0", "--folded", folded,
 			       "--svg", svg, "-c", cmd, NULL), "leak -j -c cxxleak");
 	ASSERT_EQ(r.status, 0, "exit status");
-	if (r.status)
-		test_log("stderr: %s", r.err);
+	if (r.status || access(expect, R_OK))
+		test_log("stdout: %.2000s\nstderr: %s", r.out, r.err);
 	if (!parse_jlines_file(expect, &exp))
 		goto out;
 	if (!parse_jlines(&r, &out)) {
@@ -257,4 +257,136 @@ out:
 	unlink(svg);
 	rmdir(dir);
 	assert_no_progs_left(before, "after leak -c cxxleak");
+}
+
+/* The link-time address of symbol sym in ELF file path, from nm; 0 if it
+ * is not there exactly once. */
+static unsigned long long nm_symbol(const char *path, const char *sym)
+{
+	char *argv[] = { "/usr/bin/nm", "--defined-only", (char *)path, NULL };
+	struct run_opts o = { .timeout_ms = 60000 };
+	unsigned long long addr = 0;
+	struct run_result r;
+	int found = 0;
+
+	if (run_argv(argv, &o, &r) || r.status) {
+		run_result_free(&r);
+		return 0;
+	}
+	for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long long v;
+		char type, name[512];
+
+		if (sscanf(line, "%llx %c %511s", &v, &type, name) == 3 &&
+		    (type == 'T' || type == 't') && !strcmp(name, sym)) {
+			addr = v;
+			found++;
+		}
+	}
+	run_result_free(&r);
+	return found == 1 ? addr : 0;
+}
+
+/* libc's frames have file:line from libc6-dbg (10 MiB of DWARF once
+ * inflated, over the old budget), the same as llvm-symbolizer (another
+ * DWARF reader than memscope's libdw) gives for that address. */
+TEST_FULL(e2e_leak_libc_lines, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char dir[] = "/tmp/memscope-test.XXXXXX", expect[64], cmd[4200], dbg[256] = "";
+	struct run_opts o = { .timeout_ms = 120000 };
+	struct run_result r;
+	struct jlines out;
+	int checked = 0;
+
+	if (getenv("MEMSCOPE_GUEST"))
+		test_skip("the guests have no libc6-dbg (only the workloads' libraries are copied "
+			  "in): tested on the host");
+	if (access("/usr/bin/llvm-symbolizer", X_OK) || access("/usr/bin/nm", X_OK))
+		test_skip("no llvm-symbolizer or nm to check against (llvm, binutils)");
+	if (!ASSERT_TRUE(mkdtemp(dir), "temp dir"))
+		return;
+	snprintf(expect, sizeof(expect), "%s/expect.json", dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path("tests/workloads/mapper"), expect);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", "0", "-c", cmd, NULL),
+		  "leak -c mapper");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (!parse_jlines(&r, &out))
+		goto out;
+	for (int k = 0; k < out.n; k++) {
+		const struct jv *s = out.recs[k], *fr;
+
+		if (!(jv_type_is(s, "stack") || jv_type_is(s, "file_map")) ||
+		    !(fr = jv_req_a(s, "frames")))
+			continue;
+		for (size_t i = 0; i < fr->len; i++) {
+			const struct jv *f = jv_at(fr, i);
+			const char *mod = jv_req_sn(f, "module"), *sym = jv_req_sn(f, "sym");
+			const char *id = jv_req_sn(f, "build_id"), *file, *base, *tbase;
+			char *argv[4], addr[32], what[300], tfile[512];
+			unsigned long long v;
+			struct run_result t;
+			int tline = 0;
+
+			if (!mod || !sym || !id || strlen(id) < 3 || strlen(mod) < 10 ||
+			    strcmp(mod + strlen(mod) - 10, "/libc.so.6"))
+				continue;
+			snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug", id, id + 2);
+			if (access(dbg, R_OK)) {
+				jlines_free(&out);
+				run_result_free(&r);
+				rmdir(dir);
+				test_skip("libc6-dbg is not installed (no %s): libc has no file:line here",
+					  dbg);
+			}
+			v = nm_symbol(dbg, sym);
+			if (!v)
+				continue;
+			/* A return address: the call is the byte before it. */
+			snprintf(addr, sizeof(addr), "0x%llx", v + jv_req_i(f, "offset") - (i ? 1 : 0));
+			argv[0] = "/usr/bin/llvm-symbolizer";
+			snprintf(tfile, sizeof(tfile), "--obj=%s", dbg);
+			argv[1] = tfile;
+			argv[2] = addr;
+			argv[3] = NULL;
+			if (run_argv(argv, &o, &t) || t.status) {
+				run_result_free(&t);
+				continue;
+			}
+			/* "function\nfile:line:column\n": the innermost (inlined) one first. */
+			{
+				char *nl = strchr(t.out, '\n'), *colon;
+
+				snprintf(tfile, sizeof(tfile), "%s", nl ? nl + 1 : "");
+				nl = strchr(tfile, '\n');
+				if (nl)
+					*nl = 0;
+				colon = strchr(tfile, ':');
+				if (colon) {
+					tline = atoi(colon + 1);
+					*colon = 0;
+				}
+			}
+			run_result_free(&t);
+			file = jv_req_sn(f, "file");
+			snprintf(what, sizeof(what), "%s+%lld (libc): a source file", sym,
+				 jv_req_i(f, "offset"));
+			if (!ASSERT_TRUE(file != NULL, what))
+				continue;
+			base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+			tbase = strrchr(tfile, '/') ? strrchr(tfile, '/') + 1 : tfile;
+			snprintf(what, sizeof(what), "%s: the file llvm-symbolizer names", sym);
+			ASSERT_STREQ(base, tbase, what);
+			snprintf(what, sizeof(what), "%s: the line llvm-symbolizer names", sym);
+			ASSERT_EQ(jv_req_in(f, "line", -1), tline, what);
+			checked++;
+		}
+	}
+	ASSERT_GT(checked, 0, "libc frames checked");
+	jlines_free(&out);
+out:
+	run_result_free(&r);
+	unlink(expect);
+	rmdir(dir);
+	assert_no_progs_left(before, "after leak -c mapper");
 }
