@@ -390,3 +390,97 @@ out:
 	rmdir(dir);
 	assert_no_progs_left(before, "after leak -c mapper");
 }
+
+/* The pid a workload publishes in file (waiter, sigmark). */
+static pid_t published_pid(struct bg *ms, const char *file)
+{
+	for (int i = 0; i < 3000; i++) {
+		char *text = read_text_file(file, NULL);
+		pid_t pid = text ? atoi(text) : 0;
+
+		free(text);
+		if (pid > 0)
+			return pid;
+		bg_read_for(ms, 10);
+	}
+	return 0;
+}
+
+/* SIGINT or SIGTERM to memscope reaches a -c command before it is ended:
+ * its own handler runs (a marker file) once, it exits by itself (its exit
+ * code), and the frees it makes on the way out are seen (what the final
+ * report holds). Also when the command got the signal itself as well, as
+ * from a kill of the whole process group (or a terminal's Ctrl-C): its
+ * handler still runs once. */
+TEST_FULL(e2e_leak_cmd_signal_forwarded, T_ROOT | T_E2E, 300)
+{
+	static const struct {
+		int sig;
+		bool to_command;	/* the command gets it too, first */
+		const char *mark;
+	} cases[] = {
+		{ SIGINT, false, "2\n" },
+		{ SIGTERM, false, "15\n" },
+		{ SIGINT, true, "2\n" },
+	};
+	unsigned before = bpf_prog_max_id();
+	char dir[] = "/tmp/memscope-test.XXXXXX";
+
+	if (!ASSERT_TRUE(mkdtemp(dir), "temp dir"))
+		return;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		char marker[64], ready[64], cmd[4300], what[128], *mark;
+		struct jlines out;
+		size_t at = 0;
+		struct bg ms;
+		pid_t pid;
+
+		snprintf(marker, sizeof(marker), "%s/marker%zu", dir, k);
+		snprintf(ready, sizeof(ready), "%s/ready%zu", dir, k);
+		snprintf(cmd, sizeof(cmd), "%s %s %s", bin_path("tests/workloads/sigmark"), marker,
+			 ready);
+		{
+			char *argv[] = { (char *)bin_path("memscope"), "leak", "-j", "-T", "0",
+					 "-o", "0", "-c", cmd, "60", NULL };
+
+			if (!ASSERT_OK(bg_start(&ms, argv, NULL), "start memscope"))
+				break;
+		}
+		if (!ASSERT_TRUE(bg_wait_out(&ms, "\"type\":\"attached\"", &at, 30000), "attached")) {
+			test_log("stderr: %s", ms.err);
+			bg_free(&ms);
+			break;
+		}
+		pid = published_pid(&ms, ready);
+		if (!ASSERT_GT(pid, 0, "the command published its pid")) {
+			bg_free(&ms);
+			break;
+		}
+		if (cases[k].to_command)
+			kill(pid, cases[k].sig);
+		snprintf(what, sizeof(what), "case %zu: memscope exits 0", k);
+		ASSERT_EQ(bg_stop(&ms, cases[k].sig, 30000), 0, what);
+		mark = read_text_file(marker, NULL);
+		snprintf(what, sizeof(what), "case %zu: the command's handler ran, once", k);
+		ASSERT_STREQ(mark, cases[k].mark, what);
+		free(mark);
+		if (parse_jlines_str(ms.out, &out)) {
+			const struct jv *iv = jl_req_last(&out, "interval");
+
+			snprintf(what, sizeof(what), "case %zu: the command exited by itself", k);
+			ASSERT_EQ(jv_req_i(jl_req(&out, "summary"), "target_exit_code"), 3, what);
+			/* KEEP blocks: 3 x 1000; the 2 x 5000 freed after the
+			 * signal are not outstanding. */
+			snprintf(what, sizeof(what), "case %zu: what it held at exit", k);
+			ASSERT_EQ(jv_req_i(iv, "outstanding_bytes"), 3 * 1000, what);
+			jlines_free(&out);
+		}
+		if (ms.status)
+			test_log("stderr: %s", ms.err);
+		bg_free(&ms);
+		unlink(marker);
+		unlink(ready);
+	}
+	rmdir(dir);
+	assert_no_progs_left(before, "after leak -c with signals");
+}
