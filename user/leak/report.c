@@ -275,7 +275,8 @@ static int gather_regions(struct leak_report *r, uint64_t cutoff)
 
 		if (g->ts > cutoff)
 			continue;
-		err = add(r, g->start, g->end - g->start, g->ts, g->file ? SITE_FILE_MAP : 0, g->stack_id, LK_MMAP);
+		err = add(r, g->start, g->end - g->start, g->ts, g->file ? SITE_FILE_MAP : 0,
+			  g->stack_id, LK_MMAP);
 		if (err)
 			return err;
 	}
