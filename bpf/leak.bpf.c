@@ -299,7 +299,8 @@ static __always_inline bool nested(__u32 tid, __u64 sp, bool mapping)
  * call (enter() replaces it) and is never taken for a return. */
 static __always_inline void first_free(__u32 tid, __u64 sp)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* A trusted pointer: its fields are plain loads, no helper call. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct pending p = { .sp = sp, .kind = LK_FREE };
 	__u32 k = tid & (THREADS_SEEN - 1);
 	struct thread_seen *s = bpf_map_lookup_elem(&threads_seen, &k);
@@ -307,7 +308,7 @@ static __always_inline void first_free(__u32 tid, __u64 sp)
 
 	if (!s)
 		return;
-	start = BPF_CORE_READ(task, start_time);
+	start = task->start_time;
 	if (s->tid == tid && s->start_time == start)
 		return;
 	s->tid = tid;
