@@ -70,10 +70,10 @@ ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
 	-I$(OUTPUT) -Ibpf -Iuser $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(LDFLAGS_STATIC)
 ifeq ($(STATIC),1)
-LIBS := $(PKG_LIBS) -lcapstone -lpthread
+LIBS := $(PKG_LIBS) -lcapstone -liberty -lpthread
 else
 # Loaded on demand (see user/uprobe_place.c).
-LIBS := $(PKG_LIBS) -lpthread
+LIBS := $(PKG_LIBS) -liberty -lpthread
 ALL_CFLAGS += -DMEMSCOPE_CAPSTONE_DLOPEN
 endif
 
@@ -120,12 +120,16 @@ TEST_BIN  := $(OUTPUT)/tests/memscope-test
 # some also come static and stripped, for the tests of those targets.
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 WORKLOADS := $(patsubst tests/workloads/%.c,$(OUTPUT)/tests/workloads/%,$(WORKLOAD_SRCS))
+# C++ ones (demangled names), built -O2 as C++ programs usually are, with
+# libstdc++ linked in (the guests get only the C libraries).
+WORKLOADS += $(patsubst tests/workloads/%.cc,$(OUTPUT)/tests/workloads/%,$(wildcard tests/workloads/*.cc))
 VARIANT_WORKLOADS := ledger
 WORKLOADS += $(foreach w,$(VARIANT_WORKLOADS),$(addprefix $(OUTPUT)/tests/workloads/$(w),_static _stripped _static_stripped))
 WORKLOADS += $(OUTPUT)/tests/workloads/alloc_calls_static
 WORKLOADS += $(OUTPUT)/tests/workloads/callpaths_static
 WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-std=gnu11 $(WARNINGS) -D_GNU_SOURCE
+WORKLOAD_CXXFLAGS := -O2 -g -fno-omit-frame-pointer -std=gnu++17 $(WARNINGS) -D_GNU_SOURCE
 
 # callpaths is built as distributions build programs: -O2, no frame
 # pointers (the unwinding tests walk it with its call-frame information).
@@ -184,6 +188,11 @@ $(OUTPUT)/tests/workloads/%: tests/workloads/%.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(WORKLOAD_CFLAGS) -MMD -MP $< -lpthread -o $@
+
+$(OUTPUT)/tests/workloads/%: tests/workloads/%.cc $(FLAGS_STAMP)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(WORKLOAD_CXXFLAGS) -MMD -MP $< -static-libstdc++ -static-libgcc -o $@
 
 $(OUTPUT)/tests/workloads/%_static: tests/workloads/%.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)

@@ -42,8 +42,10 @@ struct {
 struct pending {
 	__u64 sp;		/* stack pointer at entry */
 	__u64 size;
-	__u64 arg;		/* realloc/mremap: old address; posix_memalign: memptr; munmap: addr */
-	__u64 arg2;		/* mremap: old size */
+	/* realloc/mremap: old address; posix_memalign: memptr; munmap: addr;
+	 * mmap: flags; free: its return address (see first_free()) */
+	__u64 arg;
+	__u64 arg2;		/* mremap: old size; mmap: fd */
 	__u32 kind;
 	__u32 skip;		/* sampled out or filtered: only guards nesting */
 };
@@ -54,6 +56,24 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pending);
 } pending SEC(".maps");
+
+/* Threads whose first free() was seen (see first_free()), by tid modulo
+ * the size; a slot taken by another thread only costs that thread one
+ * more pending entry. */
+#define THREADS_SEEN 4096
+
+struct thread_seen {
+	__u64 start_time;	/* tells the thread from a later one with its tid */
+	__u32 tid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, THREADS_SEEN);
+	__type(key, __u32);
+	__type(value, struct thread_seen);
+} threads_seen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -251,16 +271,54 @@ static __always_inline bool other_process(void)
 /* The handoff is keyed by the kernel's thread id (kernel_tid()): unique
  * whatever pid namespace memscope runs in. */
 
-/* Inside another allocator call of this thread? */
-static __always_inline bool nested(__u32 tid, __u64 sp)
+/* Inside another allocator call of this thread? mapping: the call is one
+ * of mmap, munmap, mremap, the only calls that nest in a free() (see
+ * first_free()). */
+static __always_inline bool nested(__u32 tid, __u64 sp, bool mapping)
 {
 	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+	__u64 ra = 0;
 
-	if (p && sp < p->sp) {
-		count(ST_NESTED);
-		return true;
-	}
-	return false;
+	if (!p || sp >= p->sp)
+		return false;
+	/* free() has no return probe: its entry holds while its return
+	 * address is still on the stack where it was, i.e. free has not
+	 * returned (once it has, the next call from its caller overwrites
+	 * that slot with another return address). */
+	if (p->kind == LK_FREE &&
+	    (!mapping || bpf_probe_read_user(&ra, sizeof(ra), (void *)p->sp) || ra != p->arg))
+		return false;
+	count(ST_NESTED);
+	return true;
+}
+
+/* A thread's first free() (glibc: tcache_init, which may attach the
+ * thread to a new arena: a 64 MiB mmap inside free) leaves a pending
+ * entry, so that the mmap inside it is seen as nested. Only the first:
+ * later frees of the thread do not map memory (heap trimming unmaps,
+ * which changes nothing recorded), and a pending write per free would
+ * cost every free. The entry is cleared by the thread's next allocator
+ * call (enter() replaces it) and is never taken for a return. */
+static __always_inline void first_free(__u32 tid, __u64 sp)
+{
+	/* A trusted pointer: its fields are plain loads, no helper call. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pending p = { .sp = sp, .kind = LK_FREE };
+	__u32 k = tid & (THREADS_SEEN - 1);
+	struct thread_seen *s = bpf_map_lookup_elem(&threads_seen, &k);
+	__u64 start;
+
+	if (!s)
+		return;
+	start = task->start_time;
+	if (s->tid == tid && s->start_time == start)
+		return;
+	s->tid = tid;
+	s->start_time = start;
+	if (bpf_probe_read_user(&p.arg, sizeof(p.arg), (void *)sp))
+		return;
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		count(ST_PENDING_FULL);
 }
 
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg,
@@ -270,7 +328,8 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	__u32 tid = kernel_tid();
 	struct pending p = { .sp = sp, .size = size, .arg = arg, .arg2 = arg2, .kind = kind };
 
-	if (other_process() || nested(tid, sp))
+	if (other_process() ||
+	    nested(tid, sp, kind == LK_MMAP || kind == LK_MUNMAP || kind == LK_MREMAP))
 		return 0;
 	/* Sampling and size filters still leave an entry: calls nested in
 	 * a skipped one must be skipped too. munmap and mremap are never
@@ -355,9 +414,10 @@ int BPF_KPROBE(pvalloc_enter, __u64 size)
 }
 
 SEC("uprobe")
-int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len)
+int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags, __u64 fd)
 {
-	return enter(ctx, LK_MMAP, len, 0, 0);
+	/* flags and fd tell a file mapping from anonymous memory. */
+	return enter(ctx, LK_MMAP, len, flags, (__u32)fd);
 }
 
 SEC("uprobe")
@@ -375,8 +435,15 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
-	if (!ptr || other_process() || nested(kernel_tid(), PT_REGS_SP(ctx)))
+	__u64 sp = PT_REGS_SP(ctx);
+	__u32 tid;
+
+	if (!ptr || other_process())
 		return 0;
+	tid = kernel_tid();
+	if (nested(tid, sp, false))
+		return 0;
+	first_free(tid, sp);
 	release(ptr, LK_FREE);
 	return 0;
 }
@@ -454,7 +521,8 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			count(ST_FAILED);
 			return 0;
 		}
-		emit(EV_MMAP, LK_MMAP, ret, p.size, 0, 0, 0, user_stack(ctx));
+		/* addr2, size2: the flags and fd (see struct leak_event). */
+		emit(EV_MMAP, LK_MMAP, ret, p.size, p.arg, p.arg2, 0, user_stack(ctx));
 		return 0;
 	case LK_POSIX_MEMALIGN:
 		/* Returns 0 and stores the block through memptr. */

@@ -91,8 +91,8 @@ struct leak_event {
 	__u64 ts;		/* jiffies */
 	__u64 addr;		/* mremap: old address */
 	__u64 size;		/* mremap: old size */
-	__u64 addr2;		/* mremap: new address */
-	__u64 size2;		/* mremap: new size */
+	__u64 addr2;		/* mremap: new address; mmap: its flags */
+	__u64 size2;		/* mremap: new size; mmap: its fd (as a __u32) */
 	__u64 site;
 	__s32 stack_id;
 	__u16 kind;		/* enum leak_kind */

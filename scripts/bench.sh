@@ -3,7 +3,7 @@
 # with and without tracing; medians and ratios. Not a test: numbers vary
 # with the machine; the README quotes what this printed on ours.
 #
-# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-unwind|leak-kernel|startup|memory|cache|reclaim|oom ...]
+# usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-progs|leak-unwind|leak-kernel|startup|memory|cache|reclaim|oom ...]
 #   default: all, 5 pairs each
 set -u
 
@@ -17,11 +17,11 @@ pairs=5
 while getopts n: opt; do
 	case $opt in
 	n) pairs=$OPTARG ;;
-	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-unwind|leak-kernel|startup|memory|cache|reclaim|oom ...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n PAIRS] [leak-user|leak-progs|leak-unwind|leak-kernel|startup|memory|cache|reclaim|oom ...]" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || set -- leak-user leak-unwind leak-kernel startup memory cache reclaim oom
+[ $# -gt 0 ] || set -- leak-user leak-progs leak-unwind leak-kernel startup memory cache reclaim oom
 
 make -s -C "$top" OUTPUT="$out" all >/dev/null || exit 1
 if [ "$(id -u)" -ne 0 ]; then
@@ -64,7 +64,8 @@ bench_user() {
 	: >"$tmp/base" && : >"$tmp/traced"
 	for _ in $(seq "$pairs"); do
 		"$wl/mallocloop" "$n" | field ns_per_op >>"$tmp/base"
-		"$ms" leak -j -c "$wl/mallocloop $n" 3600 2>/dev/null | field ns_per_op >>"$tmp/traced"
+		# Under -j the command's stdout goes to memscope's stderr.
+		"$ms" leak -j -c "$wl/mallocloop $n" 3600 2>&1 >/dev/null | field ns_per_op >>"$tmp/traced"
 	done
 	b=$(median <"$tmp/base")
 	t=$(median <"$tmp/traced")
@@ -131,6 +132,37 @@ bench_startup() {
 		wait $lp
 	done
 	echo "startup: leak -p, start of memscope to all probes attached: $(median <"$tmp/st") ms (median of $pairs)"
+}
+
+# leak's user-mode programs, each one's own cost per run as the kernel
+# counts it (BPF_ENABLE_STATS through MEMSCOPE_BPF_STATS): what the load
+# of a shared machine moves least. Programs loaded after each start of
+# memscope are its own.
+bench_progs() {
+	: >"$tmp/progs"
+	for _ in $(seq "$pairs"); do
+		last=$(bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p' | sort -n | tail -n 1)
+		MEMSCOPE_BPF_STATS=1 "$ms" leak -j -c "$wl/mallocloop 100000000" 3600 >/dev/null 2>&1 &
+		pid=$!
+		started="$started $pid"
+		sleep 4
+		bpftool prog show 2>/dev/null | awk -v last="${last:-0}" '
+			/^[0-9]+:/ {
+				name = ""; rt = 0; rc = 0
+				for (k = 1; k < NF; k++) {
+					if ($k == "name") name = $(k + 1)
+					if ($k == "run_time_ns") rt = $(k + 1)
+					if ($k == "run_cnt") rc = $(k + 1)
+				}
+				if ($1 + 0 > last && rc > 0 && (name == "malloc_enter" || name == "free_enter" || name == "alloc_return"))
+					printf "%s %.1f\n", name, rt / rc
+			}' >>"$tmp/progs"
+		kill -INT $pid
+		wait $pid
+	done
+	for p in malloc_enter free_enter alloc_return; do
+		echo "leak-progs: $p $(grep "^$p " "$tmp/progs" | cut -d' ' -f2 | median) ns per run (BPF statistics, median of $pairs runs)"
+	done
 }
 
 bench_memory() {
@@ -306,6 +338,7 @@ for b in "$@"; do
 	case $b in
 	leak-user) bench_user ;;
 	leak-unwind) bench_unwind ;;
+	leak-progs) bench_progs ;;
 	leak-kernel) bench_kernel ;;
 	startup) bench_startup ;;
 	memory) bench_memory ;;

@@ -112,6 +112,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 		bpf_map__set_max_entries(s->maps.pending, 1);
 		bpf_map__set_max_entries(s->maps.unw_maps, 1);
 		bpf_map__set_max_entries(s->maps.unw_objs, 1);
+		bpf_map__set_max_entries(s->maps.threads_seen, 1);
 	}
 	if (!o) {
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -245,7 +246,7 @@ static int on_event(void *ctx, void *data, size_t len)
 			kill(lr->run.target.pid, SIGCONT);
 		return 0;
 	case EV_MMAP:
-		regions_map(&lr->regions, e->addr, e->size, e->stack_id, e->ts);
+		regions_mmap(&lr->regions, e->addr, e->size, e->addr2, e->stack_id, e->ts);
 		break;
 	case EV_MUNMAP:
 		regions_unmap(&lr->regions, e->addr, e->size);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/ranges.h"
 #include "leak/regions.h"
@@ -91,10 +92,10 @@ static int punch(struct regions *rs, uint64_t start, uint64_t end, struct region
 	return 0;
 }
 
-int regions_map(struct regions *rs, uint64_t addr, uint64_t len, int32_t stack_id,
-		uint64_t ts)
+static int map_range(struct regions *rs, uint64_t addr, uint64_t len, int32_t stack_id,
+		     bool file, uint64_t ts)
 {
-	struct region r = { addr, addr + page_up(len), stack_id, ts };
+	struct region r = { addr, addr + page_up(len), stack_id, file, ts };
 	int err;
 
 	if (!len)
@@ -103,6 +104,24 @@ int regions_map(struct regions *rs, uint64_t addr, uint64_t len, int32_t stack_i
 	if (err)
 		return err;
 	return insert_at(rs, first_after(rs, r.start), &r);
+}
+
+int regions_map(struct regions *rs, uint64_t addr, uint64_t len, int32_t stack_id,
+		uint64_t ts)
+{
+	return map_range(rs, addr, len, stack_id, false, ts);
+}
+
+int regions_mmap(struct regions *rs, uint64_t addr, uint64_t len, uint64_t flags,
+		 int32_t stack_id, uint64_t ts)
+{
+	bool file = !(flags & MAP_ANONYMOUS);
+
+	if (file)
+		rs->file_maps++;
+	else
+		rs->anon_maps++;
+	return map_range(rs, addr, len, stack_id, file, ts);
 }
 
 int regions_unmap(struct regions *rs, uint64_t addr, uint64_t len)
@@ -118,6 +137,7 @@ int regions_remap(struct regions *rs, uint64_t old, uint64_t old_len, uint64_t n
 	uint64_t old_end = old + page_up(old_len), new_end = new_addr + page_up(new_len);
 	struct regions moved;
 	int32_t stack_id = -1;
+	bool file = false;
 	uint64_t ts = 0;
 	int err;
 	size_t i;
@@ -131,6 +151,7 @@ int regions_remap(struct regions *rs, uint64_t old, uint64_t old_len, uint64_t n
 		 * at the old start (or the first one found). */
 		stack_id = moved.r[0].stack_id;
 		ts = moved.r[0].ts;
+		file = moved.r[0].file;
 	} else {
 		/* We never saw this mapping created: nothing to move. */
 		goto out;
@@ -155,11 +176,12 @@ int regions_remap(struct regions *rs, uint64_t old, uint64_t old_len, uint64_t n
 			goto out;
 	}
 	if (new_end - new_addr > old_end - old) {
-		struct region grown = { new_addr + (old_end - old), new_end, stack_id, ts };
+		struct region grown = { new_addr + (old_end - old), new_end, stack_id, file, ts };
 		size_t at = first_after(rs, grown.start);
 
 		/* One mapping that grew stays one mapping. */
-		if (at > 0 && rs->r[at - 1].end == grown.start && rs->r[at - 1].stack_id == stack_id)
+		if (at > 0 && rs->r[at - 1].end == grown.start && rs->r[at - 1].stack_id == stack_id &&
+		    rs->r[at - 1].file == file)
 			rs->r[at - 1].end = grown.end;
 		else
 			err = insert_at(rs, at, &grown);

@@ -6,18 +6,23 @@
 #ifndef MEMSCOPE_REGIONS_H
 #define MEMSCOPE_REGIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct region {
 	uint64_t start, end;	/* [start, end), page-aligned (first: core/ranges.h) */
 	int32_t stack_id;	/* where the mapping was created */
+	bool file;		/* a mapping of a file, not anonymous memory */
 	uint64_t ts;		/* when */
 };
 
 struct regions {
 	struct region *r;	/* sorted by start, never overlapping */
 	size_t n, cap;
+	/* mmap calls recorded through regions_mmap(): anonymous memory (an
+	 * allocation) and file mappings (reported apart) */
+	uint64_t anon_maps, file_maps;
 };
 
 void regions_init(struct regions *rs);
@@ -30,6 +35,10 @@ void regions_free(struct regions *rs);
  * mapped there before (MAP_FIXED). Returns 0 or -ENOMEM. */
 int regions_map(struct regions *rs, uint64_t addr, uint64_t len, int32_t stack_id,
 		uint64_t ts);
+/* The same for an mmap call with these flags (MAP_*): without
+ * MAP_ANONYMOUS it maps a file. Counted in anon_maps or file_maps. */
+int regions_mmap(struct regions *rs, uint64_t addr, uint64_t len, uint64_t flags,
+		 int32_t stack_id, uint64_t ts);
 /* munmap(addr, len) succeeded. */
 int regions_unmap(struct regions *rs, uint64_t addr, uint64_t len);
 /* mremap(old, old_len, new_len) returned new_addr: the pieces of the old

@@ -31,6 +31,10 @@
 
 #define SHOW_ALLOCS_MAX 8
 
+/* The site of user-mode groups of file mappings (user groups have no call
+ * site otherwise: 0), so that they never share a row with allocations. */
+#define SITE_FILE_MAP 1
+
 struct shown_alloc {
 	uint64_t addr, size, ts;	/* ts: jiffies */
 };
@@ -41,6 +45,7 @@ struct group {
 	uint64_t site;
 	int32_t stack_id;
 	int kind;		/* enum leak_kind of the first allocation seen */
+	bool file;		/* file mappings: reported apart, not allocations */
 	bool mixed_kinds;
 	uint64_t bytes, count;
 	uint64_t oldest_ts;	/* 0: unknown (-C) */
@@ -64,6 +69,9 @@ struct leak_report {
 	uint64_t last_bytes, last_count;
 	struct unwinder_stats unw;	/* user mode: how stacks were walked */
 	bool unw_set;
+	/* this report's anonymous mappings (part of last_count), and file
+	 * mappings (apart) */
+	uint64_t last_anon_count, last_file_bytes, last_file_count;
 	struct tick_clock *clock;
 	double ns_per_tick;	/* 0 until measured */
 	struct slab_caps caps;	/* kernel: this report's caches against slabinfo */
@@ -143,6 +151,7 @@ static struct group *group_of(struct leak_report *r, uint64_t site, int32_t stac
 	if (g && *created) {
 		g->site = site;
 		g->stack_id = stack_id;
+		g->file = !r->o.kernel && site == SITE_FILE_MAP;
 	}
 	return g;
 }
@@ -275,7 +284,8 @@ static int gather_regions(struct leak_report *r, uint64_t cutoff)
 
 		if (g->ts > cutoff)
 			continue;
-		err = add(r, g->start, g->end - g->start, g->ts, 0, g->stack_id, LK_MMAP);
+		err = add(r, g->start, g->end - g->start, g->ts, g->file ? SITE_FILE_MAP : 0,
+			  g->stack_id, LK_MMAP);
 		if (err)
 			return err;
 	}
@@ -470,14 +480,17 @@ static void render_text_group(struct leak_report *r, const struct group *g, cons
 	char b[32], cache[64], safe[256];
 	const char *cn = cache_name(r, g, cache, sizeof(cache));
 
-	printf("%s in %" PRIu64 " allocation%s", fmt_bytes(g->bytes * scale, b, sizeof(b)),
-	       g->count * scale, g->count * scale == 1 ? "" : "s");
+	printf("%s in %" PRIu64 " %s%s", fmt_bytes(g->bytes * scale, b, sizeof(b)),
+	       g->count * scale, g->file ? "mapping" : "allocation",
+	       g->count * scale == 1 ? "" : "s");
 	if (g->oldest_ts)
 		printf(", oldest %.1f s", age_s(r, now, g->oldest_ts));
 	printf(", %s", trend_name(g->trend));
 	if (scale > 1)
 		printf(" (estimate)");
-	if (g->kind != LK_NONE && !g->mixed_kinds)
+	if (g->file)
+		printf(" [mmap of a file]");
+	else if (g->kind != LK_NONE && !g->mixed_kinds)
 		printf(" [%s]", kind_names[g->kind]);
 	if (cn)
 		printf(" [%s]", text_safe(cn, safe, sizeof(safe)));
@@ -503,7 +516,7 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 	const char *cn = cache_name(r, g, cache, sizeof(cache));
 
 	json_obj_begin(j);
-	json_kstr(j, "type", "stack");
+	json_kstr(j, "type", g->file ? "file_map" : "stack");
 	if (!r->o.kernel)
 		json_ki64(j, "pid", r->o.pid);
 	json_kbool(j, "final", final);
@@ -518,7 +531,8 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 	json_kstr(j, "trend", trend_name(g->trend));
 	json_ki64(j, "growth_bytes", g->growth * (int64_t)scale);
 	json_key(j, "kind");
-	json_str(j, g->kind != LK_NONE && !g->mixed_kinds ? kind_names[g->kind] : NULL);
+	json_str(j, g->file ? "mmap_file"
+		    : g->kind != LK_NONE && !g->mixed_kinds ? kind_names[g->kind] : NULL);
 	if (r->o.kernel) {
 		json_key(j, "site");
 		if (g->site && !r->o.by_cache) {
@@ -595,7 +609,7 @@ static int write_graphs(struct leak_report *r, struct group **gs, size_t n, uint
 	go.st = st;
 	for (i = 0; i < n; i++) {
 		struct frames fr;
-		char buf[256], cache[64];
+		char buf[1024], cache[64];
 		char **f = names + i * FRAMES_MAX;
 		const char *cn;
 
@@ -658,9 +672,10 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	/* Once the target is gone nothing it held is about to be freed: its
 	 * final report shows everything, whatever -o says. */
 	uint64_t now = 0, cutoff, older;
-	uint64_t scale = r->o.sample_rate, total_bytes = 0, total_count = 0;
-	struct group **gs = NULL;
-	size_t n = 0, i = 0, shown;
+	uint64_t scale = r->o.sample_rate, total_bytes = 0, total_count = 0, anon_count = 0;
+	uint64_t file_bytes = 0, file_count = 0;
+	struct group **gs = NULL, **fs;
+	size_t n = 0, i = 0, shown, nfile, fshown;
 	struct counters c;
 	struct hkey k;
 	void *v;
@@ -684,20 +699,43 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	cap_by_slabinfo(r, scale);
 	update_trends(r);
 
+	/* Allocations (heap blocks and anonymous mappings) first, file
+	 * mappings apart at the end: they are not allocations. */
 	gs = calloc(r->groups.len + 1, sizeof(*gs));
 	if (!gs)
 		return -ENOMEM;
+	nfile = r->groups.len;
 	while (hmap_next(&r->groups, &i, &k, &v)) {
-		if (!((struct group *)v)->count)
+		struct group *g = v;
+
+		if (!g->count)
 			continue;	/* capped to nothing */
-		gs[n++] = v;
-		total_bytes += ((struct group *)v)->bytes;
-		total_count += ((struct group *)v)->count;
+		if (g->file) {
+			gs[--nfile] = g;
+			file_bytes += g->bytes;
+			file_count += g->count;
+			continue;
+		}
+		gs[n++] = g;
+		total_bytes += g->bytes;
+		total_count += g->count;
+		if (g->kind == LK_MMAP && !g->mixed_kinds)
+			anon_count += g->count;
 	}
+	/* File mappings went to the end, from the top down; groups capped
+	 * to nothing left a gap between: close it. */
+	memmove(gs + n, gs + nfile, (r->groups.len - nfile) * sizeof(*gs));
+	fs = gs + n;
+	nfile = r->groups.len - nfile;
 	qsort_r(gs, n, sizeof(*gs), cmp_groups, &r->o.sort);
+	qsort_r(fs, nfile, sizeof(*fs), cmp_groups, &r->o.sort);
 	r->last_bytes = total_bytes * scale;
 	r->last_count = total_count * scale;
+	r->last_anon_count = anon_count * scale;
+	r->last_file_bytes = file_bytes * scale;
+	r->last_file_count = file_count * scale;
 	shown = r->o.top && r->o.top < n ? r->o.top : n;
+	fshown = r->o.top && r->o.top < nfile ? r->o.top : nfile;
 	if (r->o.kernel)
 		prefetch_kernel_symbols(r, gs, r->o.folded_path || r->o.svg_path ? n : shown);
 	counters_read(r->skel->obj, ST_NR, &c);
@@ -713,8 +751,16 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 		json_kbool(&r->j, "final", final);
 		json_ku64(&r->j, "stacks", n);
 		json_ku64(&r->j, "shown", shown);
+		/* Allocations: heap blocks plus anonymous mappings (each
+		 * contiguous piece of one counts once). */
 		json_ku64(&r->j, "outstanding_bytes", total_bytes * scale);
 		json_ku64(&r->j, "outstanding_count", total_count * scale);
+		if (!r->o.kernel) {
+			json_ku64(&r->j, "outstanding_mmap_count", anon_count * scale);
+			json_ku64(&r->j, "file_map_bytes", file_bytes * scale);
+			json_ku64(&r->j, "file_map_count", file_count * scale);
+			json_ku64(&r->j, "file_map_stacks", nfile);
+		}
 		json_kbool(&r->j, "estimate", scale > 1);
 		if (r->o.kernel) {
 			json_kbool(&r->j, "bulk_frees_traced", r->o.bulk_frees_traced);
@@ -744,9 +790,13 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 		uint64_t lost = counters_drops_total(&c, leak_drops, NLEAK_DROPS);
 
 		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
-		printf("[%s] %s%s outstanding in %" PRIu64 " allocations from %zu stacks", ts,
+		printf("[%s] %s%s outstanding in %" PRIu64 " allocations", ts,
 		       final ? "final: " : "", fmt_bytes(total_bytes * scale, b, sizeof(b)),
-		       total_count * scale, n);
+		       total_count * scale);
+		if (!r->o.kernel)
+			printf(" (%" PRIu64 " heap blocks, %" PRIu64 " anonymous mappings)",
+			       (total_count - anon_count) * scale, anon_count * scale);
+		printf(" from %zu stacks", n);
 		if (r->o.pid)
 			printf(" (%spid %d %s)", r->o.kernel ? "kernel, " : "", r->o.pid,
 			       text_safe(r->o.target, safe, sizeof(safe)));
@@ -778,6 +828,22 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 		else
 			render_text_group(r, gs[i], &fr, now, scale);
 	}
+	if (nfile && !r->o.json) {
+		char b[32];
+
+		printf("file mappings, not counted above: %s in %" PRIu64 " mappings from %zu "
+		       "stacks%s:\n\n", fmt_bytes(file_bytes * scale, b, sizeof(b)),
+		       file_count * scale, nfile, fshown < nfile ? " (top ones)" : "");
+	}
+	for (i = 0; i < fshown; i++) {
+		struct frames fr;
+
+		resolve_frames(r, fs[i], &fr);
+		if (r->o.json)
+			render_json_group(r, fs[i], &fr, now, scale, final);
+		else
+			render_text_group(r, fs[i], &fr, now, scale);
+	}
 	counters_free(&c);
 	err = write_graphs(r, gs, n, scale);
 	free(gs);
@@ -806,19 +872,35 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 {
 	struct json *j = &r->j;
 	struct counters c;
+	uint64_t heap, maps, file_maps;
 
 	counters_read(r->skel->obj, ST_NR, &c);
+	/* Allocations as the reports count them: heap blocks plus anonymous
+	 * mmaps; file mappings apart. */
+	heap = counter(&c, ST_ALLOCS);
+	maps = r->regions ? r->regions->anon_maps : 0;
+	file_maps = r->regions ? r->regions->file_maps : 0;
 	if (r->o.json) {
 		json_obj_begin(j);
 		json_kstr(j, "type", "summary");
 		json_kstr(j, "mode", r->o.kernel ? "kernel" : "user");
 		if (r->o.pid)
 			json_ki64(j, "pid", r->o.pid);
-		json_ku64(j, "allocs", counter(&c, ST_ALLOCS));
+		json_ku64(j, "allocs", heap + maps);
+		if (!r->o.kernel) {
+			json_ku64(j, "heap_allocs", heap);
+			json_ku64(j, "mmap_allocs", maps);
+			json_ku64(j, "file_mmaps", file_maps);
+		}
 		json_ku64(j, "frees", counter(&c, ST_FREES));
 		json_ku64(j, "failed_allocs", counter(&c, ST_FAILED));
 		json_ku64(j, "outstanding_bytes", r->last_bytes);
 		json_ku64(j, "outstanding_count", r->last_count);
+		if (!r->o.kernel) {
+			json_ku64(j, "outstanding_mmap_count", r->last_anon_count);
+			json_ku64(j, "file_map_bytes", r->last_file_bytes);
+			json_ku64(j, "file_map_count", r->last_file_count);
+		}
 		json_ku64(j, "sample_rate", r->o.sample_rate);
 		json_ku64(j, "sampled_out", counter(&c, ST_SAMPLED_OUT));
 		json_ku64(j, "filtered", counter(&c, ST_FILTERED));
@@ -866,8 +948,13 @@ int leak_report_summary(struct leak_report *r, const struct attach_failure *fail
 		counters_free(&c);
 		return 0;
 	}
-	printf("summary: %" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " failed allocation calls",
-	       counter(&c, ST_ALLOCS), counter(&c, ST_FREES), counter(&c, ST_FAILED));
+	printf("summary: %" PRIu64 " allocations", heap + maps);
+	if (!r->o.kernel)
+		printf(" (%" PRIu64 " heap blocks, %" PRIu64 " anonymous mmaps)", heap, maps);
+	printf(", %" PRIu64 " frees, %" PRIu64 " failed allocation calls", counter(&c, ST_FREES),
+	       counter(&c, ST_FAILED));
+	if (file_maps)
+		printf("; %" PRIu64 " file mappings (not allocations)", file_maps);
 	if (target_exit_code >= 0)
 		printf("; the target exited with %d", target_exit_code);
 	printf("\n");

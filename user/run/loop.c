@@ -19,11 +19,17 @@
 /* Upper bound on how long a stop request can go unnoticed. */
 #define LOOP_SLICE_MS 100
 
-static volatile sig_atomic_t stop_count;
+static volatile sig_atomic_t stop_count, stop_sig, stop_from_kernel;
 static void (*volatile exit_hook)(void);
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	if (!stop_count) {
+		stop_sig = sig;
+		/* The terminal's Ctrl-C comes from the kernel (SI_KERNEL), to
+		 * the whole foreground process group. */
+		stop_from_kernel = si && si->si_code == SI_KERNEL;
+	}
 	if (stop_count++ > 0) {
 		void (*fn)(void) = exit_hook;
 
@@ -42,13 +48,13 @@ void loop_install_signals(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
 	sigemptyset(&sa.sa_mask);
 	/* SA_RESTART: a write to a full pipe resumes after Ctrl-C instead of
 	 * failing with EINTR (stdio would then call the output broken). The
 	 * loop's poll() is never restarted, whatever the flag (signal(7)),
 	 * so a stop request is still seen at once. */
-	sa.sa_flags = SA_RESTART;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
@@ -56,6 +62,13 @@ void loop_install_signals(void)
 bool loop_stop_requested(void)
 {
 	return stop_count > 0;
+}
+
+int loop_stop_signal(bool *from_kernel)
+{
+	if (from_kernel)
+		*from_kernel = stop_from_kernel;
+	return stop_count ? stop_sig : 0;
 }
 
 void loop_request_stop(void)

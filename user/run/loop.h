@@ -19,6 +19,10 @@ struct ring_buffer;
 void loop_install_signals(void);
 /* True once SIGINT or SIGTERM arrived. */
 bool loop_stop_requested(void);
+/* The signal that asked to stop (SIGINT, SIGTERM; 0 if none did, e.g.
+ * loop_request_stop()), and whether the kernel sent it (a terminal's
+ * Ctrl-C, to the whole foreground process group) rather than a process. */
+int loop_stop_signal(bool *from_kernel);
 /* Ask the loop to stop, as a signal would (for callbacks). */
 void loop_request_stop(void);
 /* fn runs inside the signal handler just before a second SIGINT/SIGTERM

@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run/spawn.h"
@@ -186,11 +187,11 @@ int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool 
 	close(errp[1]);
 	s->gate_fd = gate[1];
 	s->err_fd = errp[0];
-	if (stop_at_exit) {
-		if (ptrace(PTRACE_SEIZE, s->pid, NULL,
-			   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)) == 0)
-			s->traced = true;
-	}
+	/* Seized in any case: its signals are then seen (spawn_forward()),
+	 * and it dies with memscope (EXITKILL). */
+	if (ptrace(PTRACE_SEIZE, s->pid, NULL,
+		   (void *)(long)((stop_at_exit ? PTRACE_O_TRACEEXIT : 0) | PTRACE_O_EXITKILL)) == 0)
+		s->traced = true;
 	return 0;
 fail:
 	close(gate[0]);
@@ -220,6 +221,58 @@ int spawn_release(struct spawned *s)
 static bool is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The signal to deliver for sig, which the child is about to get: SIGINT
+ * and SIGTERM from outside the child (not its own raise() or kill()) are
+ * noted, and while memscope passes one on (spawn_forward()) the child
+ * gets it once: a second copy of the same request (the terminal's and
+ * ours, or ours and a kill(2) of the whole group) is dropped. */
+static int deliver(struct spawned *s, int sig)
+{
+	siginfo_t si;
+
+	if (sig != SIGINT && sig != SIGTERM)
+		return sig;
+	if (!ptrace(PTRACE_GETSIGINFO, s->pid, NULL, &si) && si.si_code != SI_KERNEL &&
+	    si.si_pid == s->pid)
+		return sig;
+	s->last_sig = sig;
+	s->last_sig_ms = mono_ms();
+	if (s->stop_sig != sig)
+		return sig;
+	if (s->stop_got)
+		return 0;
+	s->stop_got = true;
+	return sig;
+}
+
+int spawn_forward(struct spawned *s, int sig, bool from_tty)
+{
+	if (s->pid <= 0 || s->exited)
+		return 0;
+	s->stop_sig = sig;
+	if (s->traced) {
+		/* Its copy may have been delivered just before memscope's
+		 * own handler ran. */
+		if (s->last_sig == sig && mono_ms() - s->last_sig_ms < 1000)
+			s->stop_got = true;
+		if (s->stop_got)
+			return 0;
+	} else if (from_tty && getpgid(s->pid) == getpgrp()) {
+		/* The terminal sent it to the whole foreground group. */
+		return 0;
+	}
+	/* Still pending in the child, a second kill() merges with it. */
+	return kill(s->pid, sig) ? -errno : 1;
 }
 
 int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx)
@@ -257,9 +310,9 @@ int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx)
 				ptrace(PTRACE_LISTEN, s->pid, NULL, NULL);
 			else
 				ptrace(PTRACE_CONT, s->pid, NULL, NULL);
-		} else {
+			} else {
 			/* A signal for the child: deliver it. */
-			ptrace(PTRACE_CONT, s->pid, NULL, (void *)(long)WSTOPSIG(status));
+			ptrace(PTRACE_CONT, s->pid, NULL, (void *)(long)deliver(s, WSTOPSIG(status)));
 		}
 	}
 	return s->exited;

@@ -28,11 +28,17 @@ struct spawned {
 	bool traced;		/* ptrace-seized to stop at exit */
 	bool exited;
 	int status;		/* wait status once exited */
+	/* SIGINT/SIGTERM passed on to the child (spawn_forward()) */
+	int stop_sig;		/* being passed on, 0: none */
+	bool stop_got;		/* the child has had it (traced children) */
+	int last_sig;		/* the last one it got from outside itself */
+	long long last_sig_ms;	/* when (CLOCK_MONOTONIC) */
 };
 
-/* Fork the child and hold it before exec. With stop_at_exit the child is
- * ptrace-seized (PTRACE_O_TRACEEXIT, EXITKILL) so it stops once at exit
- * with its address space still there. stdout_to_stderr: the child's
+/* Fork the child and hold it before exec. The child is ptrace-seized
+ * (EXITKILL: it dies with memscope; its signals pass through
+ * spawn_handle()); with stop_at_exit also PTRACE_O_TRACEEXIT, so it stops
+ * once at exit with its address space still there. stdout_to_stderr: the child's
  * standard output goes to memscope's standard error (when memscope's own
  * output is on stdout, e.g. JSON Lines: the two never mix). 0 or -errno. */
 int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool stop_at_exit,
@@ -43,6 +49,11 @@ int spawn_release(struct spawned *s);
  * child received, runs at_exit(ctx) at its exit stop and lets it go.
  * Returns 1 once the child is gone (s->status set), else 0. */
 int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx);
+/* Pass sig (SIGINT, SIGTERM) on to the child unless it has it already:
+ * from_tty, the terminal sent it to the foreground process group the
+ * child shares; a traced child is seen getting it (and gets it once, see
+ * spawn_handle()). 1 if sent, 0 if not needed, or -errno. */
+int spawn_forward(struct spawned *s, int sig, bool from_tty);
 /* Kill and reap the child (error paths). */
 void spawn_kill(struct spawned *s);
 /* Exit code of the child as a shell reports it (128+signal if killed). */

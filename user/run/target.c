@@ -209,6 +209,22 @@ int target_release(struct target *t)
 	return 0;
 }
 
+int target_forward_signal(struct target *t, int sig, bool from_tty)
+{
+	int ret;
+
+	if (!t->spawned || t->child.exited)
+		return 0;
+	ret = spawn_forward(&t->child, sig, from_tty);
+	if (ret < 0)
+		log_warn("cannot pass %s on to '%s': %s", strsignal(sig), t->argv[0],
+			 strerror(-ret));
+	else
+		log_info("%s passed on to '%s'%s; it has %u s to exit", strsignal(sig),
+			 t->argv[0], ret ? "" : " (it had it already)", TARGET_STOP_GRACE_MS / 1000);
+	return ret;
+}
+
 int target_set_cgroup(struct target *t, const char *path)
 {
 	int err = memcg_resolve(path, &t->memcg_id, t->memcg_dir, sizeof(t->memcg_dir));

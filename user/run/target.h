@@ -53,6 +53,14 @@ int target_parse_command(struct target *t, const char *cmdline);
 int target_spawn(struct target *t, bool stop_at_exit);
 /* Let a spawned command exec (everything is attached by now). */
 int target_release(struct target *t);
+/* How long a -c command has to exit after memscope passed it the signal
+ * that stopped the run, before it is killed. */
+#define TARGET_STOP_GRACE_MS 5000
+/* The run was stopped by sig (SIGINT, SIGTERM; from_tty: a terminal's, see
+ * loop_stop_signal()): pass it on to a -c command still running, unless
+ * it has it already, so that its own handler runs. 1 if sent, 0 if not
+ * needed, -errno. */
+int target_forward_signal(struct target *t, int sig, bool from_tty);
 /* --cgroup PATH: a memory cgroup directory, or a path as /proc/PID/cgroup
  * names it. */
 int target_set_cgroup(struct target *t, const char *path);

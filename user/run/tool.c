@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The run lifecycle every tool shares (see tool.h). */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,46 @@ static int input_event(void *arg)
 	return lc->h->on_input(lc->r, lc->ctx);
 }
 
+/* A run stopped by SIGINT/SIGTERM while its -c command runs: the command
+ * gets that signal too, and a grace time to run its own handler and exit,
+ * while its events (the frees of its handler) are still read; then it is
+ * killed (target_close()). LOOP_TARGET_EXIT if it exited in time. */
+static int stop_command(struct run *r, const struct run_hooks *h, void *ctx,
+			struct ring_buffer *rb)
+{
+	struct spawned *c = &r->target.child;
+	struct pollfd pfd[2];
+	bool from_tty;
+	int sig = loop_stop_signal(&from_tty), n = 0;
+	double until;
+
+	/* Take in what the command did meanwhile, its own copy of the
+	 * signal included. */
+	if (spawn_handle(c, h->target_exiting, ctx))
+		goto exited;
+	if (!sig || target_forward_signal(&r->target, sig, from_tty) < 0)
+		return LOOP_SIGNAL;
+	pfd[n++] = (struct pollfd){ .fd = c->sig_fd, .events = POLLIN };
+	if (rb)
+		pfd[n++] = (struct pollfd){ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN };
+	until = run_elapsed_ms(r) + TARGET_STOP_GRACE_MS;
+	while (run_elapsed_ms(r) < until) {
+		if (poll(pfd, n, 100) < 0 && errno != EINTR)
+			break;
+		if (rb)
+			ring_buffer__consume(rb);
+		if (spawn_handle(c, h->target_exiting, ctx))
+			goto exited;
+	}
+	log_warn("'%s' did not exit within %u s of the signal: killing it", r->target.argv[0],
+		 TARGET_STOP_GRACE_MS / 1000);
+	return LOOP_SIGNAL;
+exited:
+	if (rb)
+		ring_buffer__consume(rb);
+	return LOOP_TARGET_EXIT;
+}
+
 static void print_attached(struct run *r, const struct run_hooks *h, void *ctx)
 {
 	uint64_t map_kib = object_map_bytes(r->obj) / 1024;
@@ -170,6 +211,8 @@ int run_tool(struct run *r, const struct run_hooks *h, void *ctx)
 		lo.on_input = input_event;
 	}
 	end = loop_run(&lo);
+	if (end == LOOP_SIGNAL && r->target.spawned && !r->target.child.exited)
+		end = stop_command(r, h, ctx, rb);
 	r->end = end;
 	if (end < 0 && !r->output_err)
 		log_error("tracing stopped: %s", strerror(-end));

@@ -12,7 +12,9 @@
  * that filled it in and stay valid until it is freed. */
 struct sym_frame {
 	uint64_t addr;		/* address as captured */
-	const char *sym;	/* function name, NULL if unknown */
+	const char *sym;	/* function name (demangled), NULL if unknown */
+	const char *mangled;	/* the symbol as the object names it, when that differs
+				 * from sym (C++, Rust); else NULL */
 	uint64_t offset;	/* addr - symbol start */
 	/* Path of the mapped file as the target sees it (as in its maps,
 	 * " (deleted)" included), "[vdso]", "[anon]" for anonymous code;

@@ -93,6 +93,9 @@ void frame_json(struct json *j, const struct sym_frame *f)
 	json_kstr(j, "addr", addr);
 	json_key(j, "sym");
 	json_str(j, f->sym);
+	/* Only where it differs: a C name has no mangled form. */
+	if (f->mangled)
+		json_kstr(j, "mangled", f->mangled);
 	json_ku64(j, "offset", f->sym ? f->offset : f->module_offset);
 	json_key(j, "module");
 	json_str(j, f->module);

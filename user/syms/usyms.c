@@ -62,6 +62,7 @@
 #include "core/strpool.h"
 #include "core/strutil.h"
 #include "syms/debuginfo.h"
+#include "syms/demangle.h"
 #include "syms/modfile.h"
 #include "syms/usyms.h"
 
@@ -613,6 +614,23 @@ static const char *intern(struct usyms *u, const char *s)
 	return strpool_str(&u->strs, s);
 }
 
+/* The name to show for symbol name (demangled, our copy), with *mangled
+ * set to our copy of name when that differs. */
+static const char *sym_name(struct usyms *u, const char *name, const char **mangled)
+{
+	char *d = sym_demangle(name);
+	const char *s;
+
+	*mangled = NULL;
+	if (!d)
+		return intern(u, name);
+	s = intern(u, d);
+	free(d);
+	if (s)
+		*mangled = intern(u, name);
+	return s;
+}
+
 static bool sym_is_code(const GElf_Sym *sym)
 {
 	switch (GELF_ST_TYPE(sym->st_info)) {
@@ -672,7 +690,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 		goto account;
 	name = dwfl_module_addrinfo(um->mod, vaddr, &off, &sym, NULL, NULL, NULL);
 	if (name && *name && sym_is_code(&sym)) {
-		out->sym = intern(u, name);
+		out->sym = sym_name(u, name, &out->mangled);
 		out->offset = out->sym ? off + (addr - look) : 0;
 		um->resolved = true;
 	}

@@ -27,7 +27,9 @@
 
 struct usyms;
 
-#define USYMS_DEFAULT_DWARF_MEM (4u << 20)
+/* libc6-dbg's libc inflates to 10 MiB: a large library's DWARF must fit (the
+ * budget bounds libdw's state, our RSS grows by what it holds). */
+#define USYMS_DEFAULT_DWARF_MEM (32u << 20)
 #define USYMS_DEFAULT_FD_MAX 256
 
 struct usyms_opts {
