@@ -246,8 +246,10 @@ TEST(e2e_probe_bad_btf_file, T_ROOT | T_E2E)
 
 /* MEMSCOPE_ATTACH forces the mode of every tool job that has that attach
  * type among its modes (each job lists its modes' attach types) and of no
- * other job. */
-TEST(e2e_probe_attach_override, T_ROOT | T_E2E)
+ * other job. Five whole probe runs: under TCG on a loaded host they took
+ * up to 140 s (each trial fentry attach waits for an RCU-tasks grace
+ * period). */
+TEST_FULL(e2e_probe_attach_override, T_ROOT | T_E2E, 360)
 {
 	static const char *const forced[] = { "tracepoint", "raw_tp", "tp_btf", "kprobe", "fentry" };
 	unsigned before = bpf_prog_max_id();
