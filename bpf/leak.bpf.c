@@ -370,13 +370,80 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 	return enter(ctx, LK_MUNMAP, len, addr, 0);
 }
 
+/* A free inside a pending operator delete is the same release: libstdc++'s
+ * delete calls free (a tail jump: the same stack pointer), sized delete
+ * tail-jumps to delete, jemalloc's calls its free. */
+static __always_inline bool nested_free(__u32 tid, __u64 sp)
+{
+	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+
+	if (p && (sp < p->sp || (sp == p->sp && p->kind == LK_DELETE))) {
+		count(ST_NESTED);
+		return true;
+	}
+	return false;
+}
+
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 ptr)
 {
-	if (!ptr || other_process() || nested(kernel_tid(), PT_REGS_SP(ctx)))
+	if (!ptr || other_process() || nested_free(kernel_tid(), PT_REGS_SP(ctx)))
 		return 0;
 	release(ptr, LK_FREE);
 	return 0;
+}
+
+/* Every operator delete (the pointer first in all forms), and tcmalloc's
+ * tc_delete*: released here, and held pending until delete returns so
+ * that the free it calls is not seen as a free of an unknown block. */
+SEC("uprobe")
+int BPF_KPROBE(delete_enter, __u64 ptr)
+{
+	__u64 sp = PT_REGS_SP(ctx);
+	__u32 tid = kernel_tid();
+	struct pending p = { .sp = sp, .kind = LK_DELETE, .skip = 1 };
+
+	if (!ptr || other_process() || nested_free(tid, sp))
+		return 0;
+	release(ptr, LK_DELETE);
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		count(ST_PENDING_FULL);
+	return 0;
+}
+
+/* operator new in all its forms (size first; alignment and nothrow_t
+ * after it), tcmalloc's tc_new*. A new that calls malloc is one
+ * allocation: malloc runs nested inside it. */
+SEC("uprobe")
+int BPF_KPROBE(new_enter, __u64 size)
+{
+	return enter(ctx, LK_NEW, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(new_array_enter, __u64 size)
+{
+	return enter(ctx, LK_NEW_ARRAY, size, 0, 0);
+}
+
+/* jemalloc: mallocx(size, flags), rallocx(ptr, size, flags),
+ * xallocx(ptr, size, extra, flags); sdallocx and dallocx are frees. */
+SEC("uprobe")
+int BPF_KPROBE(mallocx_enter, __u64 size)
+{
+	return enter(ctx, LK_MALLOCX, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(rallocx_enter, __u64 ptr, __u64 size)
+{
+	return enter(ctx, LK_RALLOCX, size, ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(xallocx_enter, __u64 ptr, __u64 size)
+{
+	return enter(ctx, LK_XALLOCX, size, ptr, 0);
 }
 
 static __always_inline __s32 user_stack(struct pt_regs *ctx)
@@ -402,6 +469,8 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	bpf_map_delete_elem(&pending, &tid);
 
 	switch (p.kind) {
+	case LK_DELETE:
+		return 0;
 	case LK_MUNMAP:
 		if ((long)ret == 0)
 			emit(EV_MUNMAP, LK_MUNMAP, p.arg, p.size, 0, 0, 0, -1);
@@ -435,10 +504,20 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		}
 		record(memptr, p.size, LK_POSIX_MEMALIGN, 0, user_stack(ctx));
 		return 0;
+	case LK_XALLOCX:
+		/* Resized in place or not at all; returns the block's real
+		 * size, which is what the caller may now use. */
+		if (p.arg) {
+			release(p.arg, LK_XALLOCX);
+			record(p.arg, ret, LK_XALLOCX, 0, user_stack(ctx));
+		}
+		return 0;
 	case LK_REALLOC:
 	case LK_REALLOCARRAY:
+	case LK_RALLOCX:
 		if (p.arg) {
-			if (p.size == 0) {
+			/* rallocx(p, 0) is undefined, not a free. */
+			if (p.size == 0 && p.kind != LK_RALLOCX) {
 				/* glibc: realloc(p, 0) frees p and returns NULL. */
 				release(p.arg, p.kind);
 				if (ret)

@@ -156,7 +156,7 @@ struct leak_run {
 	bool user;		/* a process's allocator (else the kernel's) */
 	char obj[PATH_MAX];	/* user mode: the allocator's object */
 	int obj_mapped;		/* -O with -c: seen mapped at the end (1/0), -1: not asked */
-	struct attach_failure fails[AF_NR];
+	struct attach_failure fails[AF_ALL_NR];
 	int nfails;
 	struct regions regions;
 	struct usyms *us;
@@ -271,22 +271,28 @@ static int load(struct leak_run *lr, const struct tool_job *job)
 
 /* ---- user mode: attaching to the allocator -------------------------------- */
 
-static struct bpf_program *entry_prog(struct leak_bpf *s, enum alloc_fn fn)
+static struct bpf_program *entry_prog(struct leak_bpf *s, enum alloc_class cls)
 {
-	switch (fn) {
-	case AF_MALLOC: return s->progs.malloc_enter;
-	case AF_CALLOC: return s->progs.calloc_enter;
-	case AF_REALLOC: return s->progs.realloc_enter;
-	case AF_REALLOCARRAY: return s->progs.reallocarray_enter;
-	case AF_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
-	case AF_ALIGNED_ALLOC: return s->progs.aligned_alloc_enter;
-	case AF_MEMALIGN: return s->progs.memalign_enter;
-	case AF_VALLOC: return s->progs.valloc_enter;
-	case AF_PVALLOC: return s->progs.pvalloc_enter;
-	case AF_FREE: return s->progs.free_enter;
-	case AF_MMAP: return s->progs.mmap_enter;
-	case AF_MUNMAP: return s->progs.munmap_enter;
-	case AF_MREMAP: return s->progs.mremap_enter;
+	switch (cls) {
+	case CLS_MALLOC: return s->progs.malloc_enter;
+	case CLS_CALLOC: return s->progs.calloc_enter;
+	case CLS_REALLOC: return s->progs.realloc_enter;
+	case CLS_REALLOCARRAY: return s->progs.reallocarray_enter;
+	case CLS_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
+	case CLS_ALIGNED_ALLOC: return s->progs.aligned_alloc_enter;
+	case CLS_MEMALIGN: return s->progs.memalign_enter;
+	case CLS_VALLOC: return s->progs.valloc_enter;
+	case CLS_PVALLOC: return s->progs.pvalloc_enter;
+	case CLS_FREE: return s->progs.free_enter;
+	case CLS_MMAP: return s->progs.mmap_enter;
+	case CLS_MUNMAP: return s->progs.munmap_enter;
+	case CLS_MREMAP: return s->progs.mremap_enter;
+	case CLS_NEW: return s->progs.new_enter;
+	case CLS_NEW_ARRAY: return s->progs.new_array_enter;
+	case CLS_DELETE: return s->progs.delete_enter;
+	case CLS_MALLOCX: return s->progs.mallocx_enter;
+	case CLS_RALLOCX: return s->progs.rallocx_enter;
+	case CLS_XALLOCX: return s->progs.xallocx_enter;
 	default: return NULL;
 	}
 }
@@ -317,12 +323,13 @@ static const char *uprobe_hint(int err)
 	}
 }
 
-static int attach_one(struct leak_run *lr, struct bpf_program *prog, uint64_t off, bool ret)
+static int attach_one(struct leak_run *lr, struct bpf_program *prog, const char *path,
+		      uint64_t off, bool ret)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
 	struct bpf_link *l;
 
-	l = bpf_program__attach_uprobe_opts(prog, lr->run.target.pid, lr->obj, off, &uo);
+	l = bpf_program__attach_uprobe_opts(prog, lr->run.target.pid, path, off, &uo);
 	return l ? link_set_add(&lr->run.links, l) : -errno;
 }
 
@@ -337,30 +344,57 @@ static void attach_failed(struct leak_run *lr, int fn, int err, const char *hint
 		 hint ? hint : "");
 }
 
-static int attach_user(struct leak_run *lr, const struct probe_site *sites)
+/* -v: one line per entry point found, probed or not, and why. */
+static void log_site(const struct uprobe_plan *plan, int fn, const char *what)
+{
+	const struct probe_site *ps = &plan->sites[fn];
+	const char *cxx = alloc_fn_cxx(fn);
+
+	if (ps->alias_of >= 0) {
+		log_info("%-15s %s+0x%" PRIx64 "%s%s%s: the same function as %s", alloc_fn_name(fn),
+			 plan->obj[ps->obj], ps->entry, cxx ? " (" : "", cxx ? cxx : "",
+			 cxx ? ")" : "", alloc_fn_name(ps->alias_of));
+		return;
+	}
+	log_info("%-15s %s+0x%" PRIx64 " +%d%s%s%s: %s (%s%s): %s", alloc_fn_name(fn),
+		 plan->obj[ps->obj], ps->entry, ps->offset, cxx ? " (" : "", cxx ? cxx : "",
+		 cxx ? ")" : "", what, ps->emulated ? "emulated: " : "single-stepped: ", ps->insn,
+		 ps->why);
+}
+
+static int attach_user(struct leak_run *lr, const struct uprobe_plan *plan)
 {
 	int attached = 0;
 
 	log_quiet_push();
-	for (int fn = 0; fn < AF_NR; fn++) {
-		const struct probe_site *ps = &sites[fn];
+	for (int fn = 0; fn < AF_ALL_NR; fn++) {
+		const struct probe_site *ps = &plan->sites[fn];
+		enum alloc_class cls = alloc_fn_class(fn);
 		uint64_t off = ps->entry + ps->offset;
+		const char *path;
 		int err = 0;
 
-		if (!ps->found || ps->alias_of >= 0)
+		if (!ps->found)
 			continue;
+		path = plan->obj[ps->obj];
+		if (ps->alias_of >= 0) {
+			log_site(plan, fn, "");
+			continue;
+		}
 		if (ps->offset < 0) {
 			attach_failed(lr, fn, -EINVAL, ps->why);
 			continue;
 		}
 		/* The return probe first: an entry seen without its return
-		 * would only be replaced later, but why leave one. */
-		if (fn != AF_FREE)
-			err = attach_one(lr, lr->skel->progs.alloc_return,
+		 * would only be replaced later, but why leave one. Frees
+		 * have none; operator delete has one: it ends the pending
+		 * state that keeps the free inside it from counting. */
+		if (cls != CLS_FREE)
+			err = attach_one(lr, lr->skel->progs.alloc_return, path,
 					 ps->ret_ok ? off : ps->entry, true);
 		if (!err)
-			err = attach_one(lr, entry_prog(lr->skel, fn),
-					 ps->ret_ok || fn == AF_FREE ? off : ps->entry, false);
+			err = attach_one(lr, entry_prog(lr->skel, cls), path,
+					 ps->ret_ok || cls == CLS_FREE ? off : ps->entry, false);
 		if (err == -EACCES || err == -EPERM) {
 			/* Refused for every function alike: say it once. */
 			log_quiet_pop();
@@ -372,18 +406,22 @@ static int attach_user(struct leak_run *lr, const struct probe_site *sites)
 			continue;
 		}
 		attached++;
-		log_info("%-15s %s+0x%" PRIx64 " +%d (%s%s)", alloc_fn_name(fn), lr->obj, ps->entry,
-			 ps->offset, ps->emulated ? "emulated: " : "single-stepped: ", ps->insn);
+		log_site(plan, fn, "probed");
 	}
 	log_quiet_pop();
 	return attached;
 }
 
-/* The object that serves the target's malloc, and where to probe it. */
-static int plan_user(struct leak_run *lr, struct probe_site *sites)
+/* The object that serves the target's malloc, and where to probe it; then
+ * the C++ and allocator-specific entry points, each in the object the
+ * dynamic linker binds it to. */
+static int plan_user(struct leak_run *lr, struct uprobe_plan *plan)
 {
+	const unsigned ext = AG_JEMALLOC | AG_TCMALLOC | AG_CXX;
 	struct leak_opts *o = lr->o;
 	struct target *t = &lr->run.target;
+	struct probe_site *sites = plan->sites;
+	struct alloc_objs objs;
 	char name[128];
 	int err, n;
 
@@ -412,9 +450,9 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 			  strerror(-err));
 		return EXIT_FAIL;
 	}
-	n = uprobe_plan(lr->obj, o->prefix, sites);
-	uprobe_place_release();
+	n = uprobe_plan_add(plan, lr->obj, o->prefix, AG_C, false);
 	if (n < 0 || !sites[AF_MALLOC].found || !sites[AF_FREE].found) {
+		uprobe_place_release();
 		log_error("%s has no %smalloc/%sfree to trace%s%s", lr->obj,
 			  o->prefix ? o->prefix : "", o->prefix ? o->prefix : "", n < 0 ? ": " : "",
 			  n < 0 ? strerror(-n) : "");
@@ -423,16 +461,40 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 		return EXIT_FAIL;
 	}
 	log_info("allocator: %s (%d functions)", lr->obj, n);
+
+	err = o->command ? alloc_objects_for_command(t->program, &objs) :
+			   alloc_objects_for_pid(t->pid, &objs);
+	if (err) {
+		log_warn("cannot list the libraries of %s (%s): operator new/delete and "
+			 "allocator-specific functions are traced only in %s", name,
+			 strerror(-err), lr->obj);
+		objs.n = 0;
+		objs.v = NULL;
+	}
+	for (int i = 0; i < objs.n; i++) {
+		n = uprobe_plan_add(plan, objs.v[i].path, o->prefix, ext, !objs.v[i].symtab);
+		if (n > 0)
+			log_info("entry points: %s (%d functions)", objs.v[i].path, n);
+		else if (n < 0)
+			log_debug("%s: %s", objs.v[i].path, strerror(-n));
+	}
+	alloc_objs_free(&objs);
+	/* -O names an object the search order may not reach. */
+	n = uprobe_plan_add(plan, lr->obj, o->prefix, ext, false);
+	if (n > 0)
+		log_info("entry points: %s (%d functions)", lr->obj, n);
+	uprobe_place_release();
 	return 0;
 }
 
 static int start_user(struct leak_run *lr)
 {
 	struct target *t = &lr->run.target;
-	struct probe_site sites[AF_NR];
+	struct uprobe_plan plan;
 	int err;
 
-	err = plan_user(lr, sites);
+	uprobe_plan_init(&plan);
+	err = plan_user(lr, &plan);
 	/* Held before exec until every probe is attached. */
 	/* JSON Lines on stdout: the command's stdout goes to stderr. */
 	t->stdout_apart = lr->o->common.json;
@@ -440,14 +502,19 @@ static int start_user(struct leak_run *lr)
 		err = target_spawn(t, true);
 	if (!err)
 		err = load(lr, &user_job);
+	if (!err) {
+		err = attach_user(lr, &plan);
+		if (err <= 0) {
+			if (!err)
+				log_error("no allocator function of %s could be traced", lr->obj);
+			err = EXIT_FAIL;
+		} else {
+			err = 0;
+		}
+	}
+	uprobe_plan_free(&plan);
 	if (err)
 		return err;
-	err = attach_user(lr, sites);
-	if (err <= 0) {
-		if (!err)
-			log_error("no allocator function of %s could be traced", lr->obj);
-		return EXIT_FAIL;
-	}
 	for (int k = 0; k < lr->nfails; k++)
 		if (!strcmp(lr->fails[k].function, "malloc") || !strcmp(lr->fails[k].function, "free")) {
 			log_error("tracing %s is essential; giving up", lr->fails[k].function);
