@@ -166,7 +166,7 @@ static void cxx_run(const char *variant, const char *obj, int want_sites,
 	ASSERT_OK(run_memscope(&o, &r, "leak", "-v", "-j", "-T", "0", "-o", "0", "-c", cmd, "60",
 			       NULL), "run");
 	ASSERT_EQ(r.status, 0, "exit status");
-	if (r.status)
+	if (r.status || access(expect, F_OK))
 		test_log("stderr: %s", r.err);
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		char what[128];

@@ -30,6 +30,7 @@
 #include "run/preflight.h"
 #include "run/registry.h"
 #include "run/tool.h"
+#include "run/uprobe_multi.h"
 #include "syms/ksyms.h"
 #include "syms/usyms.h"
 
@@ -82,6 +83,7 @@ static const struct tool_mode user_modes[] = {
 struct leak_cfg {
 	const struct leak_opts *o;
 	struct target_filter filter;
+	bool multi;		/* uprobe programs loaded for uprobe_multi links */
 };
 
 static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
@@ -92,6 +94,14 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	struct leak_bpf *s = p;
 
 	s->rodata->self_tgid = getpid();
+	if (user && cfg && cfg->multi) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, s->obj)
+			if (!strncmp(bpf_program__section_name(prog), "uprobe", 6) ||
+			    !strncmp(bpf_program__section_name(prog), "uretprobe", 9))
+				bpf_program__set_expected_attach_type(prog, UPROBE_MULTI_ATTACH_TYPE);
+	}
 	if (user) {
 		/* Kernel-only maps stay minimal. */
 		bpf_map__set_max_entries(s->maps.sites, 1);
@@ -157,6 +167,8 @@ struct leak_run {
 	char obj[PATH_MAX];	/* user mode: the allocator's object */
 	int obj_mapped;		/* -O with -c: seen mapped at the end (1/0), -1: not asked */
 	struct attach_failure fails[AF_ALL_NR];
+	int *mfds;		/* uprobe_multi links */
+	int nmfds;
 	int nfails;
 	struct regions regions;
 	struct usyms *us;
@@ -412,6 +424,70 @@ static int attach_user(struct leak_run *lr, const struct uprobe_plan *plan)
 	return attached;
 }
 
+/* The same through uprobe_multi links: per object one for the return
+ * probes and one per entry program, each with all its offsets, created and
+ * closed at once (the kernel unregisters single uprobes one by one, ~0.1 s
+ * each on 6.18). -EINVAL from the first link: the kernel has none (6.1). */
+static int attach_user_multi(struct leak_run *lr, const struct uprobe_plan *plan)
+{
+	unsigned long offs[AF_ALL_NR];
+	int attached = 0;
+
+	lr->mfds = calloc((size_t)plan->nobj * (CLS_NR + 1), sizeof(*lr->mfds));
+	if (!lr->mfds)
+		return -ENOMEM;
+	for (int obj = 0; obj < plan->nobj; obj++) {
+		for (int cls = -1; cls < CLS_NR; cls++) {
+			struct bpf_program *prog = cls < 0 ? lr->skel->progs.alloc_return :
+							     entry_prog(lr->skel, cls);
+			size_t n = 0;
+			int fd;
+
+			for (int fn = 0; fn < AF_ALL_NR; fn++) {
+				const struct probe_site *ps = &plan->sites[fn];
+				enum alloc_class c = alloc_fn_class(fn);
+
+				if (!ps->found || ps->obj != obj || ps->alias_of >= 0 || ps->offset < 0)
+					continue;
+				if (cls < 0 ? c == CLS_FREE : (int)c != cls)
+					continue;
+				offs[n++] = ps->entry + (ps->ret_ok || c == CLS_FREE ? ps->offset : 0);
+			}
+			if (!n)
+				continue;
+			fd = uprobe_multi_link(bpf_program__fd(prog), plan->obj[obj], offs, n, cls < 0,
+					       lr->run.target.pid);
+			if (fd < 0)
+				return fd;
+			lr->mfds[lr->nmfds++] = fd;
+		}
+	}
+	for (int fn = 0; fn < AF_ALL_NR; fn++) {
+		const struct probe_site *ps = &plan->sites[fn];
+
+		if (!ps->found)
+			continue;
+		if (ps->alias_of >= 0) {
+			log_site(plan, fn, "");
+		} else if (ps->offset < 0) {
+			attach_failed(lr, fn, -EINVAL, ps->why);
+		} else {
+			attached++;
+			log_site(plan, fn, "probed");
+		}
+	}
+	return attached;
+}
+
+static void detach_multi(struct leak_run *lr)
+{
+	for (int i = 0; i < lr->nmfds; i++)
+		close(lr->mfds[i]);
+	free(lr->mfds);
+	lr->mfds = NULL;
+	lr->nmfds = 0;
+}
+
 /* The object that serves the target's malloc, and where to probe it; then
  * the C++ and allocator-specific entry points, each in the object the
  * dynamic linker binds it to. */
@@ -500,8 +576,27 @@ static int start_user(struct leak_run *lr)
 	t->stdout_apart = lr->o->common.json;
 	if (!err && lr->o->command)
 		err = target_spawn(t, true);
+	/* uprobe_multi links where the kernel has them (6.6+); MEMSCOPE_ATTACH
+	 * =uprobe asks for single ones. */
+	lr->cfg.multi = attach_override() != PROBE_UPROBE;
 	if (!err)
 		err = load(lr, &user_job);
+	if (!err && lr->cfg.multi) {
+		err = attach_user_multi(lr, &plan);
+		if (err > 0) {
+			lr->run.mode = "uprobe_multi";
+			err = 0;
+			goto attached;
+		}
+		/* Attach again, one uprobe each, with precise errors. */
+		log_debug("uprobe_multi links: %s; single uprobes instead", strerror(-err));
+		detach_multi(lr);
+		lr->nfails = 0;
+		leak_bpf__destroy(lr->skel);
+		lr->skel = NULL;
+		lr->cfg.multi = false;
+		err = load(lr, &user_job);
+	}
 	if (!err) {
 		err = attach_user(lr, &plan);
 		if (err <= 0) {
@@ -512,6 +607,7 @@ static int start_user(struct leak_run *lr)
 			err = 0;
 		}
 	}
+attached:
 	uprobe_plan_free(&plan);
 	if (err)
 		return err;
@@ -621,11 +717,14 @@ static void attached(struct run *r, void *ctx, struct json *j)
 			json_ku64(j, "cgroup_id", r->target.memcg_id);
 		}
 		json_ki64(j, "attach_failures", lr->nfails);
+		if (lr->nmfds)
+			json_ki64(j, "uprobe_multi_links", lr->nmfds);
 		return;
 	}
 	if (lr->user)
 		fprintf(stderr, "memscope: tracing %s (pid %d) with %zu probes; Ctrl-C to stop\n",
-			text_safe(r->target.name, name, sizeof(name)), r->target.pid, r->links.n);
+			text_safe(r->target.name, name, sizeof(name)), r->target.pid,
+			lr->nmfds ? (size_t)lr->nmfds : r->links.n);
 	else if (r->target.pid)
 		fprintf(stderr, "memscope: tracing kernel allocations of %s (pid %d); Ctrl-C to "
 			"stop\n", text_safe(r->target.name, name, sizeof(name)), r->target.pid);
@@ -673,6 +772,7 @@ static void cleanup(struct run *r, void *ctx)
 	struct leak_run *lr = ctx;
 
 	leak_report_free(lr->rep);
+	detach_multi(lr);
 	leak_bpf__destroy(lr->skel);
 	usyms_free(lr->us);
 	ksyms_free(lr->ks);
