@@ -169,6 +169,7 @@ struct leak_run {
 	struct attach_failure fails[AF_ALL_NR];
 	int *mfds;		/* uprobe_multi links */
 	int nmfds;
+	size_t nprobes;		/* the uprobes they hold */
 	int nfails;
 	struct regions regions;
 	struct usyms *us;
@@ -460,6 +461,7 @@ static int attach_user_multi(struct leak_run *lr, const struct uprobe_plan *plan
 			if (fd < 0)
 				return fd;
 			lr->mfds[lr->nmfds++] = fd;
+			lr->nprobes += n;
 		}
 	}
 	for (int fn = 0; fn < AF_ALL_NR; fn++) {
@@ -486,6 +488,7 @@ static void detach_multi(struct leak_run *lr)
 	free(lr->mfds);
 	lr->mfds = NULL;
 	lr->nmfds = 0;
+	lr->nprobes = 0;
 }
 
 /* The object that serves the target's malloc, and where to probe it; then
@@ -724,7 +727,7 @@ static void attached(struct run *r, void *ctx, struct json *j)
 	if (lr->user)
 		fprintf(stderr, "memscope: tracing %s (pid %d) with %zu probes; Ctrl-C to stop\n",
 			text_safe(r->target.name, name, sizeof(name)), r->target.pid,
-			lr->nmfds ? (size_t)lr->nmfds : r->links.n);
+			lr->nmfds ? lr->nprobes : r->links.n);
 	else if (r->target.pid)
 		fprintf(stderr, "memscope: tracing kernel allocations of %s (pid %d); Ctrl-C to "
 			"stop\n", text_safe(r->target.name, name, sizeof(name)), r->target.pid);
