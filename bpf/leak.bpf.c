@@ -384,8 +384,7 @@ static __always_inline bool nested_free(__u32 tid, __u64 sp)
 	return false;
 }
 
-SEC("uprobe")
-int BPF_KPROBE(free_enter, __u64 ptr)
+static __always_inline int free_entry(struct pt_regs *ctx, __u64 ptr)
 {
 	if (!ptr || other_process() || nested_free(kernel_tid(), PT_REGS_SP(ctx)))
 		return 0;
@@ -393,11 +392,16 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	return 0;
 }
 
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	return free_entry(ctx, ptr);
+}
+
 /* Every operator delete (the pointer first in all forms), and tcmalloc's
  * tc_delete*: released here, and held pending until delete returns so
  * that the free it calls is not seen as a free of an unknown block. */
-SEC("uprobe")
-int BPF_KPROBE(delete_enter, __u64 ptr)
+static __always_inline int delete_entry(struct pt_regs *ctx, __u64 ptr)
 {
 	__u64 sp = PT_REGS_SP(ctx);
 	__u32 tid = kernel_tid();
@@ -409,6 +413,12 @@ int BPF_KPROBE(delete_enter, __u64 ptr)
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
 		count(ST_PENDING_FULL);
 	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(delete_enter, __u64 ptr)
+{
+	return delete_entry(ctx, ptr);
 }
 
 /* operator new in all its forms (size first; alignment and nothrow_t
@@ -444,6 +454,37 @@ SEC("uprobe")
 int BPF_KPROBE(xallocx_enter, __u64 ptr, __u64 size)
 {
 	return enter(ctx, LK_XALLOCX, size, ptr, 0);
+}
+
+/* Every entry point in one program for uprobe_multi links, which carry
+ * each offset's enum leak_kind as its cookie: one link per object instead
+ * of one per program (links are detached one by one, each taking tens of
+ * ms). The same as the programs above. */
+SEC("uprobe")
+int BPF_KPROBE(entry_multi, __u64 a0, __u64 a1, __u64 a2)
+{
+	switch (bpf_get_attach_cookie(ctx)) {
+	case LK_MALLOC: return enter(ctx, LK_MALLOC, a0, 0, 0);
+	case LK_CALLOC: return enter(ctx, LK_CALLOC, mul_sat(a0, a1), 0, 0);
+	case LK_REALLOC: return enter(ctx, LK_REALLOC, a1, a0, 0);
+	case LK_REALLOCARRAY: return enter(ctx, LK_REALLOCARRAY, mul_sat(a1, a2), a0, 0);
+	case LK_POSIX_MEMALIGN: return enter(ctx, LK_POSIX_MEMALIGN, a2, a0, 0);
+	case LK_ALIGNED_ALLOC: return enter(ctx, LK_ALIGNED_ALLOC, a1, 0, 0);
+	case LK_MEMALIGN: return enter(ctx, LK_MEMALIGN, a1, 0, 0);
+	case LK_VALLOC: return enter(ctx, LK_VALLOC, a0, 0, 0);
+	case LK_PVALLOC: return enter(ctx, LK_PVALLOC, a0, 0, 0);
+	case LK_MMAP: return enter(ctx, LK_MMAP, a1, 0, 0);
+	case LK_MREMAP: return enter(ctx, LK_MREMAP, a2, a0, a1);
+	case LK_MUNMAP: return enter(ctx, LK_MUNMAP, a1, a0, 0);
+	case LK_FREE: return free_entry(ctx, a0);
+	case LK_NEW: return enter(ctx, LK_NEW, a0, 0, 0);
+	case LK_NEW_ARRAY: return enter(ctx, LK_NEW_ARRAY, a0, 0, 0);
+	case LK_DELETE: return delete_entry(ctx, a0);
+	case LK_MALLOCX: return enter(ctx, LK_MALLOCX, a0, 0, 0);
+	case LK_RALLOCX: return enter(ctx, LK_RALLOCX, a1, a0, 0);
+	case LK_XALLOCX: return enter(ctx, LK_XALLOCX, a1, a0, 0);
+	default: return 0;
+	}
 }
 
 static __always_inline __s32 user_stack(struct pt_regs *ctx)

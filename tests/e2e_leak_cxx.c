@@ -177,7 +177,16 @@ static void cxx_run(const char *variant, const char *obj, int want_sites,
 	if (malloc_in)
 		ASSERT_TRUE(probed_in(r.err, "malloc", malloc_in), "malloc probed in the copy of libc");
 	if (parse_jlines(&r, &out)) {
-		jl_req(&out, "attached");
+		const struct jv *att = jl_req(&out, "attached");
+		const char *mode = att ? jv_req_s(att, "attach") : NULL;
+
+		/* uprobe_multi links where the kernel has them (6.6+), else
+		 * single uprobes: both count the same. */
+		test_log("attach: %s", mode ? mode : "?");
+		if (mode && !strcmp(mode, "uprobe_multi"))
+			ASSERT_GT(jv_req_i(att, "uprobe_multi_links"), 0, "its links");
+		else
+			ASSERT_STREQ(mode, "uprobe", "single uprobes otherwise");
 		check_cxx_ledger(&out, expect, want_sites);
 		jlines_free(&out);
 	}
@@ -209,6 +218,14 @@ TEST_FULL(e2e_leak_cxx_tcmalloc, T_ROOT | T_E2E, 300)
 TEST_FULL(e2e_leak_cxx_static, T_ROOT | T_E2E, 300)
 {
 	cxx_run("_static", "cxx_ledger_static", CXX_SITES, NULL, NULL);
+}
+
+/* Single uprobes, as on kernels without uprobe_multi links (6.1). */
+TEST_FULL(e2e_leak_cxx_single_uprobes, T_ROOT | T_E2E, 300)
+{
+	static const char *const env[] = { "MEMSCOPE_ATTACH=uprobe", NULL };
+
+	cxx_run("_je", "libjemalloc.so", CXX_SITES + 4, env, NULL);
 }
 
 /* ---- another tracer's uprobes on the allocator ------------------------------ */

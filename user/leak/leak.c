@@ -425,22 +425,47 @@ static int attach_user(struct leak_run *lr, const struct uprobe_plan *plan)
 	return attached;
 }
 
-/* The same through uprobe_multi links: per object one for the return
- * probes and one per entry program, each with all its offsets, created and
- * closed at once (the kernel unregisters single uprobes one by one, ~0.1 s
- * each on 6.18). -EINVAL from the first link: the kernel has none (6.1). */
+/* What entry_multi (bpf/leak.bpf.c) does at an offset: its cookie. */
+static const unsigned long long class_kind[CLS_NR] = {
+	[CLS_MALLOC] = LK_MALLOC,
+	[CLS_CALLOC] = LK_CALLOC,
+	[CLS_REALLOC] = LK_REALLOC,
+	[CLS_REALLOCARRAY] = LK_REALLOCARRAY,
+	[CLS_POSIX_MEMALIGN] = LK_POSIX_MEMALIGN,
+	[CLS_MEMALIGN] = LK_MEMALIGN,
+	[CLS_ALIGNED_ALLOC] = LK_ALIGNED_ALLOC,
+	[CLS_VALLOC] = LK_VALLOC,
+	[CLS_PVALLOC] = LK_PVALLOC,
+	[CLS_FREE] = LK_FREE,
+	[CLS_MMAP] = LK_MMAP,
+	[CLS_MUNMAP] = LK_MUNMAP,
+	[CLS_MREMAP] = LK_MREMAP,
+	[CLS_NEW] = LK_NEW,
+	[CLS_NEW_ARRAY] = LK_NEW_ARRAY,
+	[CLS_DELETE] = LK_DELETE,
+	[CLS_MALLOCX] = LK_MALLOCX,
+	[CLS_RALLOCX] = LK_RALLOCX,
+	[CLS_XALLOCX] = LK_XALLOCX,
+};
+
+/* The same through uprobe_multi links: per object one link for the
+ * return probes and one for every entry (entry_multi, the function's kind
+ * as each offset's cookie), created and closed at once. Single uprobes are
+ * unregistered one by one (~0.1 s each on 6.18), and so are links. -EINVAL
+ * from the first link: the kernel has none (6.1). */
 static int attach_user_multi(struct leak_run *lr, const struct uprobe_plan *plan)
 {
+	unsigned long long cookies[AF_ALL_NR];
 	unsigned long offs[AF_ALL_NR];
 	int attached = 0;
 
-	lr->mfds = calloc((size_t)plan->nobj * (CLS_NR + 1), sizeof(*lr->mfds));
+	lr->mfds = calloc((size_t)plan->nobj * 2, sizeof(*lr->mfds));
 	if (!lr->mfds)
 		return -ENOMEM;
 	for (int obj = 0; obj < plan->nobj; obj++) {
-		for (int cls = -1; cls < CLS_NR; cls++) {
-			struct bpf_program *prog = cls < 0 ? lr->skel->progs.alloc_return :
-							     entry_prog(lr->skel, cls);
+		for (int ret = 1; ret >= 0; ret--) {
+			struct bpf_program *prog = ret ? lr->skel->progs.alloc_return :
+							 lr->skel->progs.entry_multi;
 			size_t n = 0;
 			int fd;
 
@@ -450,14 +475,15 @@ static int attach_user_multi(struct leak_run *lr, const struct uprobe_plan *plan
 
 				if (!ps->found || ps->obj != obj || ps->alias_of >= 0 || ps->offset < 0)
 					continue;
-				if (cls < 0 ? c == CLS_FREE : (int)c != cls)
+				if (ret && c == CLS_FREE)
 					continue;
+				cookies[n] = class_kind[c];
 				offs[n++] = ps->entry + (ps->ret_ok || c == CLS_FREE ? ps->offset : 0);
 			}
 			if (!n)
 				continue;
-			fd = uprobe_multi_link(bpf_program__fd(prog), plan->obj[obj], offs, n, cls < 0,
-					       lr->run.target.pid);
+			fd = uprobe_multi_link(bpf_program__fd(prog), plan->obj[obj], offs,
+					       ret ? NULL : cookies, n, ret, lr->run.target.pid);
 			if (fd < 0)
 				return fd;
 			lr->mfds[lr->nmfds++] = fd;

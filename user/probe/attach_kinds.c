@@ -139,7 +139,7 @@ static int attach(struct bpf_program *prog, enum probe_kind kind,
 			{
 				unsigned long offs[1] = { off };
 
-				*raw_fd = uprobe_multi_link(bpf_program__fd(prog), path, offs, 1,
+				*raw_fd = uprobe_multi_link(bpf_program__fd(prog), path, offs, NULL, 1,
 							    false, getpid());
 			}
 			return *raw_fd < 0 ? *raw_fd : 0;

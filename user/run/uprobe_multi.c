@@ -27,8 +27,8 @@ struct link_create_uprobe_multi {
 	__u32 pad;
 };
 
-int uprobe_multi_link(int prog_fd, const char *path, const unsigned long *offsets, size_t cnt,
-		      bool ret, pid_t pid)
+int uprobe_multi_link(int prog_fd, const char *path, const unsigned long *offsets,
+		      const unsigned long long *cookies, size_t cnt, bool ret, pid_t pid)
 {
 	struct link_create_uprobe_multi a;
 	int fd;
@@ -38,6 +38,7 @@ int uprobe_multi_link(int prog_fd, const char *path, const unsigned long *offset
 	a.attach_type = UPROBE_MULTI_ATTACH_TYPE;
 	a.path = (unsigned long)path;
 	a.offsets = (unsigned long)offsets;
+	a.cookies = (unsigned long)cookies;
 	a.cnt = cnt;
 	a.um_flags = ret ? UPROBE_MULTI_RETURN : 0;
 	a.pid = pid;

@@ -14,9 +14,10 @@
 #define UPROBE_MULTI_ATTACH_TYPE 48
 
 /* A link of prog_fd at the cnt file offsets of path (return probes with
- * ret), for process pid (0: all). The link's fd, or -errno: -EINVAL where
- * the kernel has no uprobe_multi links (before 6.6). */
-int uprobe_multi_link(int prog_fd, const char *path, const unsigned long *offsets, size_t cnt,
-		      bool ret, pid_t pid);
+ * ret), for process pid (0: all); cookies (NULL: none) gives each offset
+ * the value bpf_get_attach_cookie() returns there. The link's fd, or
+ * -errno: -EINVAL where the kernel has no uprobe_multi links (before 6.6). */
+int uprobe_multi_link(int prog_fd, const char *path, const unsigned long *offsets,
+		      const unsigned long long *cookies, size_t cnt, bool ret, pid_t pid);
 
 #endif
