@@ -132,7 +132,15 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 static bool wanted(const struct bpf_program *p, const void *cfgp)
 {
 	const struct leak_cfg *cfg = cfgp;
+	const char *name = bpf_program__name(p);
 
+	/* With uprobe_multi links entry_multi serves every entry point;
+	 * single uprobes take one program per kind of function. Loading
+	 * only the one set halves the verifier's work. */
+	if (!strcmp(name, "entry_multi"))
+		return cfg && cfg->multi;
+	if (cfg && cfg->multi && !strncmp(bpf_program__section_name(p), "uprobe", 6))
+		return false;
 	return !strstr(bpf_program__section_name(p), "percpu") || (cfg && cfg->o->percpu);
 }
 
