@@ -24,8 +24,8 @@
 #include "leak/options.h"
 #include "leak/regions.h"
 #include "leak/report.h"
+#include "leak/uattach.h"
 #include "leak/uprobe_place.h"
-#include "caps/sysfacts.h"
 #include "run/clock.h"
 #include "run/preflight.h"
 #include "run/registry.h"
@@ -174,10 +174,7 @@ struct leak_run {
 	bool user;		/* a process's allocator (else the kernel's) */
 	char obj[PATH_MAX];	/* user mode: the allocator's object */
 	int obj_mapped;		/* -O with -c: seen mapped at the end (1/0), -1: not asked */
-	struct attach_failure fails[AF_ALL_NR];
-	int *mfds;		/* uprobe_multi links */
-	int nmfds;
-	size_t nprobes;		/* the uprobes they hold */
+	struct uattach ua;	/* user mode: what is attached */
 	int nfails;
 	struct regions regions;
 	struct usyms *us;
@@ -290,240 +287,7 @@ static int load(struct leak_run *lr, const struct tool_job *job)
 	return 0;
 }
 
-/* ---- user mode: attaching to the allocator -------------------------------- */
-
-static struct bpf_program *entry_prog(struct leak_bpf *s, enum alloc_class cls)
-{
-	switch (cls) {
-	case CLS_MALLOC: return s->progs.malloc_enter;
-	case CLS_CALLOC: return s->progs.calloc_enter;
-	case CLS_REALLOC: return s->progs.realloc_enter;
-	case CLS_REALLOCARRAY: return s->progs.reallocarray_enter;
-	case CLS_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
-	case CLS_ALIGNED_ALLOC: return s->progs.aligned_alloc_enter;
-	case CLS_MEMALIGN: return s->progs.memalign_enter;
-	case CLS_VALLOC: return s->progs.valloc_enter;
-	case CLS_PVALLOC: return s->progs.pvalloc_enter;
-	case CLS_FREE: return s->progs.free_enter;
-	case CLS_MMAP: return s->progs.mmap_enter;
-	case CLS_MUNMAP: return s->progs.munmap_enter;
-	case CLS_MREMAP: return s->progs.mremap_enter;
-	case CLS_NEW: return s->progs.new_enter;
-	case CLS_NEW_ARRAY: return s->progs.new_array_enter;
-	case CLS_DELETE: return s->progs.delete_enter;
-	case CLS_MALLOCX: return s->progs.mallocx_enter;
-	case CLS_RALLOCX: return s->progs.rallocx_enter;
-	case CLS_XALLOCX: return s->progs.xallocx_enter;
-	default: return NULL;
-	}
-}
-
-static const char *uprobe_hint(int err)
-{
-	struct sys_privileges p;
-
-	switch (-err) {
-	case EINVAL:
-		return "another tracer may hold a uprobe at this address with a different "
-		       "ref_ctr_offset (see dmesg: \"ref_ctr_offset mismatch\")";
-	case 524: /* ENOTSUPP */
-		return "the kernel cannot probe the instruction there";
-	case ENOENT:
-		return "the object file is gone";
-	case EPERM:
-	case EACCES:
-		/* Kernels with the 2025 fix that reverted CAP_PERFMON's access
-		 * to probes (c9e0924e5c2b) create uprobe perf events for
-		 * CAP_SYS_ADMIN only. */
-		sys_privileges_read(&p);
-		if (!p.cap_sys_admin)
-			return "uprobe perf events need CAP_SYS_ADMIN on this kernel";
-		return "refused: lockdown or a security policy";
-	default:
-		return NULL;
-	}
-}
-
-static int attach_one(struct leak_run *lr, struct bpf_program *prog, const char *path,
-		      uint64_t off, bool ret)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
-	struct bpf_link *l;
-
-	l = bpf_program__attach_uprobe_opts(prog, lr->run.target.pid, path, off, &uo);
-	return l ? link_set_add(&lr->run.links, l) : -errno;
-}
-
-static void attach_failed(struct leak_run *lr, int fn, int err, const char *hint)
-{
-	struct attach_failure *f = &lr->fails[lr->nfails++];
-
-	f->function = alloc_fn_name(fn);
-	f->err = err;
-	f->hint = hint;
-	log_warn("cannot trace %s: %s%s%s", f->function, strerror(-err), hint ? ": " : "",
-		 hint ? hint : "");
-}
-
-/* -v: one line per entry point found, probed or not, and why. */
-static void log_site(const struct uprobe_plan *plan, int fn, const char *what)
-{
-	const struct probe_site *ps = &plan->sites[fn];
-	const char *cxx = alloc_fn_cxx(fn);
-
-	if (ps->alias_of >= 0) {
-		log_info("%-15s %s+0x%" PRIx64 "%s%s%s: the same function as %s", alloc_fn_name(fn),
-			 plan->obj[ps->obj], ps->entry, cxx ? " (" : "", cxx ? cxx : "",
-			 cxx ? ")" : "", alloc_fn_name(ps->alias_of));
-		return;
-	}
-	log_info("%-15s %s+0x%" PRIx64 " +%d%s%s%s: %s (%s%s): %s", alloc_fn_name(fn),
-		 plan->obj[ps->obj], ps->entry, ps->offset, cxx ? " (" : "", cxx ? cxx : "",
-		 cxx ? ")" : "", what, ps->emulated ? "emulated: " : "single-stepped: ", ps->insn,
-		 ps->why);
-}
-
-static int attach_user(struct leak_run *lr, const struct uprobe_plan *plan)
-{
-	int attached = 0;
-
-	log_quiet_push();
-	for (int fn = 0; fn < AF_ALL_NR; fn++) {
-		const struct probe_site *ps = &plan->sites[fn];
-		enum alloc_class cls = alloc_fn_class(fn);
-		uint64_t off = ps->entry + ps->offset;
-		const char *path;
-		int err = 0;
-
-		if (!ps->found)
-			continue;
-		path = plan->obj[ps->obj];
-		if (ps->alias_of >= 0) {
-			log_site(plan, fn, "");
-			continue;
-		}
-		if (ps->offset < 0) {
-			attach_failed(lr, fn, -EINVAL, ps->why);
-			continue;
-		}
-		/* The return probe first: an entry seen without its return
-		 * would only be replaced later, but why leave one. Frees
-		 * have none; operator delete has one: it ends the pending
-		 * state that keeps the free inside it from counting. */
-		if (cls != CLS_FREE)
-			err = attach_one(lr, lr->skel->progs.alloc_return, path,
-					 ps->ret_ok ? off : ps->entry, true);
-		if (!err)
-			err = attach_one(lr, entry_prog(lr->skel, cls), path,
-					 ps->ret_ok || cls == CLS_FREE ? off : ps->entry, false);
-		if (err == -EACCES || err == -EPERM) {
-			/* Refused for every function alike: say it once. */
-			log_quiet_pop();
-			log_error("cannot create uprobes: %s (%s)", strerror(-err), uprobe_hint(err));
-			return err;
-		}
-		if (err) {
-			attach_failed(lr, fn, err, uprobe_hint(err));
-			continue;
-		}
-		attached++;
-		log_site(plan, fn, "probed");
-	}
-	log_quiet_pop();
-	return attached;
-}
-
-/* What entry_multi (bpf/leak.bpf.c) does at an offset: its cookie. */
-static const unsigned long long class_kind[CLS_NR] = {
-	[CLS_MALLOC] = LK_MALLOC,
-	[CLS_CALLOC] = LK_CALLOC,
-	[CLS_REALLOC] = LK_REALLOC,
-	[CLS_REALLOCARRAY] = LK_REALLOCARRAY,
-	[CLS_POSIX_MEMALIGN] = LK_POSIX_MEMALIGN,
-	[CLS_MEMALIGN] = LK_MEMALIGN,
-	[CLS_ALIGNED_ALLOC] = LK_ALIGNED_ALLOC,
-	[CLS_VALLOC] = LK_VALLOC,
-	[CLS_PVALLOC] = LK_PVALLOC,
-	[CLS_FREE] = LK_FREE,
-	[CLS_MMAP] = LK_MMAP,
-	[CLS_MUNMAP] = LK_MUNMAP,
-	[CLS_MREMAP] = LK_MREMAP,
-	[CLS_NEW] = LK_NEW,
-	[CLS_NEW_ARRAY] = LK_NEW_ARRAY,
-	[CLS_DELETE] = LK_DELETE,
-	[CLS_MALLOCX] = LK_MALLOCX,
-	[CLS_RALLOCX] = LK_RALLOCX,
-	[CLS_XALLOCX] = LK_XALLOCX,
-};
-
-/* The same through uprobe_multi links: per object one link for the
- * return probes and one for every entry (entry_multi, the function's kind
- * as each offset's cookie), created and closed at once. Single uprobes are
- * unregistered one by one (~0.1 s each on 6.18), and so are links. -EINVAL
- * from the first link: the kernel has none (6.1). */
-static int attach_user_multi(struct leak_run *lr, const struct uprobe_plan *plan)
-{
-	unsigned long long cookies[AF_ALL_NR];
-	unsigned long offs[AF_ALL_NR];
-	int attached = 0;
-
-	lr->mfds = calloc((size_t)plan->nobj * 2, sizeof(*lr->mfds));
-	if (!lr->mfds)
-		return -ENOMEM;
-	for (int obj = 0; obj < plan->nobj; obj++) {
-		for (int ret = 1; ret >= 0; ret--) {
-			struct bpf_program *prog = ret ? lr->skel->progs.alloc_return :
-							 lr->skel->progs.entry_multi;
-			size_t n = 0;
-			int fd;
-
-			for (int fn = 0; fn < AF_ALL_NR; fn++) {
-				const struct probe_site *ps = &plan->sites[fn];
-				enum alloc_class c = alloc_fn_class(fn);
-
-				if (!ps->found || ps->obj != obj || ps->alias_of >= 0 || ps->offset < 0)
-					continue;
-				if (ret && c == CLS_FREE)
-					continue;
-				cookies[n] = class_kind[c];
-				offs[n++] = ps->entry + (ps->ret_ok || c == CLS_FREE ? ps->offset : 0);
-			}
-			if (!n)
-				continue;
-			fd = uprobe_multi_link(bpf_program__fd(prog), plan->obj[obj], offs,
-					       ret ? NULL : cookies, n, ret, lr->run.target.pid);
-			if (fd < 0)
-				return fd;
-			lr->mfds[lr->nmfds++] = fd;
-			lr->nprobes += n;
-		}
-	}
-	for (int fn = 0; fn < AF_ALL_NR; fn++) {
-		const struct probe_site *ps = &plan->sites[fn];
-
-		if (!ps->found)
-			continue;
-		if (ps->alias_of >= 0) {
-			log_site(plan, fn, "");
-		} else if (ps->offset < 0) {
-			attach_failed(lr, fn, -EINVAL, ps->why);
-		} else {
-			attached++;
-			log_site(plan, fn, "probed");
-		}
-	}
-	return attached;
-}
-
-static void detach_multi(struct leak_run *lr)
-{
-	for (int i = 0; i < lr->nmfds; i++)
-		close(lr->mfds[i]);
-	free(lr->mfds);
-	lr->mfds = NULL;
-	lr->nmfds = 0;
-	lr->nprobes = 0;
-}
+/* ---- user mode: planning and attaching ------------------------------------ */
 
 /* The object that serves the target's malloc, and where to probe it; then
  * the C++ and allocator-specific entry points, each in the object the
@@ -616,10 +380,13 @@ static int start_user(struct leak_run *lr)
 	/* uprobe_multi links where the kernel has them (6.6+); MEMSCOPE_ATTACH
 	 * =uprobe asks for single ones. */
 	lr->cfg.multi = attach_override() != PROBE_UPROBE;
+	lr->ua.pid = t->pid;
+	lr->ua.links = &lr->run.links;
 	if (!err)
 		err = load(lr, &user_job);
 	if (!err && lr->cfg.multi) {
-		err = attach_user_multi(lr, &plan);
+		lr->ua.skel = lr->skel;
+		err = uattach_multi(&lr->ua, &plan);
 		if (err > 0) {
 			lr->run.mode = "uprobe_multi";
 			err = 0;
@@ -627,15 +394,16 @@ static int start_user(struct leak_run *lr)
 		}
 		/* Attach again, one uprobe each, with precise errors. */
 		log_debug("uprobe_multi links: %s; single uprobes instead", strerror(-err));
-		detach_multi(lr);
-		lr->nfails = 0;
+		uattach_detach_multi(&lr->ua);
+		lr->ua.nfails = 0;
 		leak_bpf__destroy(lr->skel);
 		lr->skel = NULL;
 		lr->cfg.multi = false;
 		err = load(lr, &user_job);
 	}
 	if (!err) {
-		err = attach_user(lr, &plan);
+		lr->ua.skel = lr->skel;
+		err = uattach_single(&lr->ua, &plan);
 		if (err <= 0) {
 			if (!err)
 				log_error("no allocator function of %s could be traced", lr->obj);
@@ -648,9 +416,9 @@ attached:
 	uprobe_plan_free(&plan);
 	if (err)
 		return err;
-	for (int k = 0; k < lr->nfails; k++)
-		if (!strcmp(lr->fails[k].function, "malloc") || !strcmp(lr->fails[k].function, "free")) {
-			log_error("tracing %s is essential; giving up", lr->fails[k].function);
+	for (int k = 0; k < lr->ua.nfails; k++)
+		if (!strcmp(lr->ua.fails[k].function, "malloc") || !strcmp(lr->ua.fails[k].function, "free")) {
+			log_error("tracing %s is essential; giving up", lr->ua.fails[k].function);
 			return EXIT_FAIL;
 		}
 	if (t->spawned && (err = target_release(t)))
@@ -753,15 +521,15 @@ static void attached(struct run *r, void *ctx, struct json *j)
 			json_kstr(j, "cgroup", r->target.memcg_dir);
 			json_ku64(j, "cgroup_id", r->target.memcg_id);
 		}
-		json_ki64(j, "attach_failures", lr->nfails);
-		if (lr->nmfds)
-			json_ki64(j, "uprobe_multi_links", lr->nmfds);
+		json_ki64(j, "attach_failures", lr->ua.nfails);
+		if (lr->ua.nmfds)
+			json_ki64(j, "uprobe_multi_links", lr->ua.nmfds);
 		return;
 	}
 	if (lr->user)
 		fprintf(stderr, "memscope: tracing %s (pid %d) with %zu probes; Ctrl-C to stop\n",
 			text_safe(r->target.name, name, sizeof(name)), r->target.pid,
-			lr->nmfds ? lr->nprobes : r->links.n);
+			lr->ua.nmfds ? lr->ua.nprobes : r->links.n);
 	else if (r->target.pid)
 		fprintf(stderr, "memscope: tracing kernel allocations of %s (pid %d); Ctrl-C to "
 			"stop\n", text_safe(r->target.name, name, sizeof(name)), r->target.pid);
@@ -801,7 +569,7 @@ static int summary(struct run *r, void *ctx)
 	if (lr->obj_mapped == 0)
 		log_warn("%s never mapped %s: nothing of it could be traced (check -O)",
 			 r->target.name, lr->o->obj);
-	return leak_report_summary(lr->rep, lr->fails, lr->nfails, r->exit_code);
+	return leak_report_summary(lr->rep, lr->ua.fails, lr->ua.nfails, r->exit_code);
 }
 
 static void cleanup(struct run *r, void *ctx)
@@ -809,7 +577,7 @@ static void cleanup(struct run *r, void *ctx)
 	struct leak_run *lr = ctx;
 
 	leak_report_free(lr->rep);
-	detach_multi(lr);
+	uattach_detach_multi(&lr->ua);
 	leak_bpf__destroy(lr->skel);
 	usyms_free(lr->us);
 	ksyms_free(lr->ks);
