@@ -547,18 +547,19 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		return 0;
 	case LK_XALLOCX:
 		/* Resized in place or not at all; returns the block's real
-		 * size, which is what the caller may now use. */
-		if (p.arg) {
-			release(p.arg, LK_XALLOCX);
-			record(p.arg, ret, LK_XALLOCX, 0, user_stack(ctx));
-		}
-		return 0;
+		 * size, which is what the caller may now use: the block is
+		 * released and recorded again with that size, below (one
+		 * inlined copy of release and record, not two). */
+		p.size = ret;
+		ret = p.arg;
+		/* fall through */
 	case LK_REALLOC:
 	case LK_REALLOCARRAY:
 	case LK_RALLOCX:
 		if (p.arg) {
-			/* rallocx(p, 0) is undefined, not a free. */
-			if (p.size == 0 && p.kind != LK_RALLOCX) {
+			/* rallocx(p, 0) is undefined, not a free; xallocx
+			 * never frees. */
+			if (p.size == 0 && p.kind != LK_RALLOCX && p.kind != LK_XALLOCX) {
 				/* glibc: realloc(p, 0) frees p and returns NULL. */
 				release(p.arg, p.kind);
 				if (ret)
