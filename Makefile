@@ -127,6 +127,9 @@ VARIANT_WORKLOADS := ledger
 WORKLOADS += $(foreach w,$(VARIANT_WORKLOADS),$(addprefix $(OUTPUT)/tests/workloads/$(w),_static _stripped _static_stripped))
 WORKLOADS += $(OUTPUT)/tests/workloads/alloc_calls_static
 WORKLOADS += $(OUTPUT)/tests/workloads/callpaths_static
+# The C++ ledger, built -O2 as a distro builds C++, once per allocator.
+CXX_LEDGER := $(OUTPUT)/tests/workloads/cxx_ledger $(addprefix $(OUTPUT)/tests/workloads/cxx_ledger,_je _tc _static)
+WORKLOADS += $(CXX_LEDGER)
 WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 WORKLOAD_CXXFLAGS := -O2 -g -fno-omit-frame-pointer -std=gnu++17 $(WARNINGS) -D_GNU_SOURCE
@@ -208,6 +211,28 @@ $(OUTPUT)/tests/workloads/%_static_stripped: tests/workloads/%.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(WORKLOAD_CFLAGS) -static -s $< -lpthread -o $@
+
+CXX ?= g++
+CXX_LEDGER_FLAGS := -O2 -g -std=gnu++17 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+$(OUTPUT)/tests/workloads/cxx_ledger: tests/workloads/cxx_ledger.cpp $(FLAGS_STAMP)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXX_LEDGER_FLAGS) $< -o $@
+
+$(OUTPUT)/tests/workloads/cxx_ledger_je: tests/workloads/cxx_ledger.cpp $(FLAGS_STAMP)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXX_LEDGER_FLAGS) -DLEDGER_JEMALLOC $< -ljemalloc -o $@
+
+$(OUTPUT)/tests/workloads/cxx_ledger_tc: tests/workloads/cxx_ledger.cpp $(FLAGS_STAMP)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXX_LEDGER_FLAGS) -DLEDGER_TCMALLOC $< -ltcmalloc_minimal -o $@
+
+$(OUTPUT)/tests/workloads/cxx_ledger_static: tests/workloads/cxx_ledger.cpp $(FLAGS_STAMP)
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(CXX_LEDGER_FLAGS) -static $< -o $@
 
 # ---- top-level jobs ----------------------------------------------------------
 

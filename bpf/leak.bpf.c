@@ -432,8 +432,21 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 	return enter(ctx, LK_MUNMAP, len, addr, 0);
 }
 
-SEC("uprobe")
-int BPF_KPROBE(free_enter, __u64 ptr)
+/* A free inside a pending operator delete is the same release: libstdc++'s
+ * delete calls free (a tail jump: the same stack pointer), sized delete
+ * tail-jumps to delete, jemalloc's calls its free. Otherwise as nested(). */
+static __always_inline bool nested_free(__u32 tid, __u64 sp)
+{
+	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+
+	if (p && sp == p->sp && p->kind == LK_DELETE) {
+		count(ST_NESTED);
+		return true;
+	}
+	return nested(tid, sp, false);
+}
+
+static __always_inline int free_entry(struct pt_regs *ctx, __u64 ptr)
 {
 	__u64 sp = PT_REGS_SP(ctx);
 	__u32 tid;
@@ -441,11 +454,107 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	if (!ptr || other_process())
 		return 0;
 	tid = kernel_tid();
-	if (nested(tid, sp, false))
+	if (nested_free(tid, sp))
 		return 0;
 	first_free(tid, sp);
 	release(ptr, LK_FREE);
 	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 ptr)
+{
+	return free_entry(ctx, ptr);
+}
+
+/* Every operator delete (the pointer first in all forms), and tcmalloc's
+ * tc_delete*: released here, and held pending until delete returns so
+ * that the free it calls is not seen as a free of an unknown block. */
+static __always_inline int delete_entry(struct pt_regs *ctx, __u64 ptr)
+{
+	__u64 sp = PT_REGS_SP(ctx);
+	__u32 tid = kernel_tid();
+	struct pending p = { .sp = sp, .kind = LK_DELETE, .skip = 1 };
+
+	if (!ptr || other_process() || nested_free(tid, sp))
+		return 0;
+	release(ptr, LK_DELETE);
+	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
+		count(ST_PENDING_FULL);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(delete_enter, __u64 ptr)
+{
+	return delete_entry(ctx, ptr);
+}
+
+/* operator new in all its forms (size first; alignment and nothrow_t
+ * after it), tcmalloc's tc_new*. A new that calls malloc is one
+ * allocation: malloc runs nested inside it. */
+SEC("uprobe")
+int BPF_KPROBE(new_enter, __u64 size)
+{
+	return enter(ctx, LK_NEW, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(new_array_enter, __u64 size)
+{
+	return enter(ctx, LK_NEW_ARRAY, size, 0, 0);
+}
+
+/* jemalloc: mallocx(size, flags), rallocx(ptr, size, flags),
+ * xallocx(ptr, size, extra, flags); sdallocx and dallocx are frees. */
+SEC("uprobe")
+int BPF_KPROBE(mallocx_enter, __u64 size)
+{
+	return enter(ctx, LK_MALLOCX, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(rallocx_enter, __u64 ptr, __u64 size)
+{
+	return enter(ctx, LK_RALLOCX, size, ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(xallocx_enter, __u64 ptr, __u64 size)
+{
+	return enter(ctx, LK_XALLOCX, size, ptr, 0);
+}
+
+/* Every entry point in one program for uprobe_multi links, which carry
+ * each offset's enum leak_kind as its cookie: one link per object instead
+ * of one per program (links are detached one by one, each taking tens of
+ * ms). The same as the programs above. */
+SEC("uprobe")
+int BPF_KPROBE(entry_multi, __u64 a0, __u64 a1, __u64 a2, __u64 a3, __u64 a4)
+{
+	switch (bpf_get_attach_cookie(ctx)) {
+	case LK_MALLOC: return enter(ctx, LK_MALLOC, a0, 0, 0);
+	case LK_CALLOC: return enter(ctx, LK_CALLOC, mul_sat(a0, a1), 0, 0);
+	case LK_REALLOC: return enter(ctx, LK_REALLOC, a1, a0, 0);
+	case LK_REALLOCARRAY: return enter(ctx, LK_REALLOCARRAY, mul_sat(a1, a2), a0, 0);
+	case LK_POSIX_MEMALIGN: return enter(ctx, LK_POSIX_MEMALIGN, a2, a0, 0);
+	case LK_ALIGNED_ALLOC: return enter(ctx, LK_ALIGNED_ALLOC, a1, 0, 0);
+	case LK_MEMALIGN: return enter(ctx, LK_MEMALIGN, a1, 0, 0);
+	case LK_VALLOC: return enter(ctx, LK_VALLOC, a0, 0, 0);
+	case LK_PVALLOC: return enter(ctx, LK_PVALLOC, a0, 0, 0);
+	/* flags and fd tell a file mapping from anonymous memory. */
+	case LK_MMAP: return enter(ctx, LK_MMAP, a1, a3, (__u32)a4);
+	case LK_MREMAP: return enter(ctx, LK_MREMAP, a2, a0, a1);
+	case LK_MUNMAP: return enter(ctx, LK_MUNMAP, a1, a0, 0);
+	case LK_FREE: return free_entry(ctx, a0);
+	case LK_NEW: return enter(ctx, LK_NEW, a0, 0, 0);
+	case LK_NEW_ARRAY: return enter(ctx, LK_NEW_ARRAY, a0, 0, 0);
+	case LK_DELETE: return delete_entry(ctx, a0);
+	case LK_MALLOCX: return enter(ctx, LK_MALLOCX, a0, 0, 0);
+	case LK_RALLOCX: return enter(ctx, LK_RALLOCX, a1, a0, 0);
+	case LK_XALLOCX: return enter(ctx, LK_XALLOCX, a1, a0, 0);
+	default: return 0;
+	}
 }
 
 /* ld.so has mapped or unmapped objects (_dl_debug_state, the debugger's
@@ -499,6 +608,8 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	bpf_map_delete_elem(&pending, &tid);
 
 	switch (p.kind) {
+	case LK_DELETE:
+		return 0;
 	case LK_MUNMAP:
 		if ((long)ret == 0)
 			emit(EV_MUNMAP, LK_MUNMAP, p.arg, p.size, 0, 0, 0, -1);
@@ -533,10 +644,21 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		}
 		record(memptr, p.size, LK_POSIX_MEMALIGN, 0, user_stack(ctx));
 		return 0;
+	case LK_XALLOCX:
+		/* Resized in place or not at all; returns the block's real
+		 * size, which is what the caller may now use: the block is
+		 * released and recorded again with that size, below (one
+		 * inlined copy of release and record, not two). */
+		p.size = ret;
+		ret = p.arg;
+		/* fall through */
 	case LK_REALLOC:
 	case LK_REALLOCARRAY:
+	case LK_RALLOCX:
 		if (p.arg) {
-			if (p.size == 0) {
+			/* rallocx(p, 0) is undefined, not a free; xallocx
+			 * never frees. */
+			if (p.size == 0 && p.kind != LK_RALLOCX && p.kind != LK_XALLOCX) {
 				/* glibc: realloc(p, 0) frees p and returns NULL. */
 				release(p.arg, p.kind);
 				if (ret)

@@ -25,6 +25,13 @@ enum leak_kind {
 	LK_MREMAP,
 	LK_MUNMAP,
 	LK_FREE,
+	/* user space: C++ and jemalloc's own entry points */
+	LK_NEW,
+	LK_NEW_ARRAY,
+	LK_DELETE,
+	LK_MALLOCX,
+	LK_RALLOCX,
+	LK_XALLOCX,
 	/* kernel, through tracepoints */
 	LK_KMALLOC,
 	LK_KMEM_CACHE,

@@ -11,6 +11,7 @@ pkgs="
 make gcc g++ clang llvm pkg-config
 libbpf-dev libelf-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
 libdw-dev libcapstone-dev libncurses-dev libiberty-dev
+libjemalloc-dev libgoogle-perftools-dev
 bpftool
 shellcheck
 qemu-system-x86 busybox-static cpio xz-utils zstd e2fsprogs tmux

@@ -199,8 +199,10 @@ if [ -d "$output/static/tests/workloads" ]; then
 		-exec cp {} "$payload/memscope/tests/workloads/" \;
 	# Most workloads are dynamically linked (the leak tool must find the
 	# allocator in libc): bring their shared libraries and the loader.
+	# "|| true": under set -e a static workload (ldd fails, grep finds
+	# nothing) would end the loop and drop the libraries of the rest.
 	for w in "$payload"/memscope/tests/workloads/*; do
-		ldd "$w" 2>/dev/null | grep -o '/[^ ]*'
+		ldd "$w" 2>/dev/null | grep -o '/[^ ]*' || true
 	done | sort -u | while read -r lib; do
 		mkdir -p "$payload$(dirname "$lib")"
 		cp -L "$lib" "$payload$lib"

@@ -235,17 +235,26 @@ TEST(unit_uprobe_place_branch_into, 0)
 
 TEST(unit_uprobe_place_names, 0)
 {
-	for (int i = 0; i < AF_NR; i++) {
+	for (int i = 0; i < AF_ALL_NR; i++) {
 		const char *n = alloc_fn_name(i);
 
 		ASSERT_TRUE(n && n[0] && strcmp(n, "?"), "a name");
+		ASSERT_TRUE(alloc_fn_class(i) < CLS_NR, "a class");
+		ASSERT_TRUE(alloc_fn_group(i) & AG_ALL, "a group");
+		/* C++ names are mangled, and say what they are for -v. */
+		ASSERT_EQ(alloc_fn_cxx(i) != NULL, n[0] == '_' && n[1] == 'Z', n);
 		for (int j = 0; j < i; j++)
 			ASSERT_TRUE(strcmp(n, alloc_fn_name(j)), "distinct");
 	}
+	ASSERT_STREQ(alloc_fn_name(AF_NEW), "_Znwm", "operator new");
+	ASSERT_STREQ(alloc_fn_name(AF_DELETE_ARRAY_SIZED_ALIGNED), "_ZdaPvmSt11align_val_t",
+		     "operator delete[](void*, size_t, align_val_t)");
+	ASSERT_EQ(alloc_fn_class(AF_SDALLOCX), CLS_FREE, "sdallocx frees");
+	ASSERT_EQ(alloc_fn_class(AF_TC_DELETE_SIZED), CLS_DELETE, "tc_delete_sized deletes");
 	ASSERT_STREQ(alloc_fn_name(AF_MALLOC), "malloc", "malloc");
 	ASSERT_STREQ(alloc_fn_name(AF_ALIGNED_ALLOC), "aligned_alloc", "aligned_alloc");
 	ASSERT_STREQ(alloc_fn_name(AF_MREMAP), "mremap", "mremap");
-	ASSERT_STREQ(alloc_fn_name(AF_NR), "?", "out of range");
+	ASSERT_STREQ(alloc_fn_name(AF_ALL_NR), "?", "out of range");
 	ASSERT_STREQ(alloc_fn_name((enum alloc_fn)-1), "?", "negative");
 }
 

@@ -292,49 +292,61 @@ static int cmp_order(const void *a, const void *b)
 	return x < y ? -1 : x > y;	/* then maps order */
 }
 
-int alloc_object_for_pid(pid_t pid, const char *prefix, char *path, size_t len,
-			 char *target_path, size_t tlen)
+/* The process's objects in the order its dynamic linker searches them. */
+static int pid_order(pid_t pid, struct pid_view *v, struct mobj ***orderp, bool *by_link_map)
 {
-	struct mobj **order = NULL, *chosen = NULL, *libc = NULL;
 	char usable[PATH_MAX + 64];
+	struct mobj **order;
 	const char *mode;
-	struct pid_view v;
-	bool by_link_map, is_libc;
-	int err, i, r;
+	int err, i;
 
-	err = pid_view_read(pid, &v);
+	err = pid_view_read(pid, v);
 	if (err)
 		return err;
-	if (v.exe >= 0) {
+	if (v->exe >= 0) {
 		struct elf_file *ef = NULL;
 
-		if (!usable_path(&v, &v.obj[v.exe], usable, sizeof(usable)))
+		if (!usable_path(v, &v->obj[v->exe], usable, sizeof(usable)))
 			ef = elf_file_open(usable);
 		if (ef)
-			v.obj[v.exe].static_exe = !elf_file_interp(ef);
+			v->obj[v->exe].static_exe = !elf_file_interp(ef);
 		elf_file_close(ef);
 	}
 	/* MEMSCOPE_ALLOC_ORDER=maps: test-only, runs the fallback path on
 	 * processes whose link map is readable. */
 	mode = getenv("MEMSCOPE_ALLOC_ORDER");
-	err = mode && !strcmp(mode, "maps") ? -ECANCELED : link_map_order(&v);
-	by_link_map = !err;
+	err = mode && !strcmp(mode, "maps") ? -ECANCELED : link_map_order(v);
+	*by_link_map = !err;
 	if (err) {
 		log_debug("pid %d: link map not readable (%s): using /proc/%d/maps order",
 			  pid, strerror(-err), pid);
-		if (v.exe >= 0)
-			v.obj[v.exe].order = 0;
+		if (v->exe >= 0)
+			v->obj[v->exe].order = 0;
 	}
-
-	order = calloc(v.nobj ? v.nobj : 1, sizeof(*order));
+	order = calloc(v->nobj ? v->nobj : 1, sizeof(*order));
 	if (!order) {
-		err = -ENOMEM;
-		goto out;
+		pid_view_free(v);
+		return -ENOMEM;
 	}
-	for (i = 0; i < v.nobj; i++)
-		order[i] = &v.obj[i];
-	qsort(order, v.nobj, sizeof(*order), cmp_order);
+	for (i = 0; i < v->nobj; i++)
+		order[i] = &v->obj[i];
+	qsort(order, v->nobj, sizeof(*order), cmp_order);
+	*orderp = order;
+	return 0;
+}
 
+int alloc_object_for_pid(pid_t pid, const char *prefix, char *path, size_t len,
+			 char *target_path, size_t tlen)
+{
+	struct mobj **order = NULL, *chosen = NULL, *libc = NULL;
+	char usable[PATH_MAX + 64];
+	struct pid_view v;
+	bool by_link_map, is_libc;
+	int err, i, r;
+
+	err = pid_order(pid, &v, &order, &by_link_map);
+	if (err)
+		return err;
 	for (i = 0; i < v.nobj && !chosen; i++) {
 		struct mobj *o = order[i];
 
@@ -368,6 +380,68 @@ int alloc_object_for_pid(pid_t pid, const char *prefix, char *path, size_t len,
 out:
 	free(order);
 	pid_view_free(&v);
+	return err;
+}
+
+void alloc_objs_free(struct alloc_objs *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int objs_add(struct alloc_objs *l, const char *path, bool symtab)
+{
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].path, path))
+			return 0;
+	if (l->n % 16 == 0) {
+		struct alloc_obj *tmp = realloc(l->v, (l->n + 16) * sizeof(*tmp));
+
+		if (!tmp)
+			return -ENOMEM;
+		l->v = tmp;
+	}
+	l->v[l->n].path = strdup(path);
+	if (!l->v[l->n].path)
+		return -ENOMEM;
+	l->v[l->n++].symtab = symtab;
+	return 0;
+}
+
+int alloc_objects_for_pid(pid_t pid, struct alloc_objs *out)
+{
+	struct mobj **order = NULL, *libc = NULL;
+	char usable[PATH_MAX + 64];
+	struct pid_view v;
+	bool by_link_map, is_libc;
+	int err, i;
+
+	memset(out, 0, sizeof(*out));
+	err = pid_order(pid, &v, &order, &by_link_map);
+	if (err)
+		return err;
+	for (i = 0; !err && i < v.nobj; i++) {
+		struct mobj *o = order[i];
+
+		if (usable_path(&v, o, usable, sizeof(usable)))
+			continue;
+		/* Without the link map the C library goes last, as above. */
+		if (!by_link_map && !o->static_exe && defines_malloc(usable, NULL, true, &is_libc) >= 0 &&
+		    is_libc) {
+			if (!libc)
+				libc = o;
+			continue;
+		}
+		err = objs_add(out, usable, o->static_exe);
+	}
+	if (!err && libc && !usable_path(&v, libc, usable, sizeof(usable)))
+		err = objs_add(out, usable, false);
+	free(order);
+	pid_view_free(&v);
+	if (err)
+		alloc_objs_free(out);
 	return err;
 }
 
@@ -610,4 +684,70 @@ int alloc_object_mapped(pid_t pid, const char *path)
 			m.dev_major == major(st.st_dev) && m.dev_minor == minor(st.st_dev);
 	fclose(f);
 	return found;
+}
+
+/* The paths of the loader's list, in its order (see pick_from_list). */
+static int objs_from_list(char *list, struct alloc_objs *out)
+{
+	char *line, *save = NULL;
+	int err = 0;
+
+	for (line = strtok_r(list, "\n", &save); !err && line; line = strtok_r(NULL, "\n", &save)) {
+		char *p = line + strspn(line, " \t"), *arrow, *end;
+
+		arrow = strstr(p, " => ");
+		if (arrow)
+			p = arrow + 4;
+		if (*p != '/')
+			continue;
+		end = strstr(p, " (0x");
+		if (end)
+			*end = 0;
+		err = objs_add(out, p, false);
+	}
+	return err;
+}
+
+int alloc_objects_for_command(const char *exe, struct alloc_objs *out)
+{
+	struct elf_file *ef;
+	char *interp, *list, *env, *tok, *save = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	ef = elf_file_open(exe);
+	if (!ef)
+		return -errno;
+	interp = elf_file_interp(ef) ? strdup(elf_file_interp(ef)) : NULL;
+	err = elf_file_interp(ef) && !interp ? -ENOMEM : 0;
+	elf_file_close(ef);
+	if (!err)
+		err = objs_add(out, exe, !interp);
+	if (err || !interp)
+		goto out;
+	if (is_glibc_loader(interp)) {
+		list = loader_list(interp, exe, &err);
+		if (list) {
+			err = objs_from_list(list, out);
+			free(list);
+		}
+		goto out;
+	}
+	/* Not glibc's loader: what LD_PRELOAD names, then the loader. */
+	env = strdup(getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "");
+	if (!env) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (tok = strtok_r(env, ": \t", &save); !err && tok; tok = strtok_r(NULL, ": \t", &save))
+		if (tok[0] == '/')
+			err = objs_add(out, tok, false);
+	free(env);
+	if (!err)
+		err = objs_add(out, interp, false);
+out:
+	free(interp);
+	if (err)
+		alloc_objs_free(out);
+	return err;
 }

@@ -7,6 +7,7 @@
 #ifndef MEMSCOPE_ALLOC_OBJECT_H
 #define MEMSCOPE_ALLOC_OBJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -42,5 +43,26 @@ int alloc_object_for_command(const char *exe, const char *prefix, char *path, si
 /* Does process pid map the file at path (same device and inode)? 1 or 0,
  * or -errno (-ESRCH: no such process). */
 int alloc_object_mapped(pid_t pid, const char *path);
+
+/* The objects in which the dynamic linker of process pid, or of a command
+ * about to start (exe as above), looks up a symbol, in the order it
+ * searches them: the first that defines a name serves it. For a process
+ * the link map's order (without it: /proc/PID/maps order with the C
+ * library last); for a command the executable, then the loader's list.
+ * Each path works from our mount namespace; symtab: a static executable,
+ * where .symtab is all there is. 0 or -errno; free with alloc_objs_free. */
+struct alloc_obj {
+	char *path;
+	bool symtab;
+};
+
+struct alloc_objs {
+	int n;
+	struct alloc_obj *v;
+};
+
+int alloc_objects_for_pid(pid_t pid, struct alloc_objs *out);
+int alloc_objects_for_command(const char *exe, struct alloc_objs *out);
+void alloc_objs_free(struct alloc_objs *l);
 
 #endif

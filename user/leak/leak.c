@@ -25,13 +25,14 @@
 #include "leak/options.h"
 #include "leak/regions.h"
 #include "leak/report.h"
+#include "leak/uattach.h"
 #include "leak/uprobe_place.h"
-#include "caps/sysfacts.h"
 #include "run/clock.h"
 #include "run/preflight.h"
 #include "run/registry.h"
 #include "run/tool.h"
 #include "run/unwind.h"
+#include "run/uprobe_multi.h"
 #include "syms/ksyms.h"
 #include "syms/usyms.h"
 
@@ -90,6 +91,7 @@ struct leak_cfg {
 	struct target_filter filter;
 	uint32_t unw_rows;	/* user mode: the unwind row table's size */
 	bool maps_stop;		/* stop a -c command while its tables are built */
+	bool multi;		/* uprobe programs loaded for uprobe_multi links */
 };
 
 static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
@@ -101,6 +103,14 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 
 	s->rodata->self_tgid = getpid();
 	s->rodata->ctx_on_stack = mode->kind == PROBE_TP_BTF || mode->kind == PROBE_RAW_TP;
+	if (user && cfg && cfg->multi) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, s->obj)
+			if (!strncmp(bpf_program__section_name(prog), "uprobe", 6) ||
+			    !strncmp(bpf_program__section_name(prog), "uretprobe", 9))
+				bpf_program__set_expected_attach_type(prog, UPROBE_MULTI_ATTACH_TYPE);
+	}
 	if (user) {
 		/* Kernel-only maps stay minimal. */
 		bpf_map__set_max_entries(s->maps.sites, 1);
@@ -137,7 +147,17 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 static bool wanted(const struct bpf_program *p, const void *cfgp)
 {
 	const struct leak_cfg *cfg = cfgp;
+	const char *name = bpf_program__name(p);
 
+	/* With uprobe_multi links entry_multi serves every entry point;
+	 * single uprobes take one program per kind of function. Loading
+	 * only the one set halves the verifier's work. */
+	if (!strcmp(name, "entry_multi"))
+		return cfg && cfg->multi;
+	if (!strcmp(name, "maps_changed"))
+		return true;	/* either way: the unwinder's refresh points */
+	if (cfg && cfg->multi && !strncmp(bpf_program__section_name(p), "uprobe", 6))
+		return false;
 	return !strstr(bpf_program__section_name(p), "percpu") || (cfg && cfg->o->percpu);
 }
 
@@ -171,7 +191,7 @@ struct leak_run {
 	bool user;		/* a process's allocator (else the kernel's) */
 	char obj[PATH_MAX];	/* user mode: the allocator's object */
 	int obj_mapped;		/* -O with -c: seen mapped at the end (1/0), -1: not asked */
-	struct attach_failure fails[AF_NR];
+	struct uattach ua;	/* user mode: what is attached */
 	int nfails;
 	struct regions regions;
 	struct usyms *us;
@@ -292,146 +312,18 @@ static int load(struct leak_run *lr, const struct tool_job *job)
 	return 0;
 }
 
-/* ---- user mode: attaching to the allocator -------------------------------- */
+/* ---- user mode: planning and attaching ------------------------------------ */
 
-static struct bpf_program *entry_prog(struct leak_bpf *s, enum alloc_fn fn)
+/* The object that serves the target's malloc, and where to probe it; then
+ * the C++ and allocator-specific entry points, each in the object the
+ * dynamic linker binds it to. */
+static int plan_user(struct leak_run *lr, struct uprobe_plan *plan)
 {
-	switch (fn) {
-	case AF_MALLOC: return s->progs.malloc_enter;
-	case AF_CALLOC: return s->progs.calloc_enter;
-	case AF_REALLOC: return s->progs.realloc_enter;
-	case AF_REALLOCARRAY: return s->progs.reallocarray_enter;
-	case AF_POSIX_MEMALIGN: return s->progs.posix_memalign_enter;
-	case AF_ALIGNED_ALLOC: return s->progs.aligned_alloc_enter;
-	case AF_MEMALIGN: return s->progs.memalign_enter;
-	case AF_VALLOC: return s->progs.valloc_enter;
-	case AF_PVALLOC: return s->progs.pvalloc_enter;
-	case AF_FREE: return s->progs.free_enter;
-	case AF_MMAP: return s->progs.mmap_enter;
-	case AF_MUNMAP: return s->progs.munmap_enter;
-	case AF_MREMAP: return s->progs.mremap_enter;
-	default: return NULL;
-	}
-}
-
-static const char *uprobe_hint(int err)
-{
-	struct sys_privileges p;
-
-	switch (-err) {
-	case EINVAL:
-		return "another tracer may hold a uprobe at this address with a different "
-		       "ref_ctr_offset (see dmesg: \"ref_ctr_offset mismatch\")";
-	case 524: /* ENOTSUPP */
-		return "the kernel cannot probe the instruction there";
-	case ENOENT:
-		return "the object file is gone";
-	case EPERM:
-	case EACCES:
-		/* Kernels with the 2025 fix that reverted CAP_PERFMON's access
-		 * to probes (c9e0924e5c2b) create uprobe perf events for
-		 * CAP_SYS_ADMIN only. */
-		sys_privileges_read(&p);
-		if (!p.cap_sys_admin)
-			return "uprobe perf events need CAP_SYS_ADMIN on this kernel";
-		return "refused: lockdown or a security policy";
-	default:
-		return NULL;
-	}
-}
-
-static int attach_at(struct leak_run *lr, struct bpf_program *prog, const char *path,
-		     uint64_t off, bool ret)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret);
-	struct bpf_link *l;
-
-	l = bpf_program__attach_uprobe_opts(prog, lr->run.target.pid, path, off, &uo);
-	return l ? link_set_add(&lr->run.links, l) : -errno;
-}
-
-static int attach_one(struct leak_run *lr, struct bpf_program *prog, uint64_t off, bool ret)
-{
-	return attach_at(lr, prog, lr->obj, off, ret);
-}
-
-/* Where the unwind tables must be refreshed: ld.so's _dl_debug_state
- * (after it maps or unmaps objects), and the program's entry (a static
- * program has no ld.so). */
-static void attach_maps_changed(struct leak_run *lr, const char *exe)
-{
-	struct unwind_sync_point pts[2];
-	int n = unwind_sync_points(exe, pts, 2);
-
-	for (int i = 0; i < n; i++) {
-		int err = attach_at(lr, lr->skel->progs.maps_changed, pts[i].path, pts[i].offset,
-				    false);
-
-		if (err)
-			log_warn("cannot follow the mappings of %s at %s+0x%" PRIx64 ": %s; stacks "
-				 "through libraries it loads later may stop short", exe, pts[i].path,
-				 pts[i].offset, strerror(-err));
-	}
-}
-
-static void attach_failed(struct leak_run *lr, int fn, int err, const char *hint)
-{
-	struct attach_failure *f = &lr->fails[lr->nfails++];
-
-	f->function = alloc_fn_name(fn);
-	f->err = err;
-	f->hint = hint;
-	log_warn("cannot trace %s: %s%s%s", f->function, strerror(-err), hint ? ": " : "",
-		 hint ? hint : "");
-}
-
-static int attach_user(struct leak_run *lr, const struct probe_site *sites)
-{
-	int attached = 0;
-
-	log_quiet_push();
-	for (int fn = 0; fn < AF_NR; fn++) {
-		const struct probe_site *ps = &sites[fn];
-		uint64_t off = ps->entry + ps->offset;
-		int err = 0;
-
-		if (!ps->found || ps->alias_of >= 0)
-			continue;
-		if (ps->offset < 0) {
-			attach_failed(lr, fn, -EINVAL, ps->why);
-			continue;
-		}
-		/* The return probe first: an entry seen without its return
-		 * would only be replaced later, but why leave one. */
-		if (fn != AF_FREE)
-			err = attach_one(lr, lr->skel->progs.alloc_return,
-					 ps->ret_ok ? off : ps->entry, true);
-		if (!err)
-			err = attach_one(lr, entry_prog(lr->skel, fn),
-					 ps->ret_ok || fn == AF_FREE ? off : ps->entry, false);
-		if (err == -EACCES || err == -EPERM) {
-			/* Refused for every function alike: say it once. */
-			log_quiet_pop();
-			log_error("cannot create uprobes: %s (%s)", strerror(-err), uprobe_hint(err));
-			return err;
-		}
-		if (err) {
-			attach_failed(lr, fn, err, uprobe_hint(err));
-			continue;
-		}
-		attached++;
-		log_info("%-15s %s+0x%" PRIx64 " +%d (%s%s)", alloc_fn_name(fn), lr->obj, ps->entry,
-			 ps->offset, ps->emulated ? "emulated: " : "single-stepped: ", ps->insn);
-	}
-	log_quiet_pop();
-	return attached;
-}
-
-/* The object that serves the target's malloc, and where to probe it. */
-static int plan_user(struct leak_run *lr, struct probe_site *sites)
-{
+	const unsigned ext = AG_JEMALLOC | AG_TCMALLOC | AG_CXX;
 	struct leak_opts *o = lr->o;
 	struct target *t = &lr->run.target;
+	struct probe_site *sites = plan->sites;
+	struct alloc_objs objs;
 	char name[128];
 	int err, n;
 
@@ -460,9 +352,9 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 			  strerror(-err));
 		return EXIT_FAIL;
 	}
-	n = uprobe_plan(lr->obj, o->prefix, sites);
-	uprobe_place_release();
+	n = uprobe_plan_add(plan, lr->obj, o->prefix, AG_C, false);
 	if (n < 0 || !sites[AF_MALLOC].found || !sites[AF_FREE].found) {
+		uprobe_place_release();
 		log_error("%s has no %smalloc/%sfree to trace%s%s", lr->obj,
 			  o->prefix ? o->prefix : "", o->prefix ? o->prefix : "", n < 0 ? ": " : "",
 			  n < 0 ? strerror(-n) : "");
@@ -471,6 +363,29 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 		return EXIT_FAIL;
 	}
 	log_info("allocator: %s (%d functions)", lr->obj, n);
+
+	err = o->command ? alloc_objects_for_command(t->program, &objs) :
+			   alloc_objects_for_pid(t->pid, &objs);
+	if (err) {
+		log_warn("cannot list the libraries of %s (%s): operator new/delete and "
+			 "allocator-specific functions are traced only in %s", name,
+			 strerror(-err), lr->obj);
+		objs.n = 0;
+		objs.v = NULL;
+	}
+	for (int i = 0; i < objs.n; i++) {
+		n = uprobe_plan_add(plan, objs.v[i].path, o->prefix, ext, !objs.v[i].symtab);
+		if (n > 0)
+			log_info("entry points: %s (%d functions)", objs.v[i].path, n);
+		else if (n < 0)
+			log_debug("%s: %s", objs.v[i].path, strerror(-n));
+	}
+	alloc_objs_free(&objs);
+	/* -O names an object the search order may not reach. */
+	n = uprobe_plan_add(plan, lr->obj, o->prefix, ext, false);
+	if (n > 0)
+		log_info("entry points: %s (%d functions)", lr->obj, n);
+	uprobe_place_release();
 	return 0;
 }
 
@@ -500,13 +415,33 @@ static int unwinder_prepare(struct leak_run *lr)
 	return 0;
 }
 
+/* Where the unwind tables must be refreshed: ld.so's _dl_debug_state
+ * (after it maps or unmaps objects), and the program's entry (a static
+ * program has no ld.so). */
+static void attach_maps_changed(struct leak_run *lr, const char *exe)
+{
+	struct unwind_sync_point pts[2];
+	int n = unwind_sync_points(exe, pts, 2);
+
+	for (int i = 0; i < n; i++) {
+		int err = uattach_extra(&lr->ua, lr->skel->progs.maps_changed, pts[i].path,
+					pts[i].offset);
+
+		if (err)
+			log_warn("cannot follow the mappings of %s at %s+0x%" PRIx64 ": %s; stacks "
+				 "through libraries it loads later may stop short", exe, pts[i].path,
+				 pts[i].offset, strerror(-err));
+	}
+}
+
 static int start_user(struct leak_run *lr)
 {
 	struct target *t = &lr->run.target;
-	struct probe_site sites[AF_NR];
+	struct uprobe_plan plan;
 	int err;
 
-	err = plan_user(lr, sites);
+	uprobe_plan_init(&plan);
+	err = plan_user(lr, &plan);
 	if (!err)
 		err = unwinder_prepare(lr);
 	/* Held before exec until every probe is attached. */
@@ -514,10 +449,50 @@ static int start_user(struct leak_run *lr)
 	t->stdout_apart = lr->o->common.json;
 	if (!err && lr->o->command)
 		err = target_spawn(t, true);
+	/* uprobe_multi links where the kernel has them (6.6+); MEMSCOPE_ATTACH
+	 * =uprobe asks for single ones. */
+	lr->cfg.multi = attach_override() != PROBE_UPROBE;
+	lr->ua.pid = t->pid;
+	lr->ua.links = &lr->run.links;
 	if (!err)
 		err = load(lr, &user_job);
+	if (!err && lr->cfg.multi) {
+		lr->ua.skel = lr->skel;
+		err = uattach_multi(&lr->ua, &plan);
+		if (err > 0) {
+			lr->run.mode = "uprobe_multi";
+			err = 0;
+			goto attached;
+		}
+		/* Attach again, one uprobe each, with precise errors. */
+		log_debug("uprobe_multi links: %s; single uprobes instead", strerror(-err));
+		uattach_detach_multi(&lr->ua);
+		lr->ua.nfails = 0;
+		leak_bpf__destroy(lr->skel);
+		lr->skel = NULL;
+		lr->cfg.multi = false;
+		err = load(lr, &user_job);
+	}
+	if (!err) {
+		lr->ua.skel = lr->skel;
+		err = uattach_single(&lr->ua, &plan);
+		if (err <= 0) {
+			if (!err)
+				log_error("no allocator function of %s could be traced", lr->obj);
+			err = EXIT_FAIL;
+		} else {
+			err = 0;
+		}
+	}
+attached:
+	uprobe_plan_free(&plan);
 	if (err)
 		return err;
+	for (int k = 0; k < lr->ua.nfails; k++)
+		if (!strcmp(lr->ua.fails[k].function, "malloc") || !strcmp(lr->ua.fails[k].function, "free")) {
+			log_error("tracing %s is essential; giving up", lr->ua.fails[k].function);
+			return EXIT_FAIL;
+		}
 	err = unwinder_bind(lr->unw, lr->skel->obj, t->pid, &lr->skel->bss->unw_cur,
 			    lr->skel->bss->unw_nmaps);
 	if (err) {
@@ -534,17 +509,6 @@ static int start_user(struct leak_run *lr)
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
 		attach_maps_changed(lr, lr->o->command ? t->program : exe);
 	}
-	err = attach_user(lr, sites);
-	if (err <= 0) {
-		if (!err)
-			log_error("no allocator function of %s could be traced", lr->obj);
-		return EXIT_FAIL;
-	}
-	for (int k = 0; k < lr->nfails; k++)
-		if (!strcmp(lr->fails[k].function, "malloc") || !strcmp(lr->fails[k].function, "free")) {
-			log_error("tracing %s is essential; giving up", lr->fails[k].function);
-			return EXIT_FAIL;
-		}
 	if (t->spawned && (err = target_release(t)))
 		return err;
 	lr->us = usyms_new(t->pid);
@@ -647,12 +611,15 @@ static void attached(struct run *r, void *ctx, struct json *j)
 			json_kstr(j, "cgroup", r->target.memcg_dir);
 			json_ku64(j, "cgroup_id", r->target.memcg_id);
 		}
-		json_ki64(j, "attach_failures", lr->nfails);
+		json_ki64(j, "attach_failures", lr->ua.nfails);
+		if (lr->ua.nmfds)
+			json_ki64(j, "uprobe_multi_links", lr->ua.nmfds);
 		return;
 	}
 	if (lr->user)
 		fprintf(stderr, "memscope: tracing %s (pid %d) with %zu probes; Ctrl-C to stop\n",
-			text_safe(r->target.name, name, sizeof(name)), r->target.pid, r->links.n);
+			text_safe(r->target.name, name, sizeof(name)), r->target.pid,
+			lr->ua.nmfds ? lr->ua.nprobes : r->links.n);
 	else if (r->target.pid)
 		fprintf(stderr, "memscope: tracing kernel allocations of %s (pid %d); Ctrl-C to "
 			"stop\n", text_safe(r->target.name, name, sizeof(name)), r->target.pid);
@@ -700,7 +667,7 @@ static int summary(struct run *r, void *ctx)
 	if (lr->obj_mapped == 0)
 		log_warn("%s never mapped %s: nothing of it could be traced (check -O)",
 			 r->target.name, lr->o->obj);
-	return leak_report_summary(lr->rep, lr->fails, lr->nfails, r->exit_code);
+	return leak_report_summary(lr->rep, lr->ua.fails, lr->ua.nfails, r->exit_code);
 }
 
 static void cleanup(struct run *r, void *ctx)
@@ -708,6 +675,7 @@ static void cleanup(struct run *r, void *ctx)
 	struct leak_run *lr = ctx;
 
 	leak_report_free(lr->rep);
+	uattach_detach_multi(&lr->ua);
 	leak_bpf__destroy(lr->skel);
 	usyms_free(lr->us);
 	unwinder_free(lr->unw);

@@ -96,6 +96,8 @@ static const char *const kind_names[LK_NR_KINDS] = {
 	[LK_ALIGNED_ALLOC] = "aligned_alloc", [LK_MEMALIGN] = "memalign",
 	[LK_VALLOC] = "valloc", [LK_PVALLOC] = "pvalloc", [LK_MMAP] = "mmap",
 	[LK_MREMAP] = "mremap", [LK_MUNMAP] = "munmap", [LK_FREE] = "free",
+	[LK_NEW] = "new", [LK_NEW_ARRAY] = "new[]", [LK_DELETE] = "delete",
+	[LK_MALLOCX] = "mallocx", [LK_RALLOCX] = "rallocx", [LK_XALLOCX] = "xallocx",
 	[LK_KMALLOC] = "kmalloc", [LK_KMEM_CACHE] = "kmem_cache_alloc",
 	[LK_PAGE] = "page", [LK_PERCPU] = "percpu",
 };

@@ -41,14 +41,123 @@ enum alloc_fn {
 	AF_MMAP,
 	AF_MUNMAP,
 	AF_MREMAP,
-	AF_NR
+	/* The C allocator functions above are looked up in the object that
+	 * serves malloc (uprobe_plan() plans these); the entry points below
+	 * in whichever object the dynamic linker binds them to. */
+	AF_NR,
+	/* jemalloc's non-standard API (the -S prefix applies to them too) */
+	AF_MALLOCX = AF_NR,
+	AF_RALLOCX,
+	AF_XALLOCX,
+	AF_SDALLOCX,
+	AF_DALLOCX,
+	/* gperftools tcmalloc's tc_* names: in its libraries the same
+	 * functions as malloc, operator new, ... (aliases), where a program
+	 * may call them directly */
+	AF_TC_MALLOC,
+	AF_TC_MALLOC_SKIP_NEW_HANDLER,
+	AF_TC_CALLOC,
+	AF_TC_REALLOC,
+	AF_TC_MEMALIGN,
+	AF_TC_POSIX_MEMALIGN,
+	AF_TC_VALLOC,
+	AF_TC_PVALLOC,
+	AF_TC_FREE,
+	AF_TC_CFREE,
+	AF_TC_FREE_SIZED,
+	AF_TC_NEW,
+	AF_TC_NEWARRAY,
+	AF_TC_NEW_NOTHROW,
+	AF_TC_NEWARRAY_NOTHROW,
+	AF_TC_NEW_ALIGNED,
+	AF_TC_NEWARRAY_ALIGNED,
+	AF_TC_NEW_ALIGNED_NOTHROW,
+	AF_TC_NEWARRAY_ALIGNED_NOTHROW,
+	AF_TC_DELETE,
+	AF_TC_DELETEARRAY,
+	AF_TC_DELETE_SIZED,
+	AF_TC_DELETEARRAY_SIZED,
+	AF_TC_DELETE_NOTHROW,
+	AF_TC_DELETEARRAY_NOTHROW,
+	AF_TC_DELETE_ALIGNED,
+	AF_TC_DELETEARRAY_ALIGNED,
+	AF_TC_DELETE_SIZED_ALIGNED,
+	AF_TC_DELETEARRAY_SIZED_ALIGNED,
+	AF_TC_DELETE_ALIGNED_NOTHROW,
+	AF_TC_DELETEARRAY_ALIGNED_NOTHROW,
+	/* C++ (Itanium ABI, 64-bit size_t): every replaceable global
+	 * allocation and deallocation function. Placement new allocates
+	 * nothing and is inline. */
+	AF_NEW,				/* _Znwm */
+	AF_NEW_ARRAY,			/* _Znam */
+	AF_NEW_NOTHROW,			/* _ZnwmRKSt9nothrow_t */
+	AF_NEW_ARRAY_NOTHROW,
+	AF_NEW_ALIGNED,			/* _ZnwmSt11align_val_t */
+	AF_NEW_ARRAY_ALIGNED,
+	AF_NEW_ALIGNED_NOTHROW,
+	AF_NEW_ARRAY_ALIGNED_NOTHROW,
+	AF_DELETE,			/* _ZdlPv */
+	AF_DELETE_ARRAY,		/* _ZdaPv */
+	AF_DELETE_SIZED,		/* _ZdlPvm */
+	AF_DELETE_ARRAY_SIZED,
+	AF_DELETE_ALIGNED,		/* _ZdlPvSt11align_val_t */
+	AF_DELETE_ARRAY_ALIGNED,
+	AF_DELETE_SIZED_ALIGNED,	/* _ZdlPvmSt11align_val_t */
+	AF_DELETE_ARRAY_SIZED_ALIGNED,
+	AF_DELETE_NOTHROW,		/* _ZdlPvRKSt9nothrow_t */
+	AF_DELETE_ARRAY_NOTHROW,
+	AF_DELETE_ALIGNED_NOTHROW,
+	AF_DELETE_ARRAY_ALIGNED_NOTHROW,
+	AF_ALL_NR
+};
+
+/* What a function does, as the BPF side sees it: the entry program that
+ * serves it (leak.bpf.c has one per class). */
+enum alloc_class {
+	CLS_MALLOC,		/* size in arg 0, the block returned */
+	CLS_CALLOC,
+	CLS_REALLOC,
+	CLS_REALLOCARRAY,
+	CLS_POSIX_MEMALIGN,
+	CLS_MEMALIGN,
+	CLS_ALIGNED_ALLOC,
+	CLS_VALLOC,
+	CLS_PVALLOC,
+	CLS_FREE,		/* the block in arg 0 */
+	CLS_MMAP,
+	CLS_MUNMAP,
+	CLS_MREMAP,
+	CLS_NEW,			/* like malloc, counted as operator new */
+	CLS_NEW_ARRAY,
+	CLS_DELETE,		/* like free, and calls free (libstdc++): the
+				 * free inside is not counted again */
+	CLS_MALLOCX,
+	CLS_RALLOCX,
+	CLS_XALLOCX,
+	CLS_NR
+};
+
+/* Which groups of functions a lookup covers (uprobe_plan_object()). */
+enum alloc_group {
+	AG_C = 1 << 0,		/* malloc ... mremap */
+	AG_JEMALLOC = 1 << 1,
+	AG_TCMALLOC = 1 << 2,
+	AG_CXX = 1 << 3,
+	AG_ALL = AG_C | AG_JEMALLOC | AG_TCMALLOC | AG_CXX,
 };
 
 /* "malloc", ... (without any prefix); "?" when out of range. */
+/* The symbol without any prefix ("malloc", "_Znwm", "tc_new", ...); "?"
+ * when out of range. */
 const char *alloc_fn_name(enum alloc_fn fn);
+/* What it is in C++ terms ("operator new(size_t)"), or NULL for C names. */
+const char *alloc_fn_cxx(enum alloc_fn fn);
+enum alloc_class alloc_fn_class(enum alloc_fn fn);
+enum alloc_group alloc_fn_group(enum alloc_fn fn);
 
 struct probe_site {
 	bool found;		/* a function of that name is defined in the object */
+	int obj;		/* index of its object in the plan (uprobe_plan_add) */
 	uint64_t entry;		/* file offset of the function entry (what uprobe
 				 * perf events and libbpf's func_offset take) */
 	int offset;		/* probe at entry + offset; < 0: no safe place, do
@@ -57,8 +166,8 @@ struct probe_site {
 				 * every kernel since 4.15 (cheap) */
 	bool ret_ok;		/* a uretprobe may share this offset: rsp and the
 				 * return address are untouched before it */
-	int alias_of;		/* -1, or the lower alloc_fn with the same entry:
-				 * attach that one only, once */
+	int alias_of;		/* -1, or the lower alloc_fn with the same entry in
+				 * the same object: attach that one only, once */
 	char insn[64];		/* the probed instruction, for -v (Intel syntax,
 				 * branch targets relative to the entry) */
 	const char *why;	/* one-line reason for the choice */
@@ -99,6 +208,30 @@ int uprobe_branch_into(const uint8_t *code, size_t len, int lo, int hi);
  * x86-64 get offset 0 (no placement rules there). Returns how many
  * functions were found, or -errno (-ENOEXEC: not an ELF file). */
 int uprobe_plan(const char *path, const char *prefix, struct probe_site sites[AF_NR]);
+
+/* Every entry point of a process, over several objects. */
+#define UPROBE_PLAN_MAX_OBJS 16
+
+struct uprobe_plan {
+	int nobj;
+	char *obj[UPROBE_PLAN_MAX_OBJS];	/* paths usable from here */
+	struct probe_site sites[AF_ALL_NR];
+};
+
+void uprobe_plan_init(struct uprobe_plan *p);
+void uprobe_plan_free(struct uprobe_plan *p);
+
+/* Plan, in the object at path, the functions of the groups asked for that
+ * no object added before defines (the dynamic linker binds a name to its
+ * first definition in search order: add objects in that order). The -S
+ * prefix applies to the C and jemalloc names only. dynsym_only: only what
+ * the dynamic linker sees (a shared object); else .symtab too (the object
+ * serving malloc, a static executable). Code bytes are read from the file
+ * itself, never from a mapping of it: a private mapping shows the int3 of
+ * any uprobe another tracer has put there. Returns how many functions it
+ * newly planned there (0: the object is not kept), or -errno. */
+int uprobe_plan_add(struct uprobe_plan *p, const char *path, const char *prefix,
+		    unsigned groups, bool dynsym_only);
 
 /* Done planning: give back the disassembler's memory (see uprobe_place.c). */
 void uprobe_place_release(void);

@@ -14,13 +14,11 @@
 #include "core/procfs.h"
 #include "probe.skel.h"
 #include "probe/attach_kinds.h"
+#include "run/uprobe_multi.h"
 
 /* Kernel function the kprobe-family and fentry probes attach to: exists on
  * every kernel we care about and is called by our own trigger. */
 #define KFUNC_TARGET "vfs_read"
-
-/* Not in libbpf 1.1's headers (kernel 6.6+ uapi). */
-#define MS_BPF_TRACE_UPROBE_MULTI 48
 
 /* The uprobe target: a function of our own binary, so the probe works in a
  * static build and needs no other file. */
@@ -47,40 +45,6 @@ static int self_file_offset(const void *fn, char *path, size_t len, size_t *off)
 		return -ENOENT;
 	*off = (unsigned long)fn - m.start + m.pgoff;
 	return 0;
-}
-
-/* uprobe_multi needs a raw BPF_LINK_CREATE: libbpf 1.1 has no API for it.
- * The layout mirrors union bpf_attr's link_create.uprobe_multi (6.6+). */
-struct link_create_uprobe_multi {
-	__u32 prog_fd;
-	__u32 target_fd;
-	__u32 attach_type;
-	__u32 flags;
-	__u64 path;
-	__u64 offsets;
-	__u64 ref_ctr_offsets;
-	__u64 cookies;
-	__u32 cnt;
-	__u32 um_flags;
-	__u32 pid;
-	__u32 pad;
-};
-
-static int uprobe_multi_link(int prog_fd, const char *path, size_t off)
-{
-	struct link_create_uprobe_multi a;
-	unsigned long offsets[1] = { off };
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_fd = prog_fd;
-	a.attach_type = MS_BPF_TRACE_UPROBE_MULTI;
-	a.path = (unsigned long)path;
-	a.offsets = (unsigned long)offsets;
-	a.cnt = 1;
-	a.pid = getpid();
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
-	return fd < 0 ? -errno : fd;
 }
 
 static struct bpf_program *kind_prog(struct probe_bpf *skel, enum probe_kind kind)
@@ -172,7 +136,12 @@ static int attach(struct bpf_program *prog, enum probe_kind kind,
 			return err;
 		snprintf(res->target, sizeof(res->target), "memscope+0x%zx", off);
 		if (kind == PROBE_UPROBE_MULTI) {
-			*raw_fd = uprobe_multi_link(bpf_program__fd(prog), path, off);
+			{
+				unsigned long offs[1] = { off };
+
+				*raw_fd = uprobe_multi_link(bpf_program__fd(prog), path, offs, NULL, 1,
+							    false, getpid());
+			}
 			return *raw_fd < 0 ? *raw_fd : 0;
 		}
 		*link = bpf_program__attach_uprobe(prog, kind == PROBE_URETPROBE, 0, path, off);
@@ -206,7 +175,7 @@ void attach_kind_try(enum probe_kind kind, struct attach_result *res)
 	bpf_object__for_each_program(p, skel->obj)
 		bpf_program__set_autoload(p, p == prog);
 	if (kind == PROBE_UPROBE_MULTI)
-		bpf_program__set_expected_attach_type(prog, MS_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(prog, UPROBE_MULTI_ATTACH_TYPE);
 
 	err = probe_bpf__load(skel);
 	if (err) {
