@@ -36,6 +36,19 @@ struct {
 	__type(value, struct alloc_bucket);
 } allocs SEC(".maps");
 
+/* User mode's table (leak.h): elements allocated as allocations are
+ * recorded, so its memory follows the target's live set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1048576);	/* resized by user space (--max-allocs) */
+	__type(key, __u64);
+	__type(value, struct alloc_info);
+} uallocs SEC(".maps");
+
+/* The target's image: how many of its execs were seen (leak.h). */
+__u64 image_gen;
+
 /* Entry -> return handoff, per thread. See enter() and alloc_return(). */
 struct pending {
 	__u64 sp;		/* stack pointer at entry */
@@ -228,6 +241,61 @@ static __always_inline bool release(__u64 addr, __u16 kind)
 	return true;
 }
 
+/* The same for user mode's table (a process's allocations). */
+static __always_inline void urecord(__u64 addr, __u64 size, __u16 kind, __s32 stack_id)
+{
+	struct alloc_info v = { .size = size, .stack_id = stack_id, .kind = kind };
+	__u64 key = IMAGE_KEY(addr, image_gen);
+	struct alloc_info *old;
+	long err;
+
+	v.ts = now_ticks();
+	err = bpf_map_update_elem(&uallocs, &key, &v, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		/* Handed out again while tracked: its free went past us. */
+		count(ST_MISSED_FREE);
+		old = bpf_map_lookup_elem(&uallocs, &key);
+		if (old && combined)
+			combined_add(old, -1);
+		err = bpf_map_update_elem(&uallocs, &key, &v, BPF_ANY);
+	}
+	if (err) {
+		/* -E2BIG: --max-allocs reached; -ENOMEM: no memory. */
+		count(ST_ALLOCS_FULL);
+		return;
+	}
+	count(ST_ALLOCS);
+	if (combined)
+		combined_add(&v, 1);
+	if (trace_events)
+		emit(EV_ALLOC, kind, addr, size, 0, 0, 0, stack_id);
+}
+
+static __always_inline bool urelease(__u64 addr, __u16 kind)
+{
+	__u64 key = IMAGE_KEY(addr, image_gen);
+	struct alloc_info *v;
+
+	/* Only -C and -t need what was recorded: a free is one delete. */
+	if (combined || trace_events) {
+		v = bpf_map_lookup_elem(&uallocs, &key);
+		if (!v) {
+			count(ST_FREE_UNKNOWN);
+			return false;
+		}
+		if (combined)
+			combined_add(v, -1);
+		if (trace_events)
+			emit(EV_FREE, kind, addr, v->size, 0, 0, v->site, v->stack_id);
+	}
+	if (bpf_map_delete_elem(&uallocs, &key)) {
+		count(ST_FREE_UNKNOWN);
+		return false;
+	}
+	count(ST_FREES);
+	return true;
+}
+
 /* ---- user space: uprobes ------------------------------------------------
  *
  * Allocators call each other (malloc -> mmap, realloc -> free/mremap,
@@ -375,7 +443,7 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	if (!ptr || other_process() || nested(kernel_tid(), PT_REGS_SP(ctx)))
 		return 0;
-	release(ptr, LK_FREE);
+	urelease(ptr, LK_FREE);
 	return 0;
 }
 
@@ -433,16 +501,16 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			count(ST_FAILED);
 			return 0;
 		}
-		record(memptr, p.size, LK_POSIX_MEMALIGN, 0, user_stack(ctx));
+		urecord(memptr, p.size, LK_POSIX_MEMALIGN, user_stack(ctx));
 		return 0;
 	case LK_REALLOC:
 	case LK_REALLOCARRAY:
 		if (p.arg) {
 			if (p.size == 0) {
 				/* glibc: realloc(p, 0) frees p and returns NULL. */
-				release(p.arg, p.kind);
+				urelease(p.arg, p.kind);
 				if (ret)
-					record(ret, 0, p.kind, 0, user_stack(ctx));
+					urecord(ret, 0, p.kind, user_stack(ctx));
 				return 0;
 			}
 			if (!ret) {
@@ -450,7 +518,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 				count(ST_FAILED);
 				return 0;
 			}
-			release(p.arg, p.kind);
+			urelease(p.arg, p.kind);
 		}
 		break;
 	default:
@@ -460,7 +528,27 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		count(ST_FAILED);
 		return 0;
 	}
-	record(ret, p.size, p.kind, 0, user_stack(ctx));
+	urecord(ret, p.size, p.kind, user_stack(ctx));
+	return 0;
+}
+
+/* The target execed: its old image is gone (with every other thread, and
+ * any call it had pending), a new one starts. Its blocks from now on go
+ * under the next image number; user space hears of it in order with the
+ * mmap changes, reports the dead image's blocks once, and moves the
+ * probes to the new image's allocator. */
+SEC("tracepoint/sched/sched_process_exec")
+int tp_sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 tid = kernel_tid(), old_tid = ctx->old_pid;
+	__u64 gen;
+
+	if (!target_tgid || current_ids().tgid != target_tgid)
+		return 0;
+	bpf_map_delete_elem(&pending, &tid);
+	bpf_map_delete_elem(&pending, &old_tid);
+	gen = __sync_add_and_fetch(&image_gen, 1);
+	emit(EV_EXEC, LK_NONE, gen, 0, 0, 0, 0, -1);
 	return 0;
 }
 

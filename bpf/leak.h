@@ -44,8 +44,10 @@ struct alloc_info {
 	__u16 pad;
 };
 
-/* The allocation table: a set-associative table in a BPF array
- * (lib/table.h). An address hashes to one bucket and lives in one of its
+/* Kernel mode's allocation table: a set-associative table in a BPF array
+ * (lib/table.h), preallocated: kmem events also come where a hash map
+ * could not allocate an element (interrupts off, the allocator itself).
+ * An address hashes to one bucket and lives in one of its
  * ways; a slot is claimed with a compare-and-swap on its key. ts is
  * written last and cleared first, and a slot whose ts is 0 is skipped
  * by reports. User space copies buckets with batch lookups, a plain copy
@@ -54,6 +56,18 @@ struct alloc_info {
  * statistical snapshots of a moving table; the per-site totals they show
  * are exact only once the target has stopped allocating. */
 #define ALLOC_WAYS 16
+
+/* User mode's table is a hash map without preallocation (uallocs): its
+ * kernel memory follows the live set (a bucket head per possible entry up
+ * front, an element per tracked allocation), and one update or delete is
+ * atomic for readers. Its key is the address with the target's image in
+ * the top bits: the number of execs seen (mod 256). A new image's blocks
+ * never meet the dead one's at the same address, and user space reports
+ * and removes the dead image's blocks when it sees the exec. */
+#define IMAGE_SHIFT 56
+#define IMAGE_ADDR_MASK ((1ULL << IMAGE_SHIFT) - 1)
+#define IMAGE_KEY(addr, gen) ((addr) | ((__u64)((gen) & 0xff) << IMAGE_SHIFT))
+#define IMAGE_OF_KEY(key) ((__u32)((key) >> IMAGE_SHIFT))
 
 struct alloc_bucket {
 	__u64 keys[ALLOC_WAYS];			/* 0: free slot */
@@ -81,6 +95,7 @@ enum leak_event_type {
 	EV_MMAP,
 	EV_MUNMAP,
 	EV_MREMAP,
+	EV_EXEC,		/* the target execed: addr = its new image number */
 };
 
 struct leak_event {
@@ -105,7 +120,7 @@ enum leak_stat {
 	ST_FAILED,		/* allocation calls that failed (NULL, MAP_FAILED) */
 	ST_FREE_UNKNOWN,	/* frees of addresses not tracked */
 	ST_MISSED_FREE,		/* an address handed out again while tracked */
-	ST_ALLOCS_FULL,		/* allocation table bucket full: not tracked */
+	ST_ALLOCS_FULL,		/* allocation table (kernel: its bucket) full: not tracked */
 	ST_PENDING_FULL,	/* entry->return handoff map full */
 	ST_SAMPLED_OUT,		/* skipped by -s sampling */
 	ST_FILTERED,		/* skipped by -z/-Z */

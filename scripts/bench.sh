@@ -64,7 +64,8 @@ bench_user() {
 	: >"$tmp/base" && : >"$tmp/traced"
 	for _ in $(seq "$pairs"); do
 		"$wl/mallocloop" "$n" | field ns_per_op >>"$tmp/base"
-		"$ms" leak -j -c "$wl/mallocloop $n" 3600 2>/dev/null | field ns_per_op >>"$tmp/traced"
+		# -j: the command's own output (its JSON line) goes to stderr.
+		"$ms" leak -j -c "$wl/mallocloop $n" 3600 2>&1 >/dev/null | field ns_per_op >>"$tmp/traced"
 	done
 	b=$(median <"$tmp/base")
 	t=$(median <"$tmp/traced")

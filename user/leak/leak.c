@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -59,8 +60,12 @@ static const struct tp_contract kmem_contracts[] = {
 
 static const char *const tp_btf_secs[] = { "tp_btf/", NULL };
 static const char *const raw_tp_secs[] = { "raw_tp/", NULL };
-static const char *const tracepoint_secs[] = { "tracepoint/", NULL };
-static const char *const uprobe_secs[] = { "uprobe", "uretprobe", NULL };
+static const char *const tracepoint_secs[] = { "tracepoint/kmem/", "tracepoint/percpu/", NULL };
+/* The exec tracepoint follows the target into the programs it execs;
+ * where the kernel lacks it (no tracefs), the rest still works. */
+#define EXEC_SEC "tracepoint/sched/sched_process_exec"
+static const char *const uprobe_secs[] = { "uprobe", "uretprobe", EXEC_SEC, NULL };
+static const char *const uprobe_optional[] = { EXEC_SEC, NULL };
 
 static const struct tool_mode kernel_modes[] = {
 	{ "tp_btf", PROBE_TP_BTF, "kmem tracepoints, typed arguments", tp_btf_secs,
@@ -75,7 +80,7 @@ static const struct tool_mode kernel_modes[] = {
 };
 
 static const struct tool_mode user_modes[] = {
-	{ "uprobe", PROBE_UPROBE, "uprobes on the allocator", uprobe_secs, NULL },
+	{ "uprobe", PROBE_UPROBE, "uprobes on the allocator", uprobe_secs, NULL, uprobe_optional },
 };
 
 /* What configure() and wanted() get: the options and the target filter. */
@@ -96,8 +101,13 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 		/* Kernel-only maps stay minimal. */
 		bpf_map__set_max_entries(s->maps.sites, 1);
 		bpf_map__set_max_entries(s->maps.cache_names, 1);
+		bpf_map__set_max_entries(s->maps.allocs, 1);
+		/* Probing needs no room: the table grows only as it fills. */
+		if (!o)
+			bpf_map__set_max_entries(s->maps.uallocs, 1024);
 	} else {
 		bpf_map__set_max_entries(s->maps.pending, 1);
+		bpf_map__set_max_entries(s->maps.uallocs, 1);
 	}
 	if (!o) {
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -112,7 +122,10 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	s->rodata->by_cache = o->by_cache;
 	s->rodata->kstack_mode = o->kstacks;
 	s->rodata->bucket_mask = o->buckets - 1;
-	bpf_map__set_max_entries(s->maps.allocs, o->buckets);
+	if (user)
+		bpf_map__set_max_entries(s->maps.uallocs, o->max_allocs);
+	else
+		bpf_map__set_max_entries(s->maps.allocs, o->buckets);
 	bpf_map__set_max_entries(s->maps.stacks, o->max_stacks);
 	if (!o->combined_only)
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -146,6 +159,13 @@ static const struct tool_job kernel_job = {
 	.wanted = wanted,
 };
 
+/* One image of the target: what was read of it while it ran. */
+struct image {
+	uint32_t no;
+	struct usyms *us;
+	char name[64];
+};
+
 /* ---- state of one run ------------------------------------------------------- */
 
 struct leak_run {
@@ -163,6 +183,20 @@ struct leak_run {
 	struct ksyms *ks;
 	struct leak_report *rep;
 	struct tick_clock clock;
+	/* Execs (user mode). Images are numbered by the BPF side's count of
+	 * the target's execs (leak.h); run.links holds the exec tracepoint's
+	 * link first, the uprobes from probes_from on. */
+	size_t probes_from;
+	struct stat obj_st;	/* the allocator object probed (dev, ino), or 0s */
+	bool traced_any;	/* some image's allocator was probed */
+	bool follows_exec;	/* the exec tracepoint is attached */
+	uint32_t image_base;	/* the image tracing began with (-c: the command) */
+	uint32_t image_probed;	/* the image the probes were planned for */
+	uint32_t image;		/* the image reports show */
+	/* Images seen at their exec stop (-c), not reported yet: their
+	 * symbols, read before their first instruction ran. */
+	struct image next[4];
+	int nnext;
 };
 
 /* ---- ring buffer: mmap-family changes and --trace events ------------------ */
@@ -214,6 +248,8 @@ static void trace_json(const struct leak_event *e)
 	json_end_record(&j);
 }
 
+static void exec_seen(struct leak_run *lr, uint32_t image);
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct leak_run *lr = ctx;
@@ -222,6 +258,10 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(*e))
 		return 0;
 	switch (e->type) {
+	case EV_EXEC:
+		/* Its own record: the dead image's report. */
+		exec_seen(lr, (uint32_t)e->addr);
+		return 0;
 	case EV_MMAP:
 		regions_map(&lr->regions, e->addr, e->size, e->stack_id, e->ts);
 		break;
@@ -379,7 +419,9 @@ static int attach_user(struct leak_run *lr, const struct probe_site *sites)
 	return attached;
 }
 
-/* The object that serves the target's malloc, and where to probe it. */
+/* The object that serves the target's malloc, and where to probe it. For
+ * -c whose program has none (a stripped static shell that will exec the
+ * real program), -ENOENT without a message: the caller goes on. */
 static int plan_user(struct leak_run *lr, struct probe_site *sites)
 {
 	struct leak_opts *o = lr->o;
@@ -402,6 +444,8 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 	} else {
 		err = alloc_object_for_pid(o->pid, o->prefix, lr->obj, sizeof(lr->obj), NULL, 0);
 	}
+	if (err == -ENOENT && !o->obj && o->command)
+		return -ENOENT;
 	if (err == -ENOENT && !o->obj) {
 		log_error("found no malloc/free in %s or the libraries it loads (a stripped static "
 			  "binary?); name the allocator's object with -O", name);
@@ -422,17 +466,203 @@ static int plan_user(struct leak_run *lr, struct probe_site *sites)
 			log_error("for an allocator with prefixed symbols use -S (e.g. -S je_)");
 		return EXIT_FAIL;
 	}
+	if (stat(lr->obj, &lr->obj_st))
+		memset(&lr->obj_st, 0, sizeof(lr->obj_st));
 	log_info("allocator: %s (%d functions)", lr->obj, n);
 	return 0;
+}
+
+/* Were malloc and free both attached? */
+static bool essentials_attached(const struct leak_run *lr)
+{
+	for (int k = 0; k < lr->nfails; k++)
+		if (!strcmp(lr->fails[k].function, "malloc") || !strcmp(lr->fails[k].function, "free"))
+			return false;
+	return true;
+}
+
+/* ---- user mode: execs ---------------------------------------------------------- */
+
+static uint32_t image_now(const struct leak_run *lr)
+{
+	return (uint32_t)lr->skel->bss->image_gen;
+}
+
+/* Detach the uprobes of the image before (they are dead with it, or, on
+ * an object the new image maps too, would count its calls twice). */
+static void drop_probes(struct leak_run *lr)
+{
+	struct link_set *ls = &lr->run.links;
+
+	for (size_t i = lr->probes_from; i < ls->n; i++)
+		bpf_link__destroy(ls->v[i]);
+	ls->n = lr->probes_from;
+	lr->nfails = 0;
+	memset(&lr->obj_st, 0, sizeof(lr->obj_st));
+}
+
+/* The target's name as the kernel has it now (its comm). */
+static void read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "?");
+	else
+		buf[strcspn(buf, "\n")] = 0;
+	if (f)
+		fclose(f);
+}
+
+/* The target execed into a new image: put the probes on its allocator.
+ * At a -c command's exec stop its program has not run yet, so its plan is
+ * a command's (the loader's list of its libraries); for -p it runs
+ * already, and what it has mapped says, where its loader is done. */
+static void probe_new_image(struct leak_run *lr)
+{
+	struct target *t = &lr->run.target;
+	struct leak_opts *o = lr->o;
+	struct probe_site sites[AF_NR];
+	char exe[PATH_MAX], obj[PATH_MAX], name[128];
+	uint32_t image = image_now(lr);
+	struct stat st;
+	ssize_t len;
+	int err, n;
+
+	if (image == lr->image_probed)
+		return;
+	lr->image_probed = image;
+	/* -O: the object is the user's choice, and its probes follow the
+	 * process (uprobes are per file and pid), whatever runs. */
+	if (o->obj)
+		return;
+	read_comm(t->pid, name, sizeof(name));
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+	len = readlink(exe, obj, sizeof(obj) - 1);
+	if (len > 0 && t->spawned) {
+		obj[len] = 0;
+		snprintf(exe, sizeof(exe), "%s", obj);
+	}
+	if (t->spawned)
+		err = alloc_object_for_command(exe, o->prefix, obj, sizeof(obj));
+	else if ((err = alloc_object_for_pid(t->pid, o->prefix, obj, sizeof(obj), NULL, 0)) == -ENOENT)
+		err = alloc_object_for_command(exe, o->prefix, obj, sizeof(obj));
+	if (err) {
+		drop_probes(lr);
+		log_warn("pid %d execed %s: %s; its allocations are not traced", t->pid, name,
+			 err == -ENOENT ? "found no malloc/free in it or its libraries" :
+			 strerror(-err));
+		return;
+	}
+	if (lr->obj_st.st_ino && !stat(obj, &st) && st.st_dev == lr->obj_st.st_dev &&
+	    st.st_ino == lr->obj_st.st_ino) {
+		/* The same allocator (dynamic to dynamic): its probes, bound to
+		 * the file and the pid, serve the new image as they are. */
+		log_info("pid %d execed %s: same allocator %s", t->pid, name, lr->obj);
+		return;
+	}
+	n = uprobe_plan(obj, o->prefix, sites);
+	uprobe_place_release();
+	drop_probes(lr);
+	if (n < 0 || !sites[AF_MALLOC].found || !sites[AF_FREE].found) {
+		log_warn("pid %d execed %s: %s has no malloc/free to trace; its allocations are "
+			 "not traced", t->pid, name, obj);
+		return;
+	}
+	snprintf(lr->obj, sizeof(lr->obj), "%s", obj);
+	if (stat(lr->obj, &lr->obj_st))
+		memset(&lr->obj_st, 0, sizeof(lr->obj_st));
+	n = attach_user(lr, sites);
+	if (n > 0 && essentials_attached(lr))
+		lr->traced_any = true;
+	else
+		log_warn("pid %d execed %s: malloc and free of %s could not both be traced",
+			 t->pid, name, lr->obj);
+	log_info("pid %d execed %s: tracing %s", t->pid, name, lr->obj);
+}
+
+/* The image numbered no, seen at its exec stop, or NULL. */
+static struct image *next_image(struct leak_run *lr, uint32_t no)
+{
+	for (int i = 0; i < lr->nnext; i++)
+		if (lr->next[i].no == no)
+			return &lr->next[i];
+	return NULL;
+}
+
+/* A -c command's exec stop: the new program is loaded, nothing of it has
+ * run. Probes go on its allocator now, and its symbols are read while its
+ * mappings are those of this image. */
+static void exec_stop(void *ctx)
+{
+	struct leak_run *lr = ctx;
+	uint32_t image = image_now(lr);
+	struct image *im;
+
+	probe_new_image(lr);
+	if (next_image(lr, image) || lr->nnext == (int)(sizeof(lr->next) / sizeof(lr->next[0])))
+		return;
+	im = &lr->next[lr->nnext++];
+	im->no = image;
+	im->us = usyms_new(lr->run.target.pid);
+	read_comm(lr->run.target.pid, im->name, sizeof(im->name));
+}
+
+/* EV_EXEC, in order with the mmap changes: the image before `image` is
+ * dead. Its blocks are reported once and dropped; the reports go on with
+ * the new one. */
+static void exec_seen(struct leak_run *lr, uint32_t image)
+{
+	struct target *t = &lr->run.target;
+	struct image *im, cur = { .no = lr->image, .us = lr->us };
+	int err;
+
+	if (image <= lr->image_base || image <= lr->image)
+		return;
+	/* -p: nothing stopped the process; probe what runs now. */
+	probe_new_image(lr);
+	snprintf(cur.name, sizeof(cur.name), "%s", t->name);
+	err = leak_report_image(lr->rep, image - 1, cur.name, cur.us);
+	if (err)
+		run_output_error(&lr->run, err);
+	regions_free(&lr->regions);
+	regions_init(&lr->regions);
+
+	im = next_image(lr, image);
+	if (im) {
+		lr->us = im->us;
+		snprintf(t->name, sizeof(t->name), "%s", im->name);
+		*im = lr->next[--lr->nnext];
+	} else {
+		lr->us = usyms_new(t->pid);
+		read_comm(t->pid, t->name, sizeof(t->name));
+	}
+	usyms_free(cur.us);
+	lr->image = image;
+	leak_report_set_image(lr->rep, image, lr->us);
 }
 
 static int start_user(struct leak_run *lr)
 {
 	struct target *t = &lr->run.target;
 	struct probe_site sites[AF_NR];
+	struct bpf_link *l;
+	char name[128];
 	int err;
 
 	err = plan_user(lr, sites);
+	if (err == -ENOENT) {
+		/* -c only: nothing of this program can be traced, what it
+		 * execs may be (sh -c 'exec prog' with a static shell). */
+		log_warn("found no malloc/free in %s or the libraries it loads (a stripped static "
+			 "binary?): its own allocations are not traced, those of programs it "
+			 "execs are", text_safe(t->name, name, sizeof(name)));
+		lr->obj[0] = 0;
+		err = 0;
+	}
 	/* Held before exec until every probe is attached. */
 	/* JSON Lines on stdout: the command's stdout goes to stderr. */
 	t->stdout_apart = lr->o->common.json;
@@ -442,19 +672,41 @@ static int start_user(struct leak_run *lr)
 		err = load(lr, &user_job);
 	if (err)
 		return err;
-	err = attach_user(lr, sites);
-	if (err <= 0) {
-		if (!err)
-			log_error("no allocator function of %s could be traced", lr->obj);
-		return EXIT_FAIL;
+	if (bpf_program__fd(lr->skel->progs.tp_sched_process_exec) >= 0) {
+		l = bpf_program__attach(lr->skel->progs.tp_sched_process_exec);
+		err = l ? link_set_add(&lr->run.links, l) : -errno;
+		if (err)
+			log_warn("execs of the target cannot be followed: %s", strerror(-err));
+		lr->follows_exec = !err;
+	} else {
+		log_warn("execs of the target cannot be followed: no sched:sched_process_exec "
+			 "tracepoint here");
 	}
-	for (int k = 0; k < lr->nfails; k++)
-		if (!strcmp(lr->fails[k].function, "malloc") || !strcmp(lr->fails[k].function, "free")) {
-			log_error("tracing %s is essential; giving up", lr->fails[k].function);
+	lr->probes_from = lr->run.links.n;
+	if (lr->obj[0]) {
+		err = attach_user(lr, sites);
+		if (err <= 0) {
+			if (!err)
+				log_error("no allocator function of %s could be traced", lr->obj);
 			return EXIT_FAIL;
 		}
-	if (t->spawned && (err = target_release(t)))
-		return err;
+		for (int k = 0; k < lr->nfails; k++)
+			if (!strcmp(lr->fails[k].function, "malloc") ||
+			    !strcmp(lr->fails[k].function, "free")) {
+				log_error("tracing %s is essential; giving up", lr->fails[k].function);
+				return EXIT_FAIL;
+			}
+		lr->traced_any = true;
+	}
+	if (t->spawned) {
+		t->child.at_exec = exec_stop;
+		if ((err = target_release(t)))
+			return err;
+	}
+	/* Tracing begins with the command's image: one exec started it (its
+	 * tracepoint may not have run yet: the exec has not returned). */
+	lr->image_base = t->spawned ? 1 : image_now(lr);
+	lr->image_probed = lr->image = lr->image_base;
 	lr->us = usyms_new(t->pid);
 	if (!lr->us)
 		log_warn("symbols for PID %d unavailable: %s", t->pid, strerror(errno));
@@ -535,6 +787,8 @@ static int start(struct run *r, void *ctx)
 		log_error("out of memory");
 		return EXIT_FAIL;
 	}
+	if (lr->user)
+		leak_report_set_image(lr->rep, lr->image, lr->us);
 	return 0;
 }
 
@@ -598,6 +852,15 @@ static int summary(struct run *r, void *ctx)
 	if (lr->obj_mapped == 0)
 		log_warn("%s never mapped %s: nothing of it could be traced (check -O)",
 			 r->target.name, lr->o->obj);
+	if (lr->user && !lr->traced_any && !lr->o->obj) {
+		char name[128];
+
+		/* -c of a program without an allocator that execed nothing that has one. */
+		log_error("found no malloc/free in %s or the libraries it loads, nor in any "
+			  "program it execed (a stripped static binary?); name the allocator's "
+			  "object with -O", text_safe(lr->run.target.name, name, sizeof(name)));
+		run_output_error(r, -ENOENT);
+	}
 	return leak_report_summary(lr->rep, lr->fails, lr->nfails, r->exit_code);
 }
 
@@ -608,6 +871,8 @@ static void cleanup(struct run *r, void *ctx)
 	leak_report_free(lr->rep);
 	leak_bpf__destroy(lr->skel);
 	usyms_free(lr->us);
+	for (int i = 0; i < lr->nnext; i++)
+		usyms_free(lr->next[i].us);
 	ksyms_free(lr->ks);
 	regions_free(&lr->regions);
 }
@@ -622,6 +887,36 @@ static const struct run_hooks hooks = {
 	.cleanup = cleanup,
 };
 
+/* Kernel memory of one element of the user table (key, value, the hash
+ * map's header and its allocator's), see the README. */
+#define UALLOC_ELEM_BYTES 96
+
+/* A --max-allocs above the default says what it costs before it is paid:
+ * the kernel memory it pins from the start. */
+static void table_cost(const struct leak_opts *o, bool user)
+{
+	char up[32], full[32];
+	uint64_t heads = 1;
+
+	if (!o->max_allocs_given ||
+	    o->max_allocs <= (user ? LEAK_USER_MAX_ALLOCS : LEAK_KERNEL_MAX_ALLOCS))
+		return;
+	if (!user) {
+		fprintf(stderr, "memscope: --max-allocs %" PRIu64 " pins %s of kernel memory for "
+			"the allocation table\n", o->max_allocs,
+			fmt_bytes(o->buckets * sizeof(struct alloc_bucket), up, sizeof(up)));
+		return;
+	}
+	/* A hash map: a bucket head per possible entry (rounded up to a power
+	 * of two), an element per tracked allocation. */
+	while (heads < o->max_allocs)
+		heads <<= 1;
+	fprintf(stderr, "memscope: --max-allocs %" PRIu64 " pins %s of kernel memory for the "
+		"table's buckets, and about %d bytes more per allocation tracked (%s when full)\n",
+		o->max_allocs, fmt_bytes(heads * 16, up, sizeof(up)), UALLOC_ELEM_BYTES,
+		fmt_bytes(heads * 16 + o->max_allocs * UALLOC_ELEM_BYTES, full, sizeof(full)));
+}
+
 static int cmd_leak(int argc, char **argv)
 {
 	struct preflight_opts pf = { .need_btf = true };
@@ -632,11 +927,12 @@ static int cmd_leak(int argc, char **argv)
 	err = leak_options_parse(argc, argv, &o);
 	if (err)
 		return err;
+	lr.user = (o.pid || o.command) && !o.kernel;
+	table_cost(&o, lr.user);
 	pf.btf_path = o.common.btf_path;
 	err = preflight(&pf);
 	if (err)
 		return err;
-	lr.user = (o.pid || o.command) && !o.kernel;
 	lr.cfg.o = &o;
 	regions_init(&lr.regions);
 	run_init(&lr.run, &o.common);

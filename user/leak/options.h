@@ -33,11 +33,18 @@ struct leak_opts {
 	enum kstack_mode kstacks;
 	const char *folded, *svg;
 	uint64_t max_allocs, max_stacks;
-	size_t buckets;		/* allocation table buckets, from max_allocs */
+	bool max_allocs_given;	/* --max-allocs on the command line (else the mode's default) */
+	size_t buckets;		/* kernel mode: allocation table buckets, from max_allocs */
 	unsigned interval_s;
 	unsigned count;
 	int npositional;
 };
+
+/* Default --max-allocs. A process: a hash map that grows with its live set;
+ * 1M holds what ordinary programs keep (jq, xmllint, gawk: 200k-300k
+ * blocks). The kernel: a preallocated array (leak.h says why). */
+#define LEAK_USER_MAX_ALLOCS 1048576
+#define LEAK_KERNEL_MAX_ALLOCS 131072
 
 /* Parse argv (argv[0] is "leak") into o, with the defaults for what is
  * not given. 0, or the exit code after a message (--help exits 0 from

@@ -188,7 +188,8 @@ int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool 
 	s->err_fd = errp[0];
 	if (stop_at_exit) {
 		if (ptrace(PTRACE_SEIZE, s->pid, NULL,
-			   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)) == 0)
+			   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL |
+					   PTRACE_O_TRACEEXEC)) == 0)
 			s->traced = true;
 	}
 	return 0;
@@ -243,6 +244,11 @@ int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx)
 			/* Exiting, address space still there. */
 			if (at_exit)
 				at_exit(ctx);
+			ptrace(PTRACE_CONT, s->pid, NULL, NULL);
+		} else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			/* A new program, not run yet (the first is the command). */
+			if (s->execs++ && s->at_exec)
+				s->at_exec(ctx);
 			ptrace(PTRACE_CONT, s->pid, NULL, NULL);
 		} else if (status >> 16 == PTRACE_EVENT_STOP) {
 			/* A seized tracee reports a group stop (SIGSTOP and

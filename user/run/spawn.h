@@ -28,6 +28,11 @@ struct spawned {
 	bool traced;		/* ptrace-seized to stop at exit */
 	bool exited;
 	int status;		/* wait status once exited */
+	/* With stop_at_exit, the child also stops at each exec, before the new
+	 * program's first instruction: at_exec(ctx of spawn_handle) runs there
+	 * for every exec after the command's own (NULL: none). */
+	void (*at_exec)(void *ctx);
+	unsigned execs;
 };
 
 /* Fork the child and hold it before exec. With stop_at_exit the child is
