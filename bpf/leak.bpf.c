@@ -241,42 +241,99 @@ static __always_inline bool release(__u64 addr, __u16 kind)
 	return true;
 }
 
-/* The same for user mode's table (a process's allocations). */
+/* User mode: the array table first (leak.h), its overflow in uallocs. How
+ * many blocks the overflow holds: while none, a free that misses the array
+ * is not looked up there. */
+__u64 spilled;
+
+/* Remember a block of the target's current image. */
 static __always_inline void urecord(__u64 addr, __u64 size, __u16 kind, __s32 stack_id)
 {
-	struct alloc_info v = { .size = size, .stack_id = stack_id, .kind = kind };
+	struct alloc_info nv = { .size = size, .stack_id = stack_id, .kind = kind };
 	__u64 key = IMAGE_KEY(addr, image_gen);
-	struct alloc_info *old;
+	struct alloc_bucket *b = bucket_of(key);
+	struct alloc_info *v;
 	long err;
+	int i;
 
-	v.ts = now_ticks();
-	err = bpf_map_update_elem(&uallocs, &key, &v, BPF_NOEXIST);
-	if (err == -EEXIST) {
+	if (!b)
+		return;
+	nv.ts = now_ticks();
+	i = sa_find(b->keys, ALLOC_WAYS, key);
+	if (i >= 0) {
 		/* Handed out again while tracked: its free went past us. */
 		count(ST_MISSED_FREE);
-		old = bpf_map_lookup_elem(&uallocs, &key);
-		if (old && combined)
-			combined_add(old, -1);
-		err = bpf_map_update_elem(&uallocs, &key, &v, BPF_ANY);
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
+		v->ts = 0;
+		if (combined)
+			combined_add(v, -1);
+	} else if (spilled && (v = bpf_map_lookup_elem(&uallocs, &key))) {
+		count(ST_MISSED_FREE);
+		if (combined)
+			combined_add(v, -1);
+		if (bpf_map_update_elem(&uallocs, &key, &nv, BPF_EXIST)) {
+			count(ST_ALLOCS_FULL);
+			return;
+		}
+		goto counted;
+	} else {
+		i = sa_claim(b->keys, ALLOC_WAYS, sa_free_way(b->keys, ALLOC_WAYS), key);
+		if (i < 0) {
+			/* Its bucket is full: the overflow table, which grows
+			 * (-E2BIG: --max-allocs reached; -ENOMEM: no memory). */
+			err = bpf_map_update_elem(&uallocs, &key, &nv, BPF_NOEXIST);
+			if (err) {
+				count(ST_ALLOCS_FULL);
+				return;
+			}
+			__sync_fetch_and_add(&spilled, 1);
+			goto counted;
+		}
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
 	}
-	if (err) {
-		/* -E2BIG: --max-allocs reached; -ENOMEM: no memory. */
-		count(ST_ALLOCS_FULL);
-		return;
-	}
+	v->size = size;
+	v->site = 0;
+	v->stack_id = stack_id;
+	v->kind = kind;
+	/* Last, after a compiler barrier: it makes the entry visible. */
+	asm volatile("" ::: "memory");
+	v->ts = nv.ts;
+counted:
 	count(ST_ALLOCS);
 	if (combined)
-		combined_add(&v, 1);
+		combined_add(&nv, 1);
 	if (trace_events)
 		emit(EV_ALLOC, kind, addr, size, 0, 0, 0, stack_id);
 }
 
+/* Forget a block of the current image; false if it was not tracked. */
 static __always_inline bool urelease(__u64 addr, __u16 kind)
 {
 	__u64 key = IMAGE_KEY(addr, image_gen);
+	struct alloc_bucket *b = bucket_of(key);
 	struct alloc_info *v;
+	int i;
 
-	/* Only -C and -t need what was recorded: a free is one delete. */
+	if (!b)
+		return false;
+	i = sa_find(b->keys, ALLOC_WAYS, key);
+	if (i >= 0) {
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
+		if (combined)
+			combined_add(v, -1);
+		if (trace_events)
+			emit(EV_FREE, kind, addr, v->size, 0, 0, v->site, v->stack_id);
+		v->ts = 0;
+		asm volatile("" ::: "memory");
+		b->keys[i & (ALLOC_WAYS - 1)] = 0;
+		count(ST_FREES);
+		return true;
+	}
+	if (!spilled) {
+		count(ST_FREE_UNKNOWN);
+		return false;
+	}
+	/* Only -C and -t need what was recorded: else a free is one delete. */
 	if (combined || trace_events) {
 		v = bpf_map_lookup_elem(&uallocs, &key);
 		if (!v) {
@@ -292,8 +349,39 @@ static __always_inline bool urelease(__u64 addr, __u16 kind)
 		count(ST_FREE_UNKNOWN);
 		return false;
 	}
+	__sync_fetch_and_add(&spilled, -1);
 	count(ST_FREES);
 	return true;
+}
+
+/* Run by user space once it has reported a dead image: the array slots of
+ * image number sweep_image are given back (the overflow's keys user space
+ * deletes itself). No program touches a dead image's slots any more; the
+ * compare-and-swap only orders with claims of other slots' neighbours. */
+__u32 sweep_image;
+
+static long sweep_bucket(__u32 idx, void *data)
+{
+	struct alloc_bucket *b = bpf_map_lookup_elem(&allocs, &idx);
+
+	if (!b)
+		return 1;
+	for (int i = 0; i < ALLOC_WAYS; i++) {
+		__u64 k = b->keys[i];
+
+		if (k && IMAGE_OF_KEY(k) == (sweep_image & 0xff)) {
+			b->vals[i].ts = 0;
+			__sync_val_compare_and_swap(&b->keys[i], k, 0);
+		}
+	}
+	return 0;
+}
+
+SEC("syscall")
+int leak_sweep_image(void *ctx)
+{
+	bpf_loop(bucket_mask + 1, sweep_bucket, NULL, 0);
+	return 0;
 }
 
 /* ---- user space: uprobes ------------------------------------------------

@@ -44,10 +44,12 @@ struct alloc_info {
 	__u16 pad;
 };
 
-/* Kernel mode's allocation table: a set-associative table in a BPF array
+/* The allocation table: a set-associative table in a BPF array
  * (lib/table.h), preallocated: kmem events also come where a hash map
- * could not allocate an element (interrupts off, the allocator itself).
- * An address hashes to one bucket and lives in one of its
+ * could not allocate an element (interrupts off, the allocator itself),
+ * and a slot costs less than a hash map's update and delete (about 1 us
+ * more per malloc/free pair, measured with scripts/bench.sh). An address
+ * hashes to one bucket and lives in one of its
  * ways; a slot is claimed with a compare-and-swap on its key. ts is
  * written last and cleared first, and a slot whose ts is 0 is skipped
  * by reports. User space copies buckets with batch lookups, a plain copy
@@ -57,13 +59,15 @@ struct alloc_info {
  * are exact only once the target has stopped allocating. */
 #define ALLOC_WAYS 16
 
-/* User mode's table is a hash map without preallocation (uallocs): its
- * kernel memory follows the live set (a bucket head per possible entry up
- * front, an element per tracked allocation), and one update or delete is
- * atomic for readers. Its key is the address with the target's image in
- * the top bits: the number of execs seen (mod 256). A new image's blocks
- * never meet the dead one's at the same address, and user space reports
- * and removes the dead image's blocks when it sees the exec. */
+/* User mode keeps a small array and puts what its full buckets cannot
+ * hold into an overflow, a hash map without preallocation (uallocs):
+ * memory follows the live set (16 bytes per possible entry up front, an
+ * element per block held), and only programs that keep many blocks pay
+ * for the hash map. Keys are the address with the target's image in the
+ * top bits: the number of execs seen (mod 256). A new image's blocks never
+ * meet the dead one's at the same address, and user space reports and
+ * removes the dead image's blocks when it sees the exec. */
+#define USER_ARRAY_BUCKETS 4096		/* 65,536 slots, 2.5 MiB */
 #define IMAGE_SHIFT 56
 #define IMAGE_ADDR_MASK ((1ULL << IMAGE_SHIFT) - 1)
 #define IMAGE_KEY(addr, gen) ((addr) | ((__u64)((gen) & 0xff) << IMAGE_SHIFT))

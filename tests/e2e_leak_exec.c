@@ -118,6 +118,7 @@ static void exec_chain(const char *wrapper_fmt, const char *first, const char *l
 	snprintf(cmd, sizeof(cmd), wrapper_fmt, inner);
 	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "0", "-o", "0", "-c", cmd, "60", NULL),
 		  "leak -c through execs");
+	ASSERT_FALSE(r.err && strstr(r.err, "cannot give back"), "dead images' slots given back");
 	ASSERT_EQ(r.status, 0, "exit status");
 	if (r.status)
 		test_log("stderr: %s", r.err);

@@ -5,13 +5,13 @@
  * ({"type":"expect","site":...,"bytes":...,"count":...}), written with
  * write(2) so that stdio adds nothing of its own.
  *
- * usage: execleak --out FILE [--wait] [--live N] [-- PROG ARGS...]
+ * usage: execleak --out FILE [--wait] [--live N] [--hold S] [-- PROG ARGS...]
  *   --wait: print "ready" and wait for SIGUSR1 first (a tracer attaches
  *   with -p meanwhile); then
  *   leaks EXEC_LEAKED blocks of EXEC_SIZE bytes from old_image_site (and
  *   frees as many more), then with --live N allocates N blocks of 24 bytes
  *   from live_site and frees every 8th, then execs PROG (found on PATH) if
- *   given, else exits 0 holding everything. */
+ *   given (after S seconds with --hold S), else exits 0 holding everything. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,12 +78,14 @@ NOINLINE static void live_site(long n)
 int main(int argc, char **argv)
 {
 	long n = 0;
-	int i, wait = 0, sig;
+	int i, wait = 0, hold = 0, sig;
 	sigset_t usr1;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
 			out_fd = open(argv[++i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		} else if (!strcmp(argv[i], "--hold") && i + 1 < argc) {
+			hold = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--wait")) {
 			wait = 1;
 		} else if (!strcmp(argv[i], "--live") && i + 1 < argc) {
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		} else {
-			fprintf(stderr, "usage: execleak --out FILE [--wait] [--live N] [-- PROG ARGS...]\n");
+			fprintf(stderr, "usage: execleak --out FILE [--wait] [--live N] [--hold S] [-- PROG ARGS...]\n");
 			return 2;
 		}
 	}
@@ -114,6 +116,9 @@ int main(int argc, char **argv)
 		live_array(n);
 		live_site(n);
 	}
+	/* Time to look at the tracer from outside (the README's numbers). */
+	if (hold)
+		sleep(hold);
 	if (i < argc) {
 		execvp(argv[i], argv + i);
 		perror("execleak: exec");

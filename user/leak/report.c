@@ -189,11 +189,18 @@ static int add_bucket(struct leak_report *r, const struct alloc_bucket *b, uint6
 
 	for (int w = 0; w < ALLOC_WAYS; w++) {
 		const struct alloc_info *a = &b->vals[w];
+		uint64_t key = b->keys[w];
 
 		/* A zero ts is a slot being filled or emptied. */
-		if (!b->keys[w] || !a->ts || a->ts > cutoff)
+		if (!key || !a->ts || a->ts > cutoff)
 			continue;
-		err = add(r, b->keys[w], a->size, a->ts, a->site, a->stack_id, a->kind);
+		/* User mode: blocks of the image reported only (leak.h). */
+		if (!r->o.kernel) {
+			if (IMAGE_OF_KEY(key) != (r->image & 0xff))
+				continue;
+			key &= IMAGE_ADDR_MASK;
+		}
+		err = add(r, key, a->size, a->ts, a->site, a->stack_id, a->kind);
 		if (err)
 			return err;
 	}
@@ -227,9 +234,9 @@ static int add_user(struct leak_report *r, uint64_t key, const struct alloc_info
 	return err ? err : keep ? keep_key(r, key) : 0;
 }
 
-/* User mode: the blocks of the current image in the hash table (keep: and
- * their keys), a chunk at a time. */
-static int gather_user(struct leak_report *r, uint64_t cutoff, bool keep)
+/* User mode: the blocks of the current image in the overflow table (keep:
+ * and their keys), a chunk at a time. */
+static int gather_overflow(struct leak_report *r, uint64_t cutoff, bool keep)
 {
 	enum { CHUNK = 4096 };
 	int fd = bpf_map__fd(r->skel->maps.uallocs);
@@ -272,10 +279,8 @@ static int gather_user(struct leak_report *r, uint64_t cutoff, bool keep)
 /* Every outstanding allocation of the table, copied out a chunk at a
  * time: mapping the table instead would put all of it into our resident
  * set (it is already counted as kernel memory). */
-static int gather_allocs(struct leak_report *r, uint64_t cutoff)
+static int gather_array(struct leak_report *r, uint64_t cutoff)
 {
-	if (!r->o.kernel)
-		return gather_user(r, cutoff, false);
 	enum { CHUNK = 256 };
 	int fd = bpf_map__fd(r->skel->maps.allocs);
 	static struct alloc_bucket buf[CHUNK];
@@ -309,6 +314,15 @@ static int gather_allocs(struct leak_report *r, uint64_t cutoff)
 			return err;
 	}
 	return 0;
+}
+
+/* Every outstanding block: the array table, and in user mode its overflow
+ * (keep: with the overflow's keys, for an image's removal). */
+static int gather_allocs(struct leak_report *r, uint64_t cutoff, bool keep)
+{
+	int err = gather_array(r, cutoff);
+
+	return err || r->o.kernel ? err : gather_overflow(r, cutoff, keep);
 }
 
 static int gather_combined(struct leak_report *r)
@@ -700,7 +714,7 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	if (r->o.combined_only)
 		err = gather_combined(r);
 	else
-		err = gather_allocs(r, cutoff);
+		err = gather_allocs(r, cutoff, false);
 	if (!err)
 		err = gather_regions(r, cutoff);
 	if (err)
@@ -782,11 +796,17 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	return err;
 }
 
-/* Drop the keys gathered (an image's blocks) from the user table. */
-static void remove_keys(struct leak_report *r)
+/* Drop a dead image's blocks: its array slots by the sweep program (a
+ * compare-and-swap in BPF, as claims are made), its overflow keys here. */
+static void remove_image(struct leak_report *r, uint32_t image)
 {
+	LIBBPF_OPTS(bpf_test_run_opts, ro);
 	int fd = bpf_map__fd(r->skel->maps.uallocs);
 	size_t done = 0;
+
+	r->skel->bss->sweep_image = image;
+	if (bpf_prog_test_run_opts(bpf_program__fd(r->skel->progs.leak_sweep_image), &ro))
+		log_warn("cannot give back the table slots of image %u: %s", image, strerror(errno));
 
 	while (done < r->nkeys) {
 		__u32 n = r->nkeys - done > 4096 ? 4096 : r->nkeys - done;
@@ -828,7 +848,7 @@ int leak_report_image(struct leak_report *r, uint32_t image, const char *name, s
 	r->nkeys = 0;
 	hmap_clear(&r->groups);
 	/* The image is dead: every block it held is reported, however young. */
-	err = gather_user(r, UINT64_MAX, true);
+	err = gather_allocs(r, UINT64_MAX, true);
 	if (!err)
 		err = gather_regions(r, UINT64_MAX);
 	if (!err && !(gs = calloc(r->groups.len + 1, sizeof(*gs))))
@@ -875,7 +895,7 @@ int leak_report_image(struct leak_report *r, uint32_t image, const char *name, s
 			render_text_group(r, gs[i], &fr, now, scale);
 	}
 	r->row_type = "stack";
-	remove_keys(r);
+	remove_image(r, image);
 out:
 	free(gs);
 	hmap_clear(&r->groups);
