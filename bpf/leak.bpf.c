@@ -41,7 +41,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1048576);	/* resized by user space (--max-allocs) */
+	__uint(max_entries, 524288);	/* resized by user space (--max-allocs) */
 	__type(key, __u64);
 	__type(value, struct alloc_info);
 } uallocs SEC(".maps");

@@ -52,7 +52,7 @@ static const struct argp_option leak_options[] = {
 	{ "svg", OPT_SVG, "FILE", 0, "Write a flame graph of outstanding bytes to FILE", 0 },
 	{ "max-allocs", OPT_MAX_ALLOCS, "N", 0,
 	  "Outstanding allocations the kernel side can track. A process's (default "
-	  "1048576, beyond the first 65536): 2.5 MiB and 16 bytes each up front, about 100 "
+	  "524288, beyond the first 65536): 2.5 MiB and 16 bytes each up front, about 100 "
 	  "more per allocation held; the kernel's (default 131072): 80 bytes each up front", 0 },
 	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks it can keep (default 8192)", 0 },
 	{ "kernel", OPT_KERNEL, NULL, 0,
