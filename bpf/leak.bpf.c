@@ -356,8 +356,9 @@ static __always_inline bool urelease(__u64 addr, __u16 kind)
 
 /* Run by user space once it has reported a dead image: the array slots of
  * image number sweep_image are given back (the overflow's keys user space
- * deletes itself). No program touches a dead image's slots any more; the
- * compare-and-swap only orders with claims of other slots' neighbours. */
+ * deletes itself). No program writes a dead image's slots any more: ts is
+ * cleared first, as release() does, and the key given back with a
+ * compare-and-swap, as claims take one. */
 __u32 sweep_image;
 
 static long sweep_bucket(__u32 idx, void *data)

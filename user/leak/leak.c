@@ -191,7 +191,6 @@ struct leak_run {
 	size_t probes_from;
 	struct stat obj_st;	/* the allocator object probed (dev, ino), or 0s */
 	bool traced_any;	/* some image's allocator was probed */
-	bool follows_exec;	/* the exec tracepoint is attached */
 	uint32_t image_base;	/* the image tracing began with (-c: the command) */
 	uint32_t image_probed;	/* the image the probes were planned for */
 	uint32_t image;		/* the image reports show */
@@ -679,7 +678,7 @@ static int start_user(struct leak_run *lr)
 		err = l ? link_set_add(&lr->run.links, l) : -errno;
 		if (err)
 			log_warn("execs of the target cannot be followed: %s", strerror(-err));
-		lr->follows_exec = !err;
+		err = 0;
 	} else {
 		log_warn("execs of the target cannot be followed: no sched:sched_process_exec "
 			 "tracepoint here");
