@@ -276,3 +276,55 @@ TEST_FULL(e2e_leak_exec_live_set, T_ROOT | T_E2E, 600)
 	unlink(exp);
 	rmdir(dir);
 }
+
+/* A table too small for the live set: the reports it affects say so, not
+ * only the summary. --max-allocs 1024 leaves room for 66,560 blocks at
+ * most; execleak keeps 87,506. */
+TEST_FULL(e2e_leak_exec_table_full, T_ROOT | T_E2E, 600)
+{
+	unsigned before = bpf_prog_max_id();
+	char cmd[4608], exp[128], *dir = tmpdir();
+	struct run_opts o = { .timeout_ms = 500000 };
+	struct run_result r;
+	struct jlines out;
+	long long full, count;
+
+	if (!ASSERT_TRUE(dir, "temp dir"))
+		return;
+	snprintf(exp, sizeof(exp), "%s/live.json", dir);
+	snprintf(cmd, sizeof(cmd), "%s --out %s --live 100000", bin_path("tests/workloads/execleak"),
+		 exp);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-T", "1", "--max-allocs", "1024", "-c", cmd,
+			       NULL), "leak -j -c");
+	ASSERT_EQ(r.status, 0, "exit status");
+	if (parse_jlines(&r, &out)) {
+		const struct jv *fin = jl_req_last(&out, "interval");
+
+		full = jv_req_i(jv_req_o(fin, "drops"), "allocs_map_full");
+		count = jv_req_i(fin, "outstanding_count");
+		ASSERT_GT(full, 0, "the final interval counts the allocations not tracked");
+		ASSERT_LE(count, 65536 + 1024, "no more held than the table can");
+		ASSERT_GE(count + full, 87506, "held and dropped cover the live set");
+		jlines_free(&out);
+	}
+	run_result_free(&r);
+	/* Text: the loss by name under the report's header. */
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-T", "1", "--max-allocs", "1024", "-c", cmd, NULL),
+		  "leak -c");
+	ASSERT_EQ(r.status, 0, "exit status");
+	ASSERT_CONTAINS(r.out, "events lost so far:\n  lost: ", "the final report's header");
+	ASSERT_CONTAINS(r.out, "allocation table full (raise --max-allocs)", "the loss named");
+	run_result_free(&r);
+	/* Above the default, the cost first: 2^20 bucket heads of 16 bytes
+	 * and the 4096 x 640-byte array: 18.5 MiB. */
+	snprintf(cmd, sizeof(cmd), "%s --out %s", bin_path("tests/workloads/execleak"), exp);
+	ASSERT_OK(run_memscope(&o, &r, "leak", "--max-allocs", "1000000", "-c", cmd, NULL),
+		  "leak --max-allocs 1000000");
+	ASSERT_EQ(r.status, 0, "exit status");
+	ASSERT_CONTAINS(r.err, "--max-allocs 1000000 pins 18.5 MiB of kernel memory",
+			"the cost said");
+	run_result_free(&r);
+	assert_no_progs_left(before, "after leak with a full table");
+	unlink(exp);
+	rmdir(dir);
+}
