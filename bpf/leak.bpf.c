@@ -38,6 +38,19 @@ struct {
 	__type(value, struct alloc_bucket);
 } allocs SEC(".maps");
 
+/* User mode's table (leak.h): elements allocated as allocations are
+ * recorded, so its memory follows the target's live set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 524288);	/* resized by user space (--max-allocs) */
+	__type(key, __u64);
+	__type(value, struct alloc_info);
+} uallocs SEC(".maps");
+
+/* The target's image: how many of its execs were seen (leak.h). */
+__u64 image_gen;
+
 /* Entry -> return handoff, per thread. See enter() and alloc_return(). */
 struct pending {
 	__u64 sp;		/* stack pointer at entry */
@@ -250,6 +263,150 @@ static __always_inline bool release(__u64 addr, __u16 kind)
 	return true;
 }
 
+/* User mode: the array table first (leak.h), its overflow in uallocs. How
+ * many blocks the overflow holds: while none, a free that misses the array
+ * is not looked up there. */
+__u64 spilled;
+
+/* Remember a block of the target's current image. */
+static __always_inline void urecord(__u64 addr, __u64 size, __u16 kind, __s32 stack_id)
+{
+	struct alloc_info nv = { .size = size, .stack_id = stack_id, .kind = kind };
+	__u64 key = IMAGE_KEY(addr, image_gen);
+	struct alloc_bucket *b = bucket_of(key);
+	struct alloc_info *v;
+	long err;
+	int i;
+
+	if (!b)
+		return;
+	nv.ts = now_ticks();
+	i = sa_find(b->keys, ALLOC_WAYS, key);
+	if (i >= 0) {
+		/* Handed out again while tracked: its free went past us. */
+		count(ST_MISSED_FREE);
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
+		v->ts = 0;
+		if (combined)
+			combined_add(v, -1);
+	} else if (spilled && (v = bpf_map_lookup_elem(&uallocs, &key))) {
+		count(ST_MISSED_FREE);
+		if (combined)
+			combined_add(v, -1);
+		if (bpf_map_update_elem(&uallocs, &key, &nv, BPF_EXIST)) {
+			count(ST_ALLOCS_FULL);
+			return;
+		}
+		goto counted;
+	} else {
+		i = sa_claim(b->keys, ALLOC_WAYS, sa_free_way(b->keys, ALLOC_WAYS), key);
+		if (i < 0) {
+			/* Its bucket is full: the overflow table, which grows
+			 * (-E2BIG: --max-allocs reached; -ENOMEM: no memory). */
+			err = bpf_map_update_elem(&uallocs, &key, &nv, BPF_NOEXIST);
+			if (err) {
+				count(ST_ALLOCS_FULL);
+				return;
+			}
+			__sync_fetch_and_add(&spilled, 1);
+			goto counted;
+		}
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
+	}
+	v->size = size;
+	v->site = 0;
+	v->stack_id = stack_id;
+	v->kind = kind;
+	/* Last, after a compiler barrier: it makes the entry visible. */
+	asm volatile("" ::: "memory");
+	v->ts = nv.ts;
+counted:
+	count(ST_ALLOCS);
+	if (combined)
+		combined_add(&nv, 1);
+	if (trace_events)
+		emit(EV_ALLOC, kind, addr, size, 0, 0, 0, stack_id);
+}
+
+/* Forget a block of the current image; false if it was not tracked. */
+static __always_inline bool urelease(__u64 addr, __u16 kind)
+{
+	__u64 key = IMAGE_KEY(addr, image_gen);
+	struct alloc_bucket *b = bucket_of(key);
+	struct alloc_info *v;
+	int i;
+
+	if (!b)
+		return false;
+	i = sa_find(b->keys, ALLOC_WAYS, key);
+	if (i >= 0) {
+		v = &b->vals[i & (ALLOC_WAYS - 1)];
+		if (combined)
+			combined_add(v, -1);
+		if (trace_events)
+			emit(EV_FREE, kind, addr, v->size, 0, 0, v->site, v->stack_id);
+		v->ts = 0;
+		asm volatile("" ::: "memory");
+		b->keys[i & (ALLOC_WAYS - 1)] = 0;
+		count(ST_FREES);
+		return true;
+	}
+	if (!spilled) {
+		count(ST_FREE_UNKNOWN);
+		return false;
+	}
+	/* Only -C and -t need what was recorded: else a free is one delete. */
+	if (combined || trace_events) {
+		v = bpf_map_lookup_elem(&uallocs, &key);
+		if (!v) {
+			count(ST_FREE_UNKNOWN);
+			return false;
+		}
+		if (combined)
+			combined_add(v, -1);
+		if (trace_events)
+			emit(EV_FREE, kind, addr, v->size, 0, 0, v->site, v->stack_id);
+	}
+	if (bpf_map_delete_elem(&uallocs, &key)) {
+		count(ST_FREE_UNKNOWN);
+		return false;
+	}
+	__sync_fetch_and_add(&spilled, -1);
+	count(ST_FREES);
+	return true;
+}
+
+/* Run by user space once it has reported a dead image: the array slots of
+ * image number sweep_image are given back (the overflow's keys user space
+ * deletes itself). No program writes a dead image's slots any more: ts is
+ * cleared first, as release() does, and the key given back with a
+ * compare-and-swap, as claims take one. */
+__u32 sweep_image;
+
+static long sweep_bucket(__u32 idx, void *data)
+{
+	struct alloc_bucket *b = bpf_map_lookup_elem(&allocs, &idx);
+
+	if (!b)
+		return 1;
+	for (int i = 0; i < ALLOC_WAYS; i++) {
+		__u64 k = b->keys[i];
+
+		if (k && IMAGE_OF_KEY(k) == (sweep_image & 0xff)) {
+			b->vals[i].ts = 0;
+			__sync_val_compare_and_swap(&b->keys[i], k, 0);
+		}
+	}
+	return 0;
+}
+
+SEC("syscall")
+int leak_sweep_image(void *ctx)
+{
+	bpf_loop(bucket_mask + 1, sweep_bucket, NULL, 0);
+	return 0;
+}
+
 /* ---- user space: uprobes ------------------------------------------------
  *
  * Allocators call each other (malloc -> mmap, realloc -> free/mremap,
@@ -457,7 +614,7 @@ static __always_inline int free_entry(struct pt_regs *ctx, __u64 ptr)
 	if (nested_free(tid, sp))
 		return 0;
 	first_free(tid, sp);
-	release(ptr, LK_FREE);
+	urelease(ptr, LK_FREE);
 	return 0;
 }
 
@@ -478,7 +635,7 @@ static __always_inline int delete_entry(struct pt_regs *ctx, __u64 ptr)
 
 	if (!ptr || other_process() || nested_free(tid, sp))
 		return 0;
-	release(ptr, LK_DELETE);
+	urelease(ptr, LK_DELETE);
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
 		count(ST_PENDING_FULL);
 	return 0;
@@ -642,7 +799,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			count(ST_FAILED);
 			return 0;
 		}
-		record(memptr, p.size, LK_POSIX_MEMALIGN, 0, user_stack(ctx));
+		urecord(memptr, p.size, LK_POSIX_MEMALIGN, user_stack(ctx));
 		return 0;
 	case LK_XALLOCX:
 		/* Resized in place or not at all; returns the block's real
@@ -660,9 +817,9 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			 * never frees. */
 			if (p.size == 0 && p.kind != LK_RALLOCX && p.kind != LK_XALLOCX) {
 				/* glibc: realloc(p, 0) frees p and returns NULL. */
-				release(p.arg, p.kind);
+				urelease(p.arg, p.kind);
 				if (ret)
-					record(ret, 0, p.kind, 0, user_stack(ctx));
+					urecord(ret, 0, p.kind, user_stack(ctx));
 				return 0;
 			}
 			if (!ret) {
@@ -670,7 +827,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 				count(ST_FAILED);
 				return 0;
 			}
-			release(p.arg, p.kind);
+			urelease(p.arg, p.kind);
 		}
 		break;
 	default:
@@ -680,7 +837,27 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		count(ST_FAILED);
 		return 0;
 	}
-	record(ret, p.size, p.kind, 0, user_stack(ctx));
+	urecord(ret, p.size, p.kind, user_stack(ctx));
+	return 0;
+}
+
+/* The target execed: its old image is gone (with every other thread, and
+ * any call it had pending), a new one starts. Its blocks from now on go
+ * under the next image number; user space hears of it in order with the
+ * mmap changes, reports the dead image's blocks once, and moves the
+ * probes to the new image's allocator. */
+SEC("tracepoint/sched/sched_process_exec")
+int tp_sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 tid = kernel_tid(), old_tid = ctx->old_pid;
+	__u64 gen;
+
+	if (!target_tgid || current_ids().tgid != target_tgid)
+		return 0;
+	bpf_map_delete_elem(&pending, &tid);
+	bpf_map_delete_elem(&pending, &old_tid);
+	gen = __sync_add_and_fetch(&image_gen, 1);
+	emit(EV_EXEC, LK_NONE, gen, 0, 0, 0, 0, -1);
 	return 0;
 }
 

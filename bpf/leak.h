@@ -52,7 +52,11 @@ struct alloc_info {
 };
 
 /* The allocation table: a set-associative table in a BPF array
- * (lib/table.h). An address hashes to one bucket and lives in one of its
+ * (lib/table.h), preallocated: kmem events also come where a hash map
+ * could not allocate an element (interrupts off, the allocator itself),
+ * and a slot costs less than a hash map's update and delete (about 1 us
+ * more per malloc/free pair, measured with scripts/bench.sh). An address
+ * hashes to one bucket and lives in one of its
  * ways; a slot is claimed with a compare-and-swap on its key. ts is
  * written last and cleared first, and a slot whose ts is 0 is skipped
  * by reports. User space copies buckets with batch lookups, a plain copy
@@ -62,6 +66,20 @@ struct alloc_info {
  * totals they show are exact once the target has stopped allocating
  * (kernel mode: frees the kernel hides, see bpf/leak.bpf.c). */
 #define ALLOC_WAYS 16
+
+/* User mode keeps a small array and puts what its full buckets cannot
+ * hold into an overflow, a hash map without preallocation (uallocs):
+ * memory follows the live set (16 bytes per possible entry up front, an
+ * element per block held), and only programs that keep many blocks pay
+ * for the hash map. Keys are the address with the target's image in the
+ * top bits: the number of execs seen (mod 256). A new image's blocks never
+ * meet the dead one's at the same address, and user space reports and
+ * removes the dead image's blocks when it sees the exec. */
+#define USER_ARRAY_BUCKETS 4096		/* 65,536 slots, 2.5 MiB */
+#define IMAGE_SHIFT 56
+#define IMAGE_ADDR_MASK ((1ULL << IMAGE_SHIFT) - 1)
+#define IMAGE_KEY(addr, gen) ((addr) | ((__u64)((gen) & 0xff) << IMAGE_SHIFT))
+#define IMAGE_OF_KEY(key) ((__u32)((key) >> IMAGE_SHIFT))
 
 struct alloc_bucket {
 	__u64 keys[ALLOC_WAYS];			/* 0: free slot */
@@ -90,6 +108,7 @@ enum leak_event_type {
 	EV_MUNMAP,
 	EV_MREMAP,
 	EV_MAPS,		/* the target's mappings changed (ld.so): refresh */
+	EV_EXEC,		/* the target execed: addr = its new image number */
 };
 
 struct leak_event {
@@ -114,7 +133,7 @@ enum leak_stat {
 	ST_FAILED,		/* allocation calls that failed (NULL, MAP_FAILED) */
 	ST_FREE_UNKNOWN,	/* frees of addresses not tracked */
 	ST_MISSED_FREE,		/* an address handed out again while tracked */
-	ST_ALLOCS_FULL,		/* allocation table bucket full: not tracked */
+	ST_ALLOCS_FULL,		/* allocation table (kernel: its bucket) full: not tracked */
 	ST_PENDING_FULL,	/* entry->return handoff map full */
 	ST_SAMPLED_OUT,		/* skipped by -s sampling */
 	ST_FILTERED,		/* skipped by -z/-Z */

@@ -5,6 +5,8 @@
 #
 # usage: scripts/bench.sh [-n PAIRS] [leak-user|leak-progs|leak-unwind|leak-kernel|startup|memory|cache|reclaim|oom ...]
 #   default: all, 5 pairs each
+#   BASE_MS=PATH: leak-user also runs another memscope binary (a build of an
+#   earlier commit), interleaved with this one, to compare the two
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,15 +63,23 @@ trap cleanup EXIT
 
 bench_user() {
 	n=2000000
+	: >"$tmp/based"
 	: >"$tmp/base" && : >"$tmp/traced"
 	for _ in $(seq "$pairs"); do
 		"$wl/mallocloop" "$n" | field ns_per_op >>"$tmp/base"
-		# Under -j the command's stdout goes to memscope's stderr.
+		# -j: the command's own output (its JSON line) goes to stderr.
 		"$ms" leak -j -c "$wl/mallocloop $n" 3600 2>&1 >/dev/null | field ns_per_op >>"$tmp/traced"
+		if [ -n "${BASE_MS:-}" ]; then
+			"$BASE_MS" leak -j -c "$wl/mallocloop $n" 3600 2>&1 >/dev/null | field ns_per_op >>"$tmp/based"
+		fi
 	done
 	b=$(median <"$tmp/base")
 	t=$(median <"$tmp/traced")
 	echo "leak-user: malloc(64)+free pair: untraced $b ns, traced $t ns, added $(echo "$t $b" | awk '{ printf "%.0f", $1 - $2 }') ns per pair (median of $pairs pairs)"
+	if [ -n "${BASE_MS:-}" ]; then
+		bt=$(median <"$tmp/based")
+		echo "leak-user: the same with $BASE_MS: traced $bt ns, added $(echo "$bt $b" | awk '{ printf "%.0f", $1 - $2 }') ns per pair"
+	fi
 }
 
 # The stack walk's cost: malloc/free pairs made 1 and 20 calls below main

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -65,9 +66,14 @@ static const struct tp_contract kmem_contracts[] = {
 #define BULK_FREE_SEC "fentry/kmem_cache_free_bulk"
 static const char *const tp_btf_secs[] = { "tp_btf/", BULK_FREE_SEC, NULL };
 static const char *const raw_tp_secs[] = { "raw_tp/", BULK_FREE_SEC, NULL };
-static const char *const tracepoint_secs[] = { "tracepoint/", BULK_FREE_SEC, NULL };
-static const char *const uprobe_secs[] = { "uprobe", "uretprobe", NULL };
+static const char *const tracepoint_secs[] = { "tracepoint/kmem/", "tracepoint/percpu/",
+					       BULK_FREE_SEC, NULL };
 static const char *const kernel_optional[] = { BULK_FREE_SEC, NULL };
+/* The exec tracepoint follows the target into the programs it execs;
+ * where the kernel lacks it (no tracefs), the rest still works. */
+#define EXEC_SEC "tracepoint/sched/sched_process_exec"
+static const char *const uprobe_secs[] = { "uprobe", "uretprobe", EXEC_SEC, NULL };
+static const char *const uprobe_optional[] = { EXEC_SEC, NULL };
 
 static const struct tool_mode kernel_modes[] = {
 	{ "tp_btf", PROBE_TP_BTF, "kmem tracepoints, typed arguments", tp_btf_secs,
@@ -82,7 +88,7 @@ static const struct tool_mode kernel_modes[] = {
 };
 
 static const struct tool_mode user_modes[] = {
-	{ "uprobe", PROBE_UPROBE, "uprobes on the allocator", uprobe_secs, NULL },
+	{ "uprobe", PROBE_UPROBE, "uprobes on the allocator", uprobe_secs, NULL, uprobe_optional },
 };
 
 /* What configure() and wanted() get: the options and the target filter. */
@@ -118,11 +124,15 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 		if (cfg && cfg->unw_rows)
 			bpf_map__set_max_entries(s->maps.unw_rows, cfg->unw_rows);
 		s->rodata->maps_stop = cfg && cfg->maps_stop;
+		/* Probing needs no room: the overflow grows only as it fills. */
+		if (!o)
+			bpf_map__set_max_entries(s->maps.uallocs, 1024);
 	} else {
 		bpf_map__set_max_entries(s->maps.pending, 1);
 		bpf_map__set_max_entries(s->maps.unw_maps, 1);
 		bpf_map__set_max_entries(s->maps.unw_objs, 1);
 		bpf_map__set_max_entries(s->maps.threads_seen, 1);
+		bpf_map__set_max_entries(s->maps.uallocs, 1);
 	}
 	if (!o) {
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -136,8 +146,14 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 	s->rodata->combined = o->combined_only;
 	s->rodata->by_cache = o->by_cache;
 	s->rodata->kstack_mode = o->kstacks;
-	s->rodata->bucket_mask = o->buckets - 1;
-	bpf_map__set_max_entries(s->maps.allocs, o->buckets);
+	if (user) {
+		s->rodata->bucket_mask = USER_ARRAY_BUCKETS - 1;
+		bpf_map__set_max_entries(s->maps.allocs, USER_ARRAY_BUCKETS);
+		bpf_map__set_max_entries(s->maps.uallocs, o->max_allocs);
+	} else {
+		s->rodata->bucket_mask = o->buckets - 1;
+		bpf_map__set_max_entries(s->maps.allocs, o->buckets);
+	}
 	bpf_map__set_max_entries(s->maps.stacks, o->max_stacks);
 	if (!o->combined_only)
 		bpf_map__set_max_entries(s->maps.combined_map, 1);
@@ -181,6 +197,13 @@ static const struct tool_job kernel_job = {
 	.wanted = wanted,
 };
 
+/* One image of the target: what was read of it while it ran. */
+struct image {
+	uint32_t no;
+	struct usyms *us;
+	char name[64];
+};
+
 /* ---- state of one run ------------------------------------------------------- */
 
 struct leak_run {
@@ -192,13 +215,26 @@ struct leak_run {
 	char obj[PATH_MAX];	/* user mode: the allocator's object */
 	int obj_mapped;		/* -O with -c: seen mapped at the end (1/0), -1: not asked */
 	struct uattach ua;	/* user mode: what is attached */
-	int nfails;
+	struct bpf_link *exec_link;	/* the exec tracepoint (user mode) */
 	struct regions regions;
 	struct usyms *us;
 	struct unwinder *unw;
 	struct ksyms *ks;
 	struct leak_report *rep;
 	struct tick_clock clock;
+	/* Execs (user mode). Images are numbered by the BPF side's count of
+	 * the target's execs (leak.h); run.links holds the uprobes from
+	 * probes_from on. */
+	size_t probes_from;
+	struct stat obj_st;	/* the allocator object probed (dev, ino), or 0s */
+	bool traced_any;	/* some image's allocator was probed */
+	uint32_t image_base;	/* the image tracing began with (-c: the command) */
+	uint32_t image_probed;	/* the image the probes were planned for */
+	uint32_t image;		/* the image reports show */
+	/* Images seen at their exec stop (-c), not reported yet: their
+	 * symbols, read before their first instruction ran. */
+	struct image next[4];
+	int nnext;
 };
 
 /* ---- ring buffer: mmap-family changes and --trace events ------------------ */
@@ -250,6 +286,8 @@ static void trace_json(const struct leak_event *e)
 	json_end_record(&j);
 }
 
+static void exec_seen(struct leak_run *lr, uint32_t image);
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct leak_run *lr = ctx;
@@ -264,6 +302,10 @@ static int on_event(void *ctx, void *data, size_t len)
 			unwinder_refresh(lr->unw);
 		if (lr->cfg.maps_stop)
 			kill(lr->run.target.pid, SIGCONT);
+		return 0;
+	case EV_EXEC:
+		/* Its own record: the dead image's report. */
+		exec_seen(lr, (uint32_t)e->addr);
 		return 0;
 	case EV_MMAP:
 		regions_mmap(&lr->regions, e->addr, e->size, e->addr2, e->stack_id, e->ts);
@@ -314,16 +356,49 @@ static int load(struct leak_run *lr, const struct tool_job *job)
 
 /* ---- user mode: planning and attaching ------------------------------------ */
 
-/* The object that serves the target's malloc, and where to probe it; then
- * the C++ and allocator-specific entry points, each in the object the
- * dynamic linker binds it to. */
-static int plan_user(struct leak_run *lr, struct uprobe_plan *plan)
+/* The C++ and allocator-specific entry points of the objects program (a
+ * command, as_command, not started yet; else what process pid maps), each
+ * in the object the dynamic linker binds it to. */
+static void plan_extensions(struct leak_run *lr, const char *program, pid_t pid, bool as_command,
+			    struct uprobe_plan *plan, const char *name)
 {
 	const unsigned ext = AG_JEMALLOC | AG_TCMALLOC | AG_CXX;
+	const char *prefix = lr->o->prefix;
+	struct alloc_objs objs;
+	int err, n;
+
+	err = as_command ? alloc_objects_for_command(program, &objs) :
+			   alloc_objects_for_pid(pid, &objs);
+	if (err) {
+		log_warn("cannot list the libraries of %s (%s): operator new/delete and "
+			 "allocator-specific functions are traced only in %s", name,
+			 strerror(-err), lr->obj);
+		objs.n = 0;
+		objs.v = NULL;
+	}
+	for (int i = 0; i < objs.n; i++) {
+		n = uprobe_plan_add(plan, objs.v[i].path, prefix, ext, !objs.v[i].symtab);
+		if (n > 0)
+			log_info("entry points: %s (%d functions)", objs.v[i].path, n);
+		else if (n < 0)
+			log_debug("%s: %s", objs.v[i].path, strerror(-n));
+	}
+	alloc_objs_free(&objs);
+	/* -O names an object the search order may not reach. */
+	n = uprobe_plan_add(plan, lr->obj, prefix, ext, false);
+	if (n > 0)
+		log_info("entry points: %s (%d functions)", lr->obj, n);
+}
+
+/* The object that serves the target's malloc, and where to probe it; then
+ * the C++ and allocator-specific entry points. For -c whose program has
+ * no malloc (a stripped static shell that will exec the real program),
+ * -ENOENT without a message: the caller goes on. */
+static int plan_user(struct leak_run *lr, struct uprobe_plan *plan)
+{
 	struct leak_opts *o = lr->o;
 	struct target *t = &lr->run.target;
 	struct probe_site *sites = plan->sites;
-	struct alloc_objs objs;
 	char name[128];
 	int err, n;
 
@@ -342,6 +417,8 @@ static int plan_user(struct leak_run *lr, struct uprobe_plan *plan)
 	} else {
 		err = alloc_object_for_pid(o->pid, o->prefix, lr->obj, sizeof(lr->obj), NULL, 0);
 	}
+	if (err == -ENOENT && !o->obj && o->command)
+		return -ENOENT;
 	if (err == -ENOENT && !o->obj) {
 		log_error("found no malloc/free in %s or the libraries it loads (a stripped static "
 			  "binary?); name the allocator's object with -O", name);
@@ -362,31 +439,62 @@ static int plan_user(struct leak_run *lr, struct uprobe_plan *plan)
 			log_error("for an allocator with prefixed symbols use -S (e.g. -S je_)");
 		return EXIT_FAIL;
 	}
+	if (stat(lr->obj, &lr->obj_st))
+		memset(&lr->obj_st, 0, sizeof(lr->obj_st));
 	log_info("allocator: %s (%d functions)", lr->obj, n);
-
-	err = o->command ? alloc_objects_for_command(t->program, &objs) :
-			   alloc_objects_for_pid(t->pid, &objs);
-	if (err) {
-		log_warn("cannot list the libraries of %s (%s): operator new/delete and "
-			 "allocator-specific functions are traced only in %s", name,
-			 strerror(-err), lr->obj);
-		objs.n = 0;
-		objs.v = NULL;
-	}
-	for (int i = 0; i < objs.n; i++) {
-		n = uprobe_plan_add(plan, objs.v[i].path, o->prefix, ext, !objs.v[i].symtab);
-		if (n > 0)
-			log_info("entry points: %s (%d functions)", objs.v[i].path, n);
-		else if (n < 0)
-			log_debug("%s: %s", objs.v[i].path, strerror(-n));
-	}
-	alloc_objs_free(&objs);
-	/* -O names an object the search order may not reach. */
-	n = uprobe_plan_add(plan, lr->obj, o->prefix, ext, false);
-	if (n > 0)
-		log_info("entry points: %s (%d functions)", lr->obj, n);
+	plan_extensions(lr, t->program, t->pid, o->command != NULL, plan, name);
 	uprobe_place_release();
 	return 0;
+}
+
+/* Were malloc and free both attached? */
+static bool essentials_attached(const struct leak_run *lr)
+{
+	for (int k = 0; k < lr->ua.nfails; k++)
+		if (!strcmp(lr->ua.fails[k].function, "malloc") ||
+		    !strcmp(lr->ua.fails[k].function, "free"))
+			return false;
+	return true;
+}
+
+/* The plan's probes: uprobe_multi links where the kernel has them (6.6+;
+ * MEMSCOPE_ATTACH=uprobe asks for single ones), else one uprobe each. The
+ * number of functions attached, or an exit code. When the links fail the
+ * first time, the object is loaded again for single uprobes (allowed only
+ * before anything else is attached: reload). */
+static int attach_plan(struct leak_run *lr, const struct uprobe_plan *plan, bool reload)
+{
+	int err;
+
+	lr->ua.nfails = 0;
+	if (lr->cfg.multi) {
+		lr->ua.skel = lr->skel;
+		err = uattach_multi(&lr->ua, plan);
+		if (err > 0) {
+			lr->run.mode = "uprobe_multi";
+			return err;
+		}
+		log_debug("uprobe_multi links: %s; single uprobes instead", strerror(-err));
+		uattach_detach_multi(&lr->ua);
+		lr->ua.nfails = 0;
+		if (!reload)
+			return EXIT_FAIL;
+		/* Attach again, one uprobe each, with precise errors. */
+		leak_bpf__destroy(lr->skel);
+		lr->skel = NULL;
+		lr->cfg.multi = false;
+		err = load(lr, &user_job);
+		if (err)
+			return err;
+	}
+	lr->ua.skel = lr->skel;
+	err = uattach_single(&lr->ua, plan);
+	if (err <= 0) {
+		if (!err)
+			log_error("no allocator function of %s could be traced", lr->obj);
+		return EXIT_FAIL;
+	}
+	return err;
 }
 
 /* The unwinder, before load: the tables of what the target maps (a -p
@@ -434,14 +542,202 @@ static void attach_maps_changed(struct leak_run *lr, const char *exe)
 	}
 }
 
+/* ---- user mode: execs ---------------------------------------------------------- */
+
+static uint32_t image_now(const struct leak_run *lr)
+{
+	return (uint32_t)lr->skel->bss->image_gen;
+}
+
+/* Detach the uprobes of the image before (they are dead with it, or, on
+ * an object the new image maps too, would count its calls twice): single
+ * uprobes from probes_from on, and the uprobe_multi links. */
+static void drop_probes(struct leak_run *lr)
+{
+	struct link_set *ls = &lr->run.links;
+
+	for (size_t i = lr->probes_from; i < ls->n; i++)
+		bpf_link__destroy(ls->v[i]);
+	ls->n = lr->probes_from;
+	uattach_detach_multi(&lr->ua);
+	lr->ua.nfails = 0;
+	memset(&lr->obj_st, 0, sizeof(lr->obj_st));
+}
+
+/* The target's name as the kernel has it now (its comm). */
+static void read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, len, f))
+		snprintf(buf, len, "?");
+	else
+		buf[strcspn(buf, "\n")] = 0;
+	if (f)
+		fclose(f);
+}
+
+/* The target execed into a new image: put the probes on its allocator.
+ * At a -c command's exec stop its program has not run yet, so its plan is
+ * a command's (the loader's list of its libraries); for -p it runs
+ * already, and what it has mapped says, where its loader is done. */
+static void probe_new_image(struct leak_run *lr)
+{
+	struct target *t = &lr->run.target;
+	struct leak_opts *o = lr->o;
+	struct uprobe_plan plan;
+	char exe[PATH_MAX], obj[PATH_MAX], name[128];
+	uint32_t image = image_now(lr);
+	struct stat st;
+	ssize_t len;
+	int err, n;
+
+	if (image == lr->image_probed)
+		return;
+	lr->image_probed = image;
+	/* -O: the object is the user's choice, and its probes follow the
+	 * process (uprobes are per file and pid), whatever runs. */
+	if (o->obj)
+		return;
+	read_comm(t->pid, name, sizeof(name));
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+	len = readlink(exe, obj, sizeof(obj) - 1);
+	if (len > 0 && t->spawned) {
+		obj[len] = 0;
+		snprintf(exe, sizeof(exe), "%s", obj);
+	}
+	if (t->spawned)
+		err = alloc_object_for_command(exe, o->prefix, obj, sizeof(obj));
+	else if ((err = alloc_object_for_pid(t->pid, o->prefix, obj, sizeof(obj), NULL, 0)) == -ENOENT)
+		err = alloc_object_for_command(exe, o->prefix, obj, sizeof(obj));
+	if (err) {
+		drop_probes(lr);
+		log_warn("pid %d execed %s: %s; its allocations are not traced", t->pid, name,
+			 err == -ENOENT ? "found no malloc/free in it or its libraries" :
+			 strerror(-err));
+		return;
+	}
+	if (lr->obj_st.st_ino && !stat(obj, &st) && st.st_dev == lr->obj_st.st_dev &&
+	    st.st_ino == lr->obj_st.st_ino) {
+		/* The same allocator (dynamic to dynamic): its probes, bound to
+		 * the file and the pid, serve the new image as they are. */
+		log_info("pid %d execed %s: same allocator %s", t->pid, name, lr->obj);
+		return;
+	}
+	drop_probes(lr);
+	uprobe_plan_init(&plan);
+	n = uprobe_plan_add(&plan, obj, o->prefix, AG_C, false);
+	if (n < 0 || !plan.sites[AF_MALLOC].found || !plan.sites[AF_FREE].found) {
+		uprobe_place_release();
+		uprobe_plan_free(&plan);
+		log_warn("pid %d execed %s: %s has no malloc/free to trace; its allocations are "
+			 "not traced", t->pid, name, obj);
+		return;
+	}
+	snprintf(lr->obj, sizeof(lr->obj), "%s", obj);
+	if (stat(lr->obj, &lr->obj_st))
+		memset(&lr->obj_st, 0, sizeof(lr->obj_st));
+	plan_extensions(lr, exe, t->pid, t->spawned, &plan, name);
+	uprobe_place_release();
+	n = attach_plan(lr, &plan, false);
+	uprobe_plan_free(&plan);
+	if (n > 0 && essentials_attached(lr))
+		lr->traced_any = true;
+	else
+		log_warn("pid %d execed %s: malloc and free of %s could not both be traced",
+			 t->pid, name, lr->obj);
+	/* The new program's entry and its ld.so: its tables follow. */
+	attach_maps_changed(lr, exe);
+	log_info("pid %d execed %s: tracing %s", t->pid, name, lr->obj);
+}
+
+/* The image numbered no, seen at its exec stop, or NULL. */
+static struct image *next_image(struct leak_run *lr, uint32_t no)
+{
+	for (int i = 0; i < lr->nnext; i++)
+		if (lr->next[i].no == no)
+			return &lr->next[i];
+	return NULL;
+}
+
+/* A -c command's exec stop: the new program is loaded, nothing of it has
+ * run. Probes go on its allocator now, and its symbols are read while its
+ * mappings are those of this image. */
+static void exec_stop(void *ctx)
+{
+	struct leak_run *lr = ctx;
+	uint32_t image = image_now(lr);
+	struct image *im;
+
+	probe_new_image(lr);
+	if (lr->unw)
+		unwinder_refresh(lr->unw);
+	if (next_image(lr, image) || lr->nnext == (int)(sizeof(lr->next) / sizeof(lr->next[0])))
+		return;
+	im = &lr->next[lr->nnext++];
+	im->no = image;
+	im->us = usyms_new(lr->run.target.pid);
+	read_comm(lr->run.target.pid, im->name, sizeof(im->name));
+}
+
+/* EV_EXEC, in order with the mmap changes: the image before `image` is
+ * dead. Its blocks are reported once and dropped; the reports go on with
+ * the new one. */
+static void exec_seen(struct leak_run *lr, uint32_t image)
+{
+	struct target *t = &lr->run.target;
+	struct image *im, cur = { .no = lr->image, .us = lr->us };
+	int err;
+
+	if (image <= lr->image_base || image <= lr->image)
+		return;
+	/* -p: nothing stopped the process; probe what runs now. */
+	probe_new_image(lr);
+	if (lr->unw)
+		unwinder_refresh(lr->unw);
+	snprintf(cur.name, sizeof(cur.name), "%s", t->name);
+	err = leak_report_image(lr->rep, image - 1, cur.name, cur.us);
+	if (err)
+		run_output_error(&lr->run, err);
+	regions_free(&lr->regions);
+	regions_init(&lr->regions);
+
+	im = next_image(lr, image);
+	if (im) {
+		lr->us = im->us;
+		snprintf(t->name, sizeof(t->name), "%s", im->name);
+		*im = lr->next[--lr->nnext];
+	} else {
+		lr->us = usyms_new(t->pid);
+		read_comm(t->pid, t->name, sizeof(t->name));
+	}
+	usyms_free(cur.us);
+	lr->image = image;
+	leak_report_set_image(lr->rep, image, lr->us);
+}
+
 static int start_user(struct leak_run *lr)
 {
 	struct target *t = &lr->run.target;
 	struct uprobe_plan plan;
+	struct bpf_link *l;
+	char name[128];
 	int err;
 
 	uprobe_plan_init(&plan);
 	err = plan_user(lr, &plan);
+	if (err == -ENOENT) {
+		/* -c only: nothing of this program can be traced, what it
+		 * execs may be (sh -c 'exec prog' with a static shell). */
+		log_warn("found no malloc/free in %s or the libraries it loads (a stripped static "
+			 "binary?): its own allocations are not traced, those of programs it "
+			 "execs are", text_safe(t->name, name, sizeof(name)));
+		lr->obj[0] = 0;
+		err = 0;
+	}
 	if (!err)
 		err = unwinder_prepare(lr);
 	/* Held before exec until every probe is attached. */
@@ -449,50 +745,35 @@ static int start_user(struct leak_run *lr)
 	t->stdout_apart = lr->o->common.json;
 	if (!err && lr->o->command)
 		err = target_spawn(t, true);
-	/* uprobe_multi links where the kernel has them (6.6+); MEMSCOPE_ATTACH
-	 * =uprobe asks for single ones. */
 	lr->cfg.multi = attach_override() != PROBE_UPROBE;
 	lr->ua.pid = t->pid;
 	lr->ua.links = &lr->run.links;
 	if (!err)
 		err = load(lr, &user_job);
-	if (!err && lr->cfg.multi) {
-		lr->ua.skel = lr->skel;
-		err = uattach_multi(&lr->ua, &plan);
-		if (err > 0) {
-			lr->run.mode = "uprobe_multi";
-			err = 0;
-			goto attached;
-		}
-		/* Attach again, one uprobe each, with precise errors. */
-		log_debug("uprobe_multi links: %s; single uprobes instead", strerror(-err));
-		uattach_detach_multi(&lr->ua);
-		lr->ua.nfails = 0;
-		leak_bpf__destroy(lr->skel);
-		lr->skel = NULL;
-		lr->cfg.multi = false;
-		err = load(lr, &user_job);
+	/* The probes first: attach_plan may load the object again. */
+	lr->probes_from = 0;
+	if (!err && lr->obj[0]) {
+		err = attach_plan(lr, &plan, true);
+		if (err > 0)
+			err = essentials_attached(lr) ? 0 : EXIT_FAIL;
+		if (err == EXIT_FAIL && !essentials_attached(lr))
+			log_error("tracing malloc and free is essential; giving up");
+		lr->traced_any = !err;
 	}
-	if (!err) {
-		lr->ua.skel = lr->skel;
-		err = uattach_single(&lr->ua, &plan);
-		if (err <= 0) {
-			if (!err)
-				log_error("no allocator function of %s could be traced", lr->obj);
-			err = EXIT_FAIL;
-		} else {
-			err = 0;
-		}
-	}
-attached:
 	uprobe_plan_free(&plan);
 	if (err)
 		return err;
-	for (int k = 0; k < lr->ua.nfails; k++)
-		if (!strcmp(lr->ua.fails[k].function, "malloc") || !strcmp(lr->ua.fails[k].function, "free")) {
-			log_error("tracing %s is essential; giving up", lr->ua.fails[k].function);
-			return EXIT_FAIL;
-		}
+	/* The exec tracepoint's link is kept apart: drop_probes() clears
+	 * run.links from probes_from on when the target execs. */
+	if (bpf_program__fd(lr->skel->progs.tp_sched_process_exec) >= 0) {
+		l = bpf_program__attach(lr->skel->progs.tp_sched_process_exec);
+		lr->exec_link = l;
+		if (!l)
+			log_warn("execs of the target cannot be followed: %s", strerror(errno));
+	} else {
+		log_warn("execs of the target cannot be followed: no sched:sched_process_exec "
+			 "tracepoint here");
+	}
 	err = unwinder_bind(lr->unw, lr->skel->obj, t->pid, &lr->skel->bss->unw_cur,
 			    lr->skel->bss->unw_nmaps);
 	if (err) {
@@ -509,8 +790,15 @@ attached:
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
 		attach_maps_changed(lr, lr->o->command ? t->program : exe);
 	}
-	if (t->spawned && (err = target_release(t)))
-		return err;
+	if (t->spawned) {
+		t->child.at_exec = exec_stop;
+		if ((err = target_release(t)))
+			return err;
+	}
+	/* Tracing begins with the command's image: one exec started it (its
+	 * tracepoint may not have run yet: the exec has not returned). */
+	lr->image_base = t->spawned ? 1 : image_now(lr);
+	lr->image_probed = lr->image = lr->image_base;
 	lr->us = usyms_new(t->pid);
 	if (!lr->us)
 		log_warn("symbols for PID %d unavailable: %s", t->pid, strerror(errno));
@@ -582,7 +870,7 @@ static int start(struct run *r, void *ctx)
 	ro.stacks_off = o->kstacks == KSTACK_NEVER;
 	ro.folded_path = o->folded;
 	ro.svg_path = o->svg;
-	ro.table_buckets = o->buckets;
+	ro.table_buckets = lr->user ? USER_ARRAY_BUCKETS : o->buckets;
 	ro.bulk_frees_traced = !lr->user &&
 			       bpf_program__fd(lr->skel->progs.fentry_kmem_cache_free_bulk) >= 0;
 	if (tick_clock_init(&lr->clock, lr->skel->obj))
@@ -593,6 +881,8 @@ static int start(struct run *r, void *ctx)
 		log_error("out of memory");
 		return EXIT_FAIL;
 	}
+	if (lr->user)
+		leak_report_set_image(lr->rep, lr->image, lr->us);
 	return 0;
 }
 
@@ -667,6 +957,15 @@ static int summary(struct run *r, void *ctx)
 	if (lr->obj_mapped == 0)
 		log_warn("%s never mapped %s: nothing of it could be traced (check -O)",
 			 r->target.name, lr->o->obj);
+	if (lr->user && !lr->traced_any && !lr->o->obj) {
+		char name[128];
+
+		/* -c of a program without an allocator that execed nothing that has one. */
+		log_error("found no malloc/free in %s or the libraries it loads, nor in any "
+			  "program it execed (a stripped static binary?); name the allocator's "
+			  "object with -O", text_safe(lr->run.target.name, name, sizeof(name)));
+		run_output_error(r, -ENOENT);
+	}
 	return leak_report_summary(lr->rep, lr->ua.fails, lr->ua.nfails, r->exit_code);
 }
 
@@ -676,9 +975,12 @@ static void cleanup(struct run *r, void *ctx)
 
 	leak_report_free(lr->rep);
 	uattach_detach_multi(&lr->ua);
+	bpf_link__destroy(lr->exec_link);
 	leak_bpf__destroy(lr->skel);
 	usyms_free(lr->us);
 	unwinder_free(lr->unw);
+	for (int i = 0; i < lr->nnext; i++)
+		usyms_free(lr->next[i].us);
 	ksyms_free(lr->ks);
 	regions_free(&lr->regions);
 }
@@ -693,6 +995,39 @@ static const struct run_hooks hooks = {
 	.cleanup = cleanup,
 };
 
+/* Kernel memory of one element of the user table's overflow (key, value,
+ * the hash map's header and its allocator's): bpftool's memlock of the map
+ * with 262,506 elements, less its bucket heads, on 6.18. */
+#define UALLOC_ELEM_BYTES 96
+
+/* A --max-allocs above the default says what it costs before it is paid:
+ * the kernel memory it pins from the start. */
+static void table_cost(const struct leak_opts *o, bool user)
+{
+	char up[32], full[32];
+	uint64_t heads = 1;
+
+	if (!o->max_allocs_given ||
+	    o->max_allocs <= (user ? LEAK_USER_MAX_ALLOCS : LEAK_KERNEL_MAX_ALLOCS))
+		return;
+	if (!user) {
+		fprintf(stderr, "memscope: --max-allocs %" PRIu64 " pins %s of kernel memory for "
+			"the allocation table\n", o->max_allocs,
+			fmt_bytes(o->buckets * sizeof(struct alloc_bucket), up, sizeof(up)));
+		return;
+	}
+	/* The array, and the overflow's bucket heads (one per possible entry,
+	 * rounded up to a power of two); an element per block it holds. */
+	while (heads < o->max_allocs)
+		heads <<= 1;
+	heads = heads * 16 + USER_ARRAY_BUCKETS * sizeof(struct alloc_bucket);
+	fprintf(stderr, "memscope: --max-allocs %" PRIu64 " pins %s of kernel memory from the "
+		"start, and about %d bytes more per allocation held beyond the first %d (%s "
+		"when full)\n", o->max_allocs, fmt_bytes(heads, up, sizeof(up)), UALLOC_ELEM_BYTES,
+		USER_ARRAY_BUCKETS * ALLOC_WAYS,
+		fmt_bytes(heads + o->max_allocs * UALLOC_ELEM_BYTES, full, sizeof(full)));
+}
+
 static int cmd_leak(int argc, char **argv)
 {
 	struct preflight_opts pf = { .need_btf = true };
@@ -703,11 +1038,12 @@ static int cmd_leak(int argc, char **argv)
 	err = leak_options_parse(argc, argv, &o);
 	if (err)
 		return err;
+	lr.user = (o.pid || o.command) && !o.kernel;
+	table_cost(&o, lr.user);
 	pf.btf_path = o.common.btf_path;
 	err = preflight(&pf);
 	if (err)
 		return err;
-	lr.user = (o.pid || o.command) && !o.kernel;
 	lr.cfg.o = &o;
 	regions_init(&lr.regions);
 	run_init(&lr.run, &o.common);

@@ -52,8 +52,9 @@ static const struct argp_option leak_options[] = {
 	{ "folded", OPT_FOLDED, "FILE", 0, "Write collapsed stacks (flame graph input) to FILE", 0 },
 	{ "svg", OPT_SVG, "FILE", 0, "Write a flame graph of outstanding bytes to FILE", 0 },
 	{ "max-allocs", OPT_MAX_ALLOCS, "N", 0,
-	  "Outstanding allocations the kernel side can track (default 131072; the table "
-	  "takes 80 bytes per allocation)", 0 },
+	  "Outstanding allocations the kernel side can track. A process's (default "
+	  "524288, beyond the first 65536): 2.5 MiB and 16 bytes each up front, about 100 "
+	  "more per allocation held; the kernel's (default 131072): 80 bytes each up front", 0 },
 	{ "unwind", OPT_UNWIND, "HOW", 0, "User stacks: cfi (default: the objects' call-frame "
 	  "information, frame pointers where they have none) or fp (frame pointers only)", 0 },
 	{ "max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks it can keep (default 32768; 1 KiB each, taken as they come)", 0 },
@@ -175,6 +176,7 @@ static error_t leak_parse(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_ALLOCS:
 		if (parse_u64(arg, 1024, 1 << 26, &o->max_allocs))
 			argp_error(state, "--max-allocs takes 1024 to 67108864");
+		o->max_allocs_given = true;
 		return 0;
 	case OPT_MAX_STACKS:
 		if (parse_u64(arg, 128, 1 << 20, &o->max_stacks))
@@ -234,15 +236,17 @@ int leak_options_parse(int argc, char **argv, struct leak_opts *o)
 		.sample_rate = 1,
 		.top = 10,
 		.max_size = UINT64_MAX,
-		.max_allocs = 131072,
 		.max_stacks = 32768,
 		.interval_s = 5,
 	};
 	err = cli_parse(&argp, "memscope leak", argc, argv, o, &o->common);
 	if (err)
 		return err;
-	/* Table slots come in buckets of ALLOC_WAYS; keep them at most half
-	 * full so a bucket rarely overflows. */
+	if (!o->max_allocs_given)
+		o->max_allocs = (o->pid || o->command) && !o->kernel ? LEAK_USER_MAX_ALLOCS
+								 : LEAK_KERNEL_MAX_ALLOCS;
+	/* Kernel mode's table slots come in buckets of ALLOC_WAYS; keep them
+	 * at most half full so a bucket rarely overflows. */
 	o->buckets = 64;
 	while (o->buckets * ALLOC_WAYS < 2 * o->max_allocs)
 		o->buckets *= 2;

@@ -34,11 +34,20 @@ struct leak_opts {
 	bool unwind_fp;		/* --unwind fp: user stacks by frame pointer only */
 	const char *folded, *svg;
 	uint64_t max_allocs, max_stacks;
-	size_t buckets;		/* allocation table buckets, from max_allocs */
+	bool max_allocs_given;	/* --max-allocs on the command line (else the mode's default) */
+	size_t buckets;		/* kernel mode: allocation table buckets, from max_allocs */
 	unsigned interval_s;
 	unsigned count;
 	int npositional;
 };
+
+/* Default --max-allocs. A process: the overflow of its first table, a hash
+ * map that grows with its live set; with the first table's 65,536 slots
+ * it holds 589,824 blocks, twice what ordinary programs keep (jq, xmllint,
+ * gawk: 200k-300k), for 8 MiB of bucket heads. The kernel: a preallocated
+ * array (leak.h says why). */
+#define LEAK_USER_MAX_ALLOCS 524288
+#define LEAK_KERNEL_MAX_ALLOCS 131072
 
 /* Parse argv (argv[0] is "leak") into o, with the defaults for what is
  * not given. 0, or the exit code after a message (--help exits 0 from

@@ -76,11 +76,18 @@ struct leak_report {
 	double ns_per_tick;	/* 0 until measured */
 	struct slab_caps caps;	/* kernel: this report's caches against slabinfo */
 	bool slab_warned;
+	/* User mode: the target's image whose blocks the reports show (the
+	 * key bits of leak.h), and keys gathered for removal (image reports). */
+	uint32_t image;
+	uint64_t *keys;
+	size_t nkeys, keys_cap;
+	/* Records of rows: "stack", or "exec_stack" in an image's report. */
+	const char *row_type;
 };
 
 /* leak's own losses (the common ones are run/counters.c's). */
 static const struct counter_desc leak_drops[] = {
-	{ ST_ALLOCS_FULL, "allocs_map_full", "allocation table bucket full (raise --max-allocs)" },
+	{ ST_ALLOCS_FULL, "allocs_map_full", "allocation table full (raise --max-allocs)" },
 	{ ST_PENDING_FULL, "pending_map_full", "entry/return handoff map full" },
 	{ ST_COMBINED_FULL, "combined_map_full", "-C totals map full" },
 	{ ST_SITES_FULL, "sites_map_full",
@@ -124,6 +131,7 @@ struct leak_report *leak_report_new(const struct leak_report_opts *o, struct lea
 	r->clock = clock;
 	hmap_init(&r->groups, sizeof(struct group));
 	trend_table_init(&r->history);
+	r->row_type = "stack";
 	json_init(&r->j, stdout);
 	return r;
 }
@@ -133,6 +141,7 @@ void leak_report_free(struct leak_report *r)
 	if (!r)
 		return;
 	hmap_free(&r->groups);
+	free(r->keys);
 	trend_table_free(&r->history);
 	slab_caps_free(&r->caps);
 	free(r);
@@ -200,12 +209,88 @@ static int add_bucket(struct leak_report *r, const struct alloc_bucket *b, uint6
 
 	for (int w = 0; w < ALLOC_WAYS; w++) {
 		const struct alloc_info *a = &b->vals[w];
+		uint64_t key = b->keys[w];
 
 		/* A zero ts is a slot being filled or emptied. */
-		if (!b->keys[w] || !a->ts || a->ts > cutoff)
+		if (!key || !a->ts || a->ts > cutoff)
 			continue;
-		err = add(r, b->keys[w], a->size, a->ts, a->site, a->stack_id, a->kind);
+		/* User mode: blocks of the image reported only (leak.h). */
+		if (!r->o.kernel) {
+			if (IMAGE_OF_KEY(key) != (r->image & 0xff))
+				continue;
+			key &= IMAGE_ADDR_MASK;
+		}
+		err = add(r, key, a->size, a->ts, a->site, a->stack_id, a->kind);
 		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Remember a key to remove (an image's report); -ENOMEM. */
+static int keep_key(struct leak_report *r, uint64_t key)
+{
+	if (r->nkeys == r->keys_cap) {
+		size_t cap = r->keys_cap ? 2 * r->keys_cap : 1024;
+		uint64_t *k = realloc(r->keys, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		r->keys = k;
+		r->keys_cap = cap;
+	}
+	r->keys[r->nkeys++] = key;
+	return 0;
+}
+
+static int add_user(struct leak_report *r, uint64_t key, const struct alloc_info *a,
+		    uint64_t cutoff, bool keep)
+{
+	int err;
+
+	if (IMAGE_OF_KEY(key) != (r->image & 0xff) || a->ts > cutoff)
+		return 0;
+	err = add(r, key & IMAGE_ADDR_MASK, a->size, a->ts, a->site, a->stack_id, a->kind);
+	return err ? err : keep ? keep_key(r, key) : 0;
+}
+
+/* User mode: the blocks of the current image in the overflow table (keep:
+ * and their keys), a chunk at a time. */
+static int gather_overflow(struct leak_report *r, uint64_t cutoff, bool keep)
+{
+	enum { CHUNK = 4096 };
+	int fd = bpf_map__fd(r->skel->maps.uallocs);
+	static struct alloc_info vals[CHUNK];
+	static __u64 keys[CHUNK];
+	__u64 key, next, *prev = NULL;
+	__u32 token = 0, n;
+	bool first = true;
+	int err;
+
+	for (;;) {
+		bool last;
+
+		n = CHUNK;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL);
+		last = err && errno == ENOENT;
+		if (err && !last)
+			break;
+		first = false;
+		for (__u32 i = 0; i < n; i++)
+			if ((err = add_user(r, keys[i], &vals[i], cutoff, keep)))
+				return err;
+		if (last)
+			return 0;
+	}
+	if (!first)
+		return -errno;
+	/* No batch operations (before 5.6): one key at a time. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		if ((err = add_user(r, key, vals, cutoff, keep)))
 			return err;
 	}
 	return 0;
@@ -214,7 +299,7 @@ static int add_bucket(struct leak_report *r, const struct alloc_bucket *b, uint6
 /* Every outstanding allocation of the table, copied out a chunk at a
  * time: mapping the table instead would put all of it into our resident
  * set (it is already counted as kernel memory). */
-static int gather_allocs(struct leak_report *r, uint64_t cutoff)
+static int gather_array(struct leak_report *r, uint64_t cutoff)
 {
 	enum { CHUNK = 256 };
 	int fd = bpf_map__fd(r->skel->maps.allocs);
@@ -249,6 +334,15 @@ static int gather_allocs(struct leak_report *r, uint64_t cutoff)
 			return err;
 	}
 	return 0;
+}
+
+/* Every outstanding block: the array table, and in user mode its overflow
+ * (keep: with the overflow's keys, for an image's removal). */
+static int gather_allocs(struct leak_report *r, uint64_t cutoff, bool keep)
+{
+	int err = gather_array(r, cutoff);
+
+	return err || r->o.kernel ? err : gather_overflow(r, cutoff, keep);
 }
 
 static int gather_combined(struct leak_report *r)
@@ -518,9 +612,12 @@ static void render_json_group(struct leak_report *r, const struct group *g, cons
 	const char *cn = cache_name(r, g, cache, sizeof(cache));
 
 	json_obj_begin(j);
-	json_kstr(j, "type", g->file ? "file_map" : "stack");
+	json_kstr(j, "type", g->file ? "file_map" : r->row_type);
 	if (!r->o.kernel)
 		json_ki64(j, "pid", r->o.pid);
+	/* An image's report: whose rows these are. */
+	if (strcmp(r->row_type, "stack"))
+		json_ku64(j, "image_no", r->image);
 	json_kbool(j, "final", final);
 	json_ku64(j, "bytes", g->bytes * scale);
 	json_ku64(j, "count", g->count * scale);
@@ -693,7 +790,7 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	if (r->o.combined_only)
 		err = gather_combined(r);
 	else
-		err = gather_allocs(r, cutoff);
+		err = gather_allocs(r, cutoff, false);
 	if (!err)
 		err = gather_regions(r, cutoff);
 	if (err)
@@ -809,8 +906,10 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 			printf("; top %zu by %s", shown,
 			       r->o.sort == SORT_COUNT ? "count" : r->o.sort == SORT_GROWTH ? "growth" : "size");
 		if (lost)
-			printf("; %" PRIu64 " events lost so far (see the summary)", lost);
+			printf("; %" PRIu64 " events lost so far", lost);
 		printf(":\n");
+		/* Losses so far, each by name: a report they affect says so. */
+		counters_drops_text(stdout, &c, leak_drops, NLEAK_DROPS);
 		for (size_t ci = 0; ci < r->caps.n; ci++)
 			if (r->caps.c[ci].capped)
 				printf("  %s: %" PRIu64 " outstanding seen, %" PRId64 " live in "
@@ -849,6 +948,114 @@ int leak_report_interval(struct leak_report *r, bool final, bool target_gone)
 	counters_free(&c);
 	err = write_graphs(r, gs, n, scale);
 	free(gs);
+	return err;
+}
+
+/* Drop a dead image's blocks: its array slots by the sweep program (a
+ * compare-and-swap in BPF, as claims are made), its overflow keys here. */
+static void remove_image(struct leak_report *r, uint32_t image)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, ro);
+	int fd = bpf_map__fd(r->skel->maps.uallocs);
+	size_t done = 0;
+
+	r->skel->bss->sweep_image = image;
+	if (bpf_prog_test_run_opts(bpf_program__fd(r->skel->progs.leak_sweep_image), &ro))
+		log_warn("cannot give back the table slots of image %u: %s", image, strerror(errno));
+
+	while (done < r->nkeys) {
+		__u32 n = r->nkeys - done > 4096 ? 4096 : r->nkeys - done;
+
+		if (bpf_map_delete_batch(fd, r->keys + done, &n, NULL)) {
+			/* Before 5.6, or a key gone meanwhile: one at a time. */
+			for (size_t i = done; i < r->nkeys; i++)
+				bpf_map_delete_elem(fd, &r->keys[i]);
+			break;
+		}
+		done += n;
+	}
+	r->nkeys = 0;
+}
+
+void leak_report_set_image(struct leak_report *r, uint32_t image, struct usyms *us)
+{
+	r->image = image;
+	r->us = us;
+}
+
+int leak_report_image(struct leak_report *r, uint32_t image, const char *name, struct usyms *us)
+{
+	uint32_t cur_image = r->image;
+	struct usyms *cur_us = r->us;
+	uint64_t now = 0, total_bytes = 0, total_count = 0, scale = r->o.sample_rate;
+	struct group **gs = NULL;
+	size_t n = 0, i = 0, shown;
+	char ts[32], b[32], safe[256];
+	time_t t = time(NULL);
+	struct hkey k;
+	void *v;
+	int err;
+
+	r->ns_per_tick = tick_clock_ns_per_tick(r->clock);
+	tick_clock_read(r->clock, &now, NULL);
+	r->image = image;
+	r->us = us;
+	r->nkeys = 0;
+	hmap_clear(&r->groups);
+	/* The image is dead: every block it held is reported, however young. */
+	err = gather_allocs(r, UINT64_MAX, true);
+	if (!err)
+		err = gather_regions(r, UINT64_MAX);
+	if (!err && !(gs = calloc(r->groups.len + 1, sizeof(*gs))))
+		err = -ENOMEM;
+	if (err)
+		goto out;
+	while (hmap_next(&r->groups, &i, &k, &v)) {
+		gs[n++] = v;
+		total_bytes += ((struct group *)v)->bytes;
+		total_count += ((struct group *)v)->count;
+	}
+	qsort_r(gs, n, sizeof(*gs), cmp_groups, &r->o.sort);
+	shown = r->o.top && r->o.top < n ? r->o.top : n;
+	if (r->o.json) {
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
+		json_obj_begin(&r->j);
+		json_kstr(&r->j, "type", "exec");
+		json_kstr(&r->j, "time", ts);
+		json_ki64(&r->j, "pid", r->o.pid);
+		json_kstr(&r->j, "image", name);
+		json_ku64(&r->j, "image_no", image);
+		json_ku64(&r->j, "stacks", n);
+		json_ku64(&r->j, "shown", shown);
+		json_ku64(&r->j, "outstanding_bytes", total_bytes * scale);
+		json_ku64(&r->j, "outstanding_count", total_count * scale);
+		json_kbool(&r->j, "estimate", scale > 1);
+		json_obj_end(&r->j);
+		json_end_record(&r->j);
+	} else {
+		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
+		printf("[%s] exec: pid %d left its image %s with %s outstanding in %" PRIu64
+		       " allocations from %zu stacks (reported once, here%s):\n\n", ts, r->o.pid,
+		       text_safe(name, safe, sizeof(safe)), fmt_bytes(total_bytes * scale, b, sizeof(b)),
+		       total_count * scale, n, scale > 1 ? "; estimated from samples" : "");
+	}
+	r->row_type = "exec_stack";
+	for (i = 0; i < shown; i++) {
+		struct frames fr;
+
+		resolve_frames(r, gs[i], &fr);
+		if (r->o.json)
+			render_json_group(r, gs[i], &fr, now, scale, true);
+		else
+			render_text_group(r, gs[i], &fr, now, scale);
+	}
+	r->row_type = "stack";
+	remove_image(r, image);
+out:
+	free(gs);
+	hmap_clear(&r->groups);
+	r->image = cur_image;
+	r->us = cur_us;
 	return err;
 }
 

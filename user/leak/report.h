@@ -7,6 +7,7 @@
 #define MEMSCOPE_LEAK_REPORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "run/unwind.h"
@@ -63,5 +64,13 @@ void leak_report_set_unwind(struct leak_report *r, const struct unwinder_stats *
 int leak_report_summary(struct leak_report *r, const struct attach_failure *fails, int nfails,
 			int target_exit_code);
 void leak_report_free(struct leak_report *r);
+
+/* User mode, after the target execed: the blocks (and mmap regions) of
+ * its dead image number `image` (leak.h), reported once as an "exec"
+ * record with its rows ("exec_stack"), symbols from us, then removed from
+ * the table. 0 or -errno. */
+int leak_report_image(struct leak_report *r, uint32_t image, const char *name, struct usyms *us);
+/* The image the reports show from now on, and its symbols. */
+void leak_report_set_image(struct leak_report *r, uint32_t image, struct usyms *us);
 
 #endif

@@ -188,9 +188,11 @@ int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool 
 	s->gate_fd = gate[1];
 	s->err_fd = errp[0];
 	/* Seized in any case: its signals are then seen (spawn_forward()),
-	 * and it dies with memscope (EXITKILL). */
+	 * and it dies with memscope (EXITKILL). With stop_at_exit it also
+	 * stops at its exit and at each exec. */
 	if (ptrace(PTRACE_SEIZE, s->pid, NULL,
-		   (void *)(long)((stop_at_exit ? PTRACE_O_TRACEEXIT : 0) | PTRACE_O_EXITKILL)) == 0)
+		   (void *)(long)((stop_at_exit ? PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC : 0) |
+				  PTRACE_O_EXITKILL)) == 0)
 		s->traced = true;
 	return 0;
 fail:
@@ -296,6 +298,11 @@ int spawn_handle(struct spawned *s, void (*at_exit)(void *ctx), void *ctx)
 			/* Exiting, address space still there. */
 			if (at_exit)
 				at_exit(ctx);
+			ptrace(PTRACE_CONT, s->pid, NULL, NULL);
+		} else if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			/* A new program, not run yet (the first is the command). */
+			if (s->execs++ && s->at_exec)
+				s->at_exec(ctx);
 			ptrace(PTRACE_CONT, s->pid, NULL, NULL);
 		} else if (status >> 16 == PTRACE_EVENT_STOP) {
 			/* A seized tracee reports a group stop (SIGSTOP and

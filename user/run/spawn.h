@@ -33,6 +33,11 @@ struct spawned {
 	bool stop_got;		/* the child has had it (traced children) */
 	int last_sig;		/* the last one it got from outside itself */
 	long long last_sig_ms;	/* when (CLOCK_MONOTONIC) */
+	/* With stop_at_exit, the child also stops at each exec, before the new
+	 * program's first instruction: at_exec(ctx of spawn_handle) runs there
+	 * for every exec after the command's own (NULL: none). */
+	void (*at_exec)(void *ctx);
+	unsigned execs;
 };
 
 /* Fork the child and hold it before exec. The child is ptrace-seized
