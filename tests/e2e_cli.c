@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Command-line behaviour of the built binary: help, version, and bad input
- * exiting 2 with a message. */
+ * exiting 2 with a message, --output. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "run.h"
 
@@ -83,4 +87,100 @@ TEST(e2e_cli_count_last_is_final, T_ROOT | T_E2E)
 	}
 	run_result_free(&r);
 	assert_no_progs_left(before, "after cachestat 1 2");
+}
+
+/* --output FILE, shared by every tool: the reports go to the file, a -c
+ * command keeps memscope's stdout for its own output (nothing of either
+ * mixes), a symlink planted at the name is refused (exit 1, its target
+ * untouched), and a bad name is a usage error. */
+TEST(e2e_cli_output_file, T_ROOT | T_E2E)
+{
+	static const char *const tools[] = { "probe", "cachestat", "reclaim", "oom" };
+	unsigned before = bpf_prog_max_id();
+	char dir[] = "/tmp/memscope-test.XXXXXX", out[128], lnk[128], victim[128], cmd[4200];
+	struct run_opts o = { .timeout_ms = 120000 };
+	struct run_result r;
+	struct jlines l;
+
+	if (!ASSERT_TRUE(mkdtemp(dir), "temp dir"))
+		return;
+	snprintf(out, sizeof(out), "%s/out.json", dir);
+	snprintf(lnk, sizeof(lnk), "%s/link", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	/* leak -j -c of a program that prints: its lines on stdout, the
+	 * JSON in the file, every line of which parses. */
+	snprintf(cmd, sizeof(cmd), "%s 20000 64", bin_path("tests/workloads/mallocloop"));
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "--output", out, "-c", cmd, NULL), "leak");
+	ASSERT_EQ(r.status, 0, "leak exit status");
+	ASSERT_CONTAINS(r.out, "\"workload\":\"mallocloop\"", "the command's output on stdout");
+	ASSERT_FALSE(strstr(r.out, "\"type\":\"summary\""), "no report on stdout");
+	{
+		char *text = read_text_file(out, NULL);
+		int bad = 0;
+		const char *err = NULL;
+
+		ASSERT_TRUE(text && !jlines_parse(text, &l, &bad, &err), "the file is JSON Lines");
+		if (text && !bad) {
+			jl_req(&l, "attached");
+			jl_req(&l, "summary");
+			ASSERT_EQ(jlines_count(&l, "bench"), 0, "nothing of the command's in the file");
+			jlines_free(&l);
+		}
+		free(text);
+	}
+	run_result_free(&r);
+	/* Every other tool takes it too (one report each). */
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		char what[96];
+		char *text;
+
+		if (!strcmp(tools[i], "probe"))
+			ASSERT_OK(run_memscope(&o, &r, tools[i], "-j", "--output", out, NULL), tools[i]);
+		else if (!strcmp(tools[i], "reclaim"))
+			ASSERT_OK(run_memscope(&o, &r, tools[i], "-j", "--output", out, "-s", "1", "1",
+					       NULL), tools[i]);
+		else if (!strcmp(tools[i], "oom"))
+			ASSERT_OK(run_memscope(&o, &r, tools[i], "-j", "--output", out, "-d", "1", NULL),
+				  tools[i]);
+		else
+			ASSERT_OK(run_memscope(&o, &r, tools[i], "-j", "--output", out, "1", "1", NULL),
+				  tools[i]);
+		snprintf(what, sizeof(what), "%s --output: exit status", tools[i]);
+		ASSERT_EQ(r.status, 0, what);
+		snprintf(what, sizeof(what), "%s --output: nothing on stdout", tools[i]);
+		ASSERT_EQ((long long)r.out_len, 0, what);
+		text = read_text_file(out, NULL);
+		snprintf(what, sizeof(what), "%s --output: JSON in the file", tools[i]);
+		ASSERT_TRUE(text && strstr(text, "{\"type\":"), what);
+		free(text);
+		run_result_free(&r);
+	}
+	/* A planted symlink: refused, nothing written through it. */
+	{
+		FILE *f = fopen(victim, "w");
+
+		if (ASSERT_TRUE(f, "victim file")) {
+			fputs("untouched\n", f);
+			fclose(f);
+		}
+	}
+	ASSERT_OK(symlink(victim, lnk), "symlink");
+	ASSERT_OK(run_memscope(&o, &r, "probe", "--output", lnk, NULL), "probe via a symlink");
+	ASSERT_EQ(r.status, 1, "a symlink is refused (exit 1)");
+	ASSERT_CONTAINS(r.err, "symbolic link", "says why");
+	{
+		char *text = read_text_file(victim, NULL);
+
+		ASSERT_TRUE(text && !strcmp(text, "untouched\n"), "the symlink's target untouched");
+		free(text);
+	}
+	run_result_free(&r);
+	ASSERT_OK(run_memscope(&o, &r, "probe", "--output", "", NULL), "empty name");
+	ASSERT_EQ(r.status, 2, "an empty name is a usage error");
+	run_result_free(&r);
+	unlink(out);
+	unlink(lnk);
+	unlink(victim);
+	rmdir(dir);
+	assert_no_progs_left(before, "after --output runs");
 }

@@ -17,12 +17,20 @@ struct common_opts {
 	int verbose;		/* number of -v */
 	bool json;		/* -j: JSON Lines on stdout */
 	const char *btf_path;	/* --btf FILE, NULL: the running kernel's */
+	const char *output;	/* --output FILE: stdout goes there */
 };
 
 /* Child parser for struct common_opts: put it in a tool's argp children with
  * the tool's common_opts as its input (state->child_inputs[0] = &opts->common
  * on ARGP_KEY_INIT). */
 extern const struct argp common_argp;
+
+/* --output: fd 1 becomes path (created, or truncated; never through a
+ * symlink, only a regular file); 0 or -1 after a message. cli_parse() does
+ * it. cli_original_stdout(): the stdout memscope was started with, for a
+ * -c command (-1 without --output). */
+int cli_redirect_output(const char *path);
+int cli_original_stdout(void);
 
 /* An [INTERVAL [COUNT]] positional (ARGP_KEY_ARG): the first into
  * *interval_s, the second into *count (*n counts them), each 1 or more;

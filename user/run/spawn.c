@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/cli.h"
 #include "run/spawn.h"
 
 int cmdline_split(const char *s, char ***argvp)
@@ -158,8 +159,15 @@ int spawn_prepare(struct spawned *s, const char *path, char *const argv[], bool 
 		/* Wait until the parent has attached everything (EOF). */
 		while (read(gate[0], &c, 1) < 0 && errno == EINTR)
 			;
-		if (stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		/* Its stdout is never memscope's output: the terminal it
+		 * was started on when --output took memscope's, else stderr
+		 * when memscope writes JSON to stdout. */
+		if (cli_original_stdout() >= 0) {
+			if (dup2(cli_original_stdout(), STDOUT_FILENO) < 0)
+				_exit(127);
+		} else if (stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
 			_exit(127);
+		}
 		execv(path, argv);
 		e = errno;
 		if (e == ENOEXEC) {
