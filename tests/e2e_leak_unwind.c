@@ -44,7 +44,8 @@ static bool follows(const struct jv *r, const struct jv *want, const char *path)
 			through_qsort = true;
 		if (!ours(sym))
 			continue;
-		if (k >= want->len || strcmp(sym, jv_str(jv_at(want, k))))
+		if (k >= want->len || !jv_is(jv_at(want, k), J_STR) ||
+		    strcmp(sym, jv_at(want, k)->s))
 			return false;
 		k++;
 	}

@@ -254,34 +254,48 @@ TEST_FULL(e2e_targets_bpf_perfmon_kernel, T_ROOT | T_E2E, 120)
 	assert_no_progs_left(before, "after kernel mode with CAP_BPF+CAP_PERFMON");
 }
 
-/* A process's allocator needs uprobes, which kernels with the 2025 fix to
- * CAP_PERFMON create for CAP_SYS_ADMIN only: leak runs where the kernel
- * lets this user create one (tried here with a raw perf_event_open), and
- * otherwise says what is missing. */
+/* A process's allocator needs uprobes. Kernels with the 2025 fix to
+ * CAP_PERFMON create uprobe perf events for CAP_SYS_ADMIN only, but not
+ * uprobe_multi links (6.6+), which leak takes first: leak runs where the
+ * kernel lets this user create either (tried here with raw syscalls), in
+ * the attach mode that works, and otherwise says what is missing. */
 TEST_FULL(e2e_targets_bpf_perfmon_user, T_ROOT | T_E2E, 120)
 {
 	unsigned before = bpf_prog_max_id();
 	struct run_opts o = { .timeout_ms = 60000, .uid = 65534, .caps = CAP_BPF_PERFMON };
+	bool perf_ok = false, multi_ok = false;
 	struct run_result r;
-	int status = -1;
-	bool allowed;
-	pid_t pid;
+	struct jlines l;
 
-	pid = fork();
-	if (pid == 0) {
-		const char *why;
+	for (int k = 0; k < 2; k++) {
+		int status = -1;
+		pid_t pid = fork();
 
-		_exit(run_become(65534, CAP_BPF_PERFMON) ? 2 : ktruth_attach(PROBE_UPROBE, &why) ? 0 : 1);
+		if (pid == 0) {
+			const char *why;
+
+			_exit(run_become(65534, CAP_BPF_PERFMON) ? 2 :
+			      ktruth_attach(k ? PROBE_UPROBE_MULTI : PROBE_UPROBE, &why) ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		if (!ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) < 2, "the raw attempt ran"))
+			return;
+		*(k ? &multi_ok : &perf_ok) = WEXITSTATUS(status) == 0;
 	}
-	waitpid(pid, &status, 0);
-	if (!ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) < 2, "the raw attempt ran"))
-		return;
-	allowed = WEXITSTATUS(status) == 0;
-	test_log("uprobes for CAP_BPF+CAP_PERFMON: %s", allowed ? "allowed" : "refused");
-	ASSERT_OK(run_memscope(&o, &r, "leak", "-c", bin_path("tests/workloads/hostile"), "1", "1",
-			       NULL), "run");
-	if (allowed) {
+	test_log("for CAP_BPF+CAP_PERFMON: uprobe perf events %s, uprobe_multi links %s",
+		 perf_ok ? "allowed" : "refused", multi_ok ? "allowed" : "refused");
+	ASSERT_OK(run_memscope(&o, &r, "leak", "-j", "-c", bin_path("tests/workloads/hostile"), "1",
+			       "1", NULL), "run");
+	if (perf_ok || multi_ok) {
 		ASSERT_EQ(r.status, 0, "runs where the kernel allows uprobes");
+		if (!r.status && parse_jlines(&r, &l)) {
+			const struct jv *a = jl_req(&l, "attached");
+			const char *how = a ? jv_req_s(a, "attach") : NULL;
+
+			ASSERT_TRUE(how && !strcmp(how, multi_ok ? "uprobe_multi" : "uprobe"),
+				    "in the attach mode the kernel allows");
+			jlines_free(&l);
+		}
 	} else {
 		ASSERT_EQ(r.status, 1, "a runtime failure where it does not");
 		ASSERT_CONTAINS(r.err, "need CAP_SYS_ADMIN", "says what is missing");

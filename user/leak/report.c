@@ -26,6 +26,7 @@
 #include "out/flamegraph_svg.h"
 #include "run/attach.h"
 #include "run/clock.h"
+#include "run/mapiter.h"
 #include "run/counters.h"
 #include "syms/frames.h"
 
@@ -254,46 +255,37 @@ static int add_user(struct leak_report *r, uint64_t key, const struct alloc_info
 	return err ? err : keep ? keep_key(r, key) : 0;
 }
 
-/* User mode: the blocks of the current image in the overflow table (keep:
- * and their keys), a chunk at a time. */
+struct gather_ctx {
+	struct leak_report *r;
+	uint64_t cutoff;
+	bool keep;
+};
+
+static int gather_user_one(const void *key, const void *val, void *ctx)
+{
+	struct gather_ctx *g = ctx;
+
+	return add_user(g->r, *(const __u64 *)key, val, g->cutoff, g->keep);
+}
+
+/* The process table's overflow (a hash map), this image's entries. */
 static int gather_overflow(struct leak_report *r, uint64_t cutoff, bool keep)
 {
 	enum { CHUNK = 4096 };
-	int fd = bpf_map__fd(r->skel->maps.uallocs);
 	static struct alloc_info vals[CHUNK];
 	static __u64 keys[CHUNK];
-	__u64 key, next, *prev = NULL;
-	__u32 token = 0, n;
-	bool first = true;
-	int err;
+	struct gather_ctx g = { r, cutoff, keep };
 
-	for (;;) {
-		bool last;
+	return map_for_each(bpf_map__fd(r->skel->maps.uallocs), keys, vals, CHUNK, sizeof(keys[0]),
+			    sizeof(vals[0]), gather_user_one, &g);
+}
 
-		n = CHUNK;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &n, NULL);
-		last = err && errno == ENOENT;
-		if (err && !last)
-			break;
-		first = false;
-		for (__u32 i = 0; i < n; i++)
-			if ((err = add_user(r, keys[i], &vals[i], cutoff, keep)))
-				return err;
-		if (last)
-			return 0;
-	}
-	if (!first)
-		return -errno;
-	/* No batch operations (before 5.6): one key at a time. */
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		if ((err = add_user(r, key, vals, cutoff, keep)))
-			return err;
-	}
-	return 0;
+static int gather_bucket_one(const void *key, const void *val, void *ctx)
+{
+	struct gather_ctx *g = ctx;
+
+	(void)key;
+	return add_bucket(g->r, val, g->cutoff);
 }
 
 /* Every outstanding allocation of the table, copied out a chunk at a
@@ -302,38 +294,12 @@ static int gather_overflow(struct leak_report *r, uint64_t cutoff, bool keep)
 static int gather_array(struct leak_report *r, uint64_t cutoff)
 {
 	enum { CHUNK = 256 };
-	int fd = bpf_map__fd(r->skel->maps.allocs);
 	static struct alloc_bucket buf[CHUNK];
 	static __u32 keys[CHUNK];
-	__u32 token = 0, n;
-	bool first = true;
-	int err;
+	struct gather_ctx g = { r, cutoff, false };
 
-	for (;;) {
-		bool last;
-
-		n = CHUNK;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, buf, &n, NULL);
-		last = err && errno == ENOENT;
-		if (err && !last)
-			break;
-		first = false;
-		for (__u32 i = 0; i < n; i++)
-			if ((err = add_bucket(r, &buf[i], cutoff)))
-				return err;
-		if (last || !n)
-			return 0;
-	}
-	if (!first)
-		return -errno;
-	/* No batch operations (before 5.6): one bucket at a time. */
-	for (__u32 k = 0; k < r->o.table_buckets; k++) {
-		if (bpf_map_lookup_elem(fd, &k, buf))
-			return -errno;
-		if ((err = add_bucket(r, buf, cutoff)))
-			return err;
-	}
-	return 0;
+	return map_for_each(bpf_map__fd(r->skel->maps.allocs), keys, buf, CHUNK, sizeof(keys[0]),
+			    sizeof(buf[0]), gather_bucket_one, &g);
 }
 
 /* Every outstanding block: the array table, and in user mode its overflow
