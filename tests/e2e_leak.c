@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "harness.h"
+#include "ledger.h"
 #include "run.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -37,36 +38,6 @@ static const struct jv *frame0(const struct jv *stack)
 	return jv_at(jv_req_a(stack, "frames"), 0);
 }
 
-struct site_sum {
-	long long bytes, count;
-	int stacks;
-	bool line_ok;
-	long long line_seen;
-};
-
-static struct site_sum sum_site(const struct jlines *out, const char *site, long long line)
-{
-	struct site_sum s = { .line_ok = true };
-
-	for (int i = 0; i < out->n; i++) {
-		const struct jv *r = out->recs[i], *f;
-		const char *sym;
-
-		if (!is_final_stack(r) || !(f = frame0(r)))
-			continue;
-		sym = jv_req_sn(f, "sym");
-		if (!sym || strcmp(sym, site))
-			continue;
-		s.bytes += jv_req_i(r, "bytes");
-		s.count += jv_req_i(r, "count");
-		s.stacks++;
-		s.line_seen = jv_req_in(f, "line", -1);
-		if (s.line_seen != line)
-			s.line_ok = false;
-	}
-	return s;
-}
-
 /* Compare every site of the ledger's own expectations with the report. */
 static void check_ledger(const struct jlines *out, const char *expect_path)
 {
@@ -77,30 +48,7 @@ static void check_ledger(const struct jlines *out, const char *expect_path)
 	/* Missing or malformed expectations fail here, never skip checks. */
 	if (!parse_jlines_file(expect_path, &exp))
 		return;
-	for (int i = 0; i < exp.n; i++) {
-		const struct jv *e = exp.recs[i];
-		const char *site;
-		long long bytes;
-		struct site_sum s;
-		char what[160];
-
-		if (!jv_type_is(e, "expect"))
-			continue;
-		site = jv_req_s(e, "site");
-		bytes = jv_req_i(e, "bytes");
-		if (!site)
-			continue;
-		s = sum_site(out, site, jv_req_i(e, "line"));
-		snprintf(what, sizeof(what), "%s: outstanding bytes", site);
-		ASSERT_EQ(s.bytes, bytes, what);
-		snprintf(what, sizeof(what), "%s: outstanding allocations", site);
-		ASSERT_EQ(s.count, jv_req_i(e, "count"), what);
-		if (bytes) {
-			snprintf(what, sizeof(what), "%s: source line (saw %lld)", site, s.line_seen);
-			ASSERT_TRUE(s.line_ok && s.stacks > 0, what);
-		}
-		checked++;
-	}
+	checked = ledger_check_sites(out, &exp, "stack", -1, true);
 	ASSERT_GE(checked, 19, "every site checked");
 	/* Without "done" the ledger did not finish: failed_calls must not
 	 * read as 0 then. */

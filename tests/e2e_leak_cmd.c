@@ -10,21 +10,6 @@
 #include "harness.h"
 #include "run.h"
 
-/* The pid the waiter workload publishes in file once it waits. */
-static pid_t waiter_pid(struct bg *ms, const char *file)
-{
-	for (int i = 0; i < 3000; i++) {
-		char *text = read_text_file(file, NULL);
-		pid_t pid = text ? atoi(text) : 0;
-
-		free(text);
-		if (pid > 0)
-			return pid;
-		/* Keep reading memscope's output meanwhile. */
-		bg_read_for(ms, 10);
-	}
-	return 0;
-}
 
 /* SIGSTOP the command, see it stopped, SIGCONT it, see it run again, let
  * it exit with 7: memscope reports that and exits 0 on its own. The
@@ -53,7 +38,7 @@ TEST_FULL(e2e_leak_cmd_stopped_and_continued, T_ROOT | T_E2E, 120)
 		test_log("stderr: %s", ms.err);
 		goto stop;
 	}
-	pid = waiter_pid(&ms, file);
+	pid = bg_wait_pid_file(&ms, file);
 	if (!ASSERT_GT(pid, 0, "the command published its pid"))
 		goto stop;
 	ASSERT_TRUE(wait_proc_state(pid, "S", 5000), "the command waits (state S)");

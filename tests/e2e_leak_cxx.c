@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 
 #include "harness.h"
+#include "ledger.h"
 #include "run.h"
 #include "syms/elfsym.h"
 
@@ -27,39 +28,6 @@ static char *tmpdir(void)
 
 	snprintf(dir, sizeof(dir), "/tmp/memscope-cxx.XXXXXX");
 	return mkdtemp(dir);
-}
-
-/* Outstanding bytes and allocations of the final report whose innermost
- * frame (the allocating call, taken at the allocator's return) is in the
- * function site, and whether every such frame is on line. */
-struct site_sum {
-	long long bytes, count, line_seen;
-	int stacks;
-	bool line_ok;
-};
-
-static struct site_sum sum_site(const struct jlines *out, const char *site, long long line)
-{
-	struct site_sum s = { .line_ok = true };
-
-	for (int i = 0; i < out->n; i++) {
-		const struct jv *r = out->recs[i], *f;
-		const char *sym;
-
-		if (!jv_type_is(r, "stack") || !jv_req_b(r, "final"))
-			continue;
-		f = jv_at(jv_req_a(r, "frames"), 0);
-		sym = f ? jv_req_sn(f, "sym") : NULL;
-		if (!sym || strcmp(sym, site))
-			continue;
-		s.bytes += jv_req_i(r, "bytes");
-		s.count += jv_req_i(r, "count");
-		s.stacks++;
-		s.line_seen = jv_req_in(f, "line", -1);
-		if (s.line_seen != line)
-			s.line_ok = false;
-	}
-	return s;
 }
 
 /* Every site of the ledger against the report, then the counters that
@@ -74,30 +42,7 @@ static void check_cxx_ledger(const struct jlines *out, const char *expect_path, 
 
 	if (!parse_jlines_file(expect_path, &exp))
 		return;
-	for (int i = 0; i < exp.n; i++) {
-		const struct jv *e = exp.recs[i];
-		const char *site;
-		struct site_sum s;
-		long long bytes;
-		char what[160];
-
-		if (!jv_type_is(e, "expect"))
-			continue;
-		site = jv_req_s(e, "site");
-		bytes = jv_req_i(e, "bytes");
-		if (!site)
-			continue;
-		s = sum_site(out, site, jv_req_i(e, "line"));
-		snprintf(what, sizeof(what), "%s: outstanding bytes", site);
-		ASSERT_EQ(s.bytes, bytes, what);
-		snprintf(what, sizeof(what), "%s: outstanding allocations", site);
-		ASSERT_EQ(s.count, jv_req_i(e, "count"), what);
-		if (bytes) {
-			snprintf(what, sizeof(what), "%s: source line (saw %lld)", site, s.line_seen);
-			ASSERT_TRUE(s.line_ok && s.stacks > 0, what);
-		}
-		checked++;
-	}
+	checked = ledger_check_sites(out, &exp, "stack", -1, true);
 	ASSERT_EQ(checked, want_sites, "every site of the ledger checked");
 	done = jl_req(&exp, "done");
 	sum = jl_req(out, "summary");

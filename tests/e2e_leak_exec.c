@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "ledger.h"
 #include "run.h"
 
 static char *tmpdir(void)
@@ -23,29 +24,6 @@ static char *tmpdir(void)
 	return mkdtemp(dir);
 }
 
-/* Bytes and count of the rows of type `type` (with image_no `image`, or
- * any for -1) whose innermost frame is site. */
-static void sum_rows(const struct jlines *out, const char *type, long long image,
-		     const char *site, long long *bytes, long long *count)
-{
-	*bytes = *count = 0;
-	for (int i = 0; i < out->n; i++) {
-		const struct jv *r = out->recs[i], *f;
-		const char *sym;
-
-		if (!jv_type_is(r, type))
-			continue;
-		if (!strcmp(type, "stack") && !jv_req_b(r, "final"))
-			continue;
-		if (image >= 0 && jv_req_i(r, "image_no") != image)
-			continue;
-		f = jv_at(jv_req_a(r, "frames"), 0);
-		if (!f || !(sym = jv_req_sn(f, "sym")) || strcmp(sym, site))
-			continue;
-		*bytes += jv_req_i(r, "bytes");
-		*count += jv_req_i(r, "count");
-	}
-}
 
 /* Every site of the expectations in path against the rows of that type.
  * Returns how many sites were checked. */
@@ -57,21 +35,7 @@ static int check_expect(const struct jlines *out, const char *path, const char *
 
 	if (!parse_jlines_file(path, &exp))
 		return 0;
-	for (int i = 0; i < exp.n; i++) {
-		const struct jv *e = exp.recs[i];
-		long long bytes, count;
-		const char *site;
-		char what[160];
-
-		if (!jv_type_is(e, "expect") || !(site = jv_req_s(e, "site")))
-			continue;
-		sum_rows(out, type, image, site, &bytes, &count);
-		snprintf(what, sizeof(what), "%s %s: outstanding bytes", type, site);
-		ASSERT_EQ(bytes, jv_req_i(e, "bytes"), what);
-		snprintf(what, sizeof(what), "%s %s: outstanding allocations", type, site);
-		ASSERT_EQ(count, jv_req_i(e, "count"), what);
-		checked++;
-	}
+	checked = ledger_check_sites(out, &exp, type, image, false);
 	jlines_free(&exp);
 	return checked;
 }
@@ -106,7 +70,7 @@ static void exec_chain(const char *wrapper_fmt, const char *first, const char *l
 	const struct jv *ex[8];
 	struct run_result r;
 	struct jlines out;
-	long long b, c;
+	long long c;
 	int n;
 
 	if (!ASSERT_TRUE(dir, "temp dir"))
@@ -135,12 +99,12 @@ static void exec_chain(const char *wrapper_fmt, const char *first, const char *l
 			/* The image in the middle: exactly its own blocks, once. */
 			ASSERT_EQ(check_expect(&out, mid, "exec_stack", jv_req_i(ex[1], "image_no")),
 				  1, "execleak's site checked");
-			sum_rows(&out, "exec_stack", -1, "old_image_site", &b, &c);
+			c = ledger_sum_site(&out, "exec_stack", -1, "old_image_site", -1).count;
 			ASSERT_EQ(c, 6, "its blocks reported once, in no other image");
 			ASSERT_GE(jv_req_i(ex[1], "outstanding_count"), 6, "in its record's total");
 		}
 		/* The dead images' blocks are not carried into the final report. */
-		sum_rows(&out, "stack", -1, "old_image_site", &b, &c);
+		c = ledger_sum_site(&out, "stack", -1, "old_image_site", -1).count;
 		ASSERT_EQ(c, 0, "execleak's blocks gone from the final report");
 		/* The last image: the ledger, exactly. */
 		ASSERT_GE(check_expect(&out, fin, "stack", -1), 19, "every ledger site checked");

@@ -395,20 +395,6 @@ out:
 	assert_no_progs_left(before, "after leak -c mapper");
 }
 
-/* The pid a workload publishes in file (waiter, sigmark). */
-static pid_t published_pid(struct bg *ms, const char *file)
-{
-	for (int i = 0; i < 3000; i++) {
-		char *text = read_text_file(file, NULL);
-		pid_t pid = text ? atoi(text) : 0;
-
-		free(text);
-		if (pid > 0)
-			return pid;
-		bg_read_for(ms, 10);
-	}
-	return 0;
-}
 
 /* SIGINT or SIGTERM to memscope reaches a -c command before it is ended:
  * its own handler runs (a marker file) once, it exits by itself (its exit
@@ -455,7 +441,7 @@ TEST_FULL(e2e_leak_cmd_signal_forwarded, T_ROOT | T_E2E, 300)
 			bg_free(&ms);
 			break;
 		}
-		pid = published_pid(&ms, ready);
+		pid = bg_wait_pid_file(&ms, ready);
 		if (!ASSERT_GT(pid, 0, "the command published its pid")) {
 			bg_free(&ms);
 			break;

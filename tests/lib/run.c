@@ -492,3 +492,18 @@ bool wait_file_has(const char *path, const char *needle, int timeout_ms)
 		usleep(10 * 1000);
 	}
 }
+
+pid_t bg_wait_pid_file(struct bg *ms, const char *file)
+{
+	for (int i = 0; i < 3000; i++) {
+		char *text = read_text_file(file, NULL);
+		pid_t pid = text ? atoi(text) : 0;
+
+		free(text);
+		if (pid > 0)
+			return pid;
+		/* Keep reading memscope's output meanwhile. */
+		bg_read_for(ms, 10);
+	}
+	return 0;
+}

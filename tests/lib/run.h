@@ -106,6 +106,10 @@ bool parse_jlines_file_at(const char *file, int line, const char *path, struct j
 /* A whole file, NUL-terminated (malloc'd; *len its size if len); NULL with
  * errno if it cannot be read. */
 char *read_text_file(const char *path, size_t *len);
+/* The pid a workload publishes in file once it is ready (0 after 30 s),
+ * reading memscope's output (ms) meanwhile. */
+struct bg;
+pid_t bg_wait_pid_file(struct bg *ms, const char *file);
 /* Wait up to timeout_ms until the file at path contains needle. */
 bool wait_file_has(const char *path, const char *needle, int timeout_ms);
 
