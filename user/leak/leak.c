@@ -745,7 +745,12 @@ static int start_user(struct leak_run *lr)
 	t->stdout_apart = lr->o->common.json;
 	if (!err && lr->o->command)
 		err = target_spawn(t, true);
-	lr->cfg.multi = attach_override() != PROBE_UPROBE;
+	/* uprobe_multi links where the kernel has them (6.6+; MEMSCOPE_ATTACH
+	 * =uprobe asks for single ones). Whether it does is learnt from the
+	 * first links, with the object loaded again for single uprobes if not:
+	 * a command with nothing to probe until it execs has no first links,
+	 * and takes single uprobes, which every kernel has. */
+	lr->cfg.multi = attach_override() != PROBE_UPROBE && lr->obj[0];
 	lr->ua.pid = t->pid;
 	lr->ua.links = &lr->run.links;
 	if (!err)
