@@ -459,7 +459,7 @@ static bool essentials_attached(const struct leak_run *lr)
 
 /* The plan's probes: uprobe_multi links where the kernel has them (6.6+;
  * MEMSCOPE_ATTACH=uprobe asks for single ones), else one uprobe each. The
- * number of functions attached, or an exit code. When the links fail the
+ * number of functions attached, or -1 after a message. When the links fail the
  * first time, the object is loaded again for single uprobes (allowed only
  * before anything else is attached: reload). */
 static int attach_plan(struct leak_run *lr, const struct uprobe_plan *plan, bool reload)
@@ -478,21 +478,20 @@ static int attach_plan(struct leak_run *lr, const struct uprobe_plan *plan, bool
 		uattach_detach_multi(&lr->ua);
 		lr->ua.nfails = 0;
 		if (!reload)
-			return EXIT_FAIL;
+			return -1;
 		/* Attach again, one uprobe each, with precise errors. */
 		leak_bpf__destroy(lr->skel);
 		lr->skel = NULL;
 		lr->cfg.multi = false;
-		err = load(lr, &user_job);
-		if (err)
-			return err;
+		if (load(lr, &user_job))
+			return -1;
 	}
 	lr->ua.skel = lr->skel;
 	err = uattach_single(&lr->ua, plan);
 	if (err <= 0) {
 		if (!err)
 			log_error("no allocator function of %s could be traced", lr->obj);
-		return EXIT_FAIL;
+		return -1;
 	}
 	return err;
 }
@@ -758,11 +757,12 @@ static int start_user(struct leak_run *lr)
 	/* The probes first: attach_plan may load the object again. */
 	lr->probes_from = 0;
 	if (!err && lr->obj[0]) {
-		err = attach_plan(lr, &plan, true);
-		if (err > 0)
-			err = essentials_attached(lr) ? 0 : EXIT_FAIL;
-		if (err == EXIT_FAIL && !essentials_attached(lr))
+		if (attach_plan(lr, &plan, true) < 0) {
+			err = EXIT_FAIL;
+		} else if (!essentials_attached(lr)) {
 			log_error("tracing malloc and free is essential; giving up");
+			err = EXIT_FAIL;
+		}
 		lr->traced_any = !err;
 	}
 	uprobe_plan_free(&plan);
