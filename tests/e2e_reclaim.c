@@ -536,10 +536,11 @@ TEST_FULL(e2e_reclaim_direct_guest, T_ROOT | T_E2E, 600)
 			 "grew by %lld; kswapd woke %lld times", direct, mine, sum, steal1 - steal0,
 			 jv_req_i(jl_req(&l, "summary"), "kswapd_wakes"));
 		ASSERT_GE(mine, 1, "direct stalls of the allocating process");
-		/* pgsteal_direct also counts what a stall that began before the
-		 * first reading reclaims; under TCG on a loaded host a 6.12
-		 * guest once saw 3,258 pages in memhog's stalls against 3,450
-		 * (5.6% short): 8% + 64 pages. */
+		/* pgsteal_direct counts every reclaim not done by kswapd, also
+		 * memory-cgroup reclaim (another kind, left out by --kind
+		 * direct) and a stall still running when memscope stops; under
+		 * TCG on a loaded host a 6.12 guest once saw 3,258 pages in
+		 * memhog's stalls against 3,450 (5.6% short): 8% + 64 pages. */
 		ASSERT_GE(sum, (steal1 - steal0) - (steal1 - steal0) * 2 / 25 - 64,
 			  "pages reclaimed vs pgsteal_direct");
 		ASSERT_LE(sum, (steal1 - steal0) + (steal1 - steal0) / 20 + 64,
