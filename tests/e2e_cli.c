@@ -92,8 +92,9 @@ TEST(e2e_cli_count_last_is_final, T_ROOT | T_E2E)
 /* --output FILE, shared by every tool: the reports go to the file, a -c
  * command keeps memscope's stdout for its own output (nothing of either
  * mixes), a symlink planted at the name is refused (exit 1, its target
- * untouched), and a bad name is a usage error. */
-TEST(e2e_cli_output_file, T_ROOT | T_E2E)
+ * untouched), and a bad name is a usage error. Five tools load their
+ * programs: over 120 s in a TCG guest. */
+TEST_FULL(e2e_cli_output_file, T_ROOT | T_E2E, 600)
 {
 	static const char *const tools[] = { "probe", "cachestat", "reclaim", "oom" };
 	unsigned before = bpf_prog_max_id();
