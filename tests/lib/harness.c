@@ -230,6 +230,9 @@ int main(int argc, char **argv)
 	struct test *t;
 	ssize_t len;
 
+	/* A line at a time even into a pipe or a serial console (the QEMU
+	 * guests): a test that hangs shows where. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "t:lh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
