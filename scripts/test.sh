@@ -20,8 +20,10 @@ required=${MEMSCOPE_VM_REQUIRED-debian-6.1}
 
 passed=0 failed=0 skipped=0 report=
 
-# Add the counts of a suite's summary line ($2) to the totals, label $1.
+# Add the counts of a suite's summary line ($2) to the totals, label $1;
+# $3: the suite's whole output.
 tally() {
+	whole=${3:-}
 	set -- "$1" "$(printf '%s\n' "$2" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -n 1)"
 	if [ -z "$2" ]; then
 		failed=$((failed + 1))
@@ -37,6 +39,12 @@ tally() {
 	skipped=$((skipped + ${s:-0}))
 	report="$report
   $1: $2"
+	# What failed, and the lines the runner printed just before (its
+	# reasons): the summary is what a CI log's tail keeps.
+	if [ "$f" -gt 0 ] && [ -n "$whole" ] && [ -f "$whole" ]; then
+		report="$report
+$(grep -B 3 -E '^#[0-9]+ [^ ]+:FAIL' "$whole" | sed 's/^/    /')"
+	fi
 }
 
 tmp=$(mktemp)
@@ -45,7 +53,7 @@ trap 'rm -f "$tmp" "$tmp".guest* "$tmp".fetch*' EXIT
 echo "== host: $(uname -r)"
 if make -s WERROR=1 OUTPUT="$out" all; then
 	"$out/tests/memscope-test" --top "$top" "$@" | tee "$tmp"
-	tally "host $(uname -r)" "$(tail -n 1 "$tmp")"
+	tally "host $(uname -r)" "$(tail -n 1 "$tmp")" "$tmp"
 else
 	tally "host build" "0 passed, 1 failed, 0 skipped"
 fi
@@ -84,7 +92,7 @@ for k in $kernels; do
 		continue
 	fi
 	cat "$tmp.guest$i"
-	tally "guest $k" "$(tail -n 1 "$tmp.guest$i")"
+	tally "guest $k" "$(tail -n 1 "$tmp.guest$i")" "$tmp.guest$i"
 	rm -f "$tmp.guest$i" "$tmp.fetch$i"
 done
 

@@ -309,6 +309,8 @@ echo "vmtest: booting $name ($krel) with $mem under TCG" >&2
 # thread=single: with one host thread per vCPU, live kernel text patching
 #   (int3-based, e.g. enabling a tracepoint's static key) oopsed a 6.12 guest
 #   in 2 of 4 runs; one thread running both vCPUs passed 10 of 10, as fast.
+# sed -u: the log line by line (tr would hold 4 KiB back: a stalled
+# guest's log would end well before where it stalled).
 set +e
 timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=single -cpu max,-cx16 -smp 2 -m "$mem" \
 	-kernel "$vmlinuz" -initrd "$outdir/initrd.cpio" \
@@ -317,7 +319,7 @@ timeout -k 10 "$limit" qemu-system-x86_64 -accel tcg,thread=single -cpu max,-cx1
 	-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4" \
 	-nodefaults -display none -no-reboot \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log" |
+	</dev/null 2>&1 | sed -u 's/\r//g' | tee "$log" |
 	grep -v -e '^MEMSCOPE_EXIT=' -e '^$' -e '^\[ *[0-9.]*\] reboot: Power down$'
 set -e
 
