@@ -240,10 +240,34 @@ $(OUTPUT)/tests/workloads/cxx_ledger_static: tests/workloads/cxx_ledger.cpp $(FL
 test:
 	$(Q)OUTPUT=$(OUTPUT) scripts/test.sh
 
-# Overhead benchmarks (paired runs, ratios against untraced runs).
-.PHONY: bench
-bench: all
-	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh
+# What each tool costs: memscope-bench runs every benchmark's workload
+# untraced, under memscope, under the floor (empty programs) and under the
+# peers, interleaved; a table on stdout, the figures in $(BENCH_JSON).
+# BENCH_ARGS: its options and benchmarks (memscope-bench -h).
+BENCH_BIN := $(OUTPUT)/bench/memscope-bench $(OUTPUT)/bench/benchwl
+BENCH_JSON ?= $(OUTPUT)/bench/bench.json
+BENCH_ARGS ?=
+BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
+
+$(OUTPUT)/bench/memscope-bench: bench/bench.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) $< $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
+
+# -O2 as programs are built; libstdc++ for the C++ new/delete loop.
+$(OUTPUT)/bench/benchwl: bench/wl.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) $< -lstdc++ -o $@
+
+.PHONY: bench bench-progs
+bench: all $(BENCH_BIN)
+	$(Q)$(OUTPUT)/bench/memscope-bench -o $(BENCH_JSON) $(BENCH_ARGS)
+
+# The older per-part measurements (BPF statistics of leak's programs, the
+# stack walk's cost by depth): scripts/bench.sh.
+bench-progs: all
+	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh leak-progs leak-unwind
 
 # The main job on the bundled demo: a toy server with a cache (grows, then
 # steady) and a leak (grows for ever), traced from its first instruction.

@@ -30,6 +30,9 @@ const volatile bool by_cache;		/* --by-cache: site = the kmem_cache */
 const volatile __u32 kstack_mode;	/* enum kstack_mode */
 const volatile __u32 bucket_mask = 16383;	/* allocs buckets - 1 (a power of two) */
 const volatile bool ctx_on_stack;	/* kernel: tp_btf/raw_tp (see on_irq_stack()) */
+/* make bench only (MEMSCOPE_BENCH_FLOOR): the user-mode programs return at
+ * once, so a benchmark measures what the traps alone cost. */
+const volatile bool floor_only;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -485,7 +488,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	__u32 tid = kernel_tid();
 	struct pending p = { .sp = sp, .size = size, .arg = arg, .arg2 = arg2, .kind = kind };
 
-	if (other_process() ||
+	if (floor_only || other_process() ||
 	    nested(tid, sp, kind == LK_MMAP || kind == LK_MUNMAP || kind == LK_MREMAP))
 		return 0;
 	/* Sampling and size filters still leave an entry: calls nested in
@@ -608,7 +611,7 @@ static __always_inline int free_entry(struct pt_regs *ctx, __u64 ptr)
 	__u64 sp = PT_REGS_SP(ctx);
 	__u32 tid;
 
-	if (!ptr || other_process())
+	if (floor_only || !ptr || other_process())
 		return 0;
 	tid = kernel_tid();
 	if (nested_free(tid, sp))
@@ -633,7 +636,7 @@ static __always_inline int delete_entry(struct pt_regs *ctx, __u64 ptr)
 	__u32 tid = kernel_tid();
 	struct pending p = { .sp = sp, .kind = LK_DELETE, .skip = 1 };
 
-	if (!ptr || other_process() || nested_free(tid, sp))
+	if (floor_only || !ptr || other_process() || nested_free(tid, sp))
 		return 0;
 	urelease(ptr, LK_DELETE);
 	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
@@ -755,7 +758,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 	struct pending *pp, p;
 	__u64 memptr = 0;
 
-	if (other_process())
+	if (floor_only || other_process())
 		return 0;
 	pp = bpf_map_lookup_elem(&pending, &tid);
 	/* Only the return of the pending call itself counts. */

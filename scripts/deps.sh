@@ -1,11 +1,24 @@
 #!/bin/sh
-# Install every Debian package memscope's build, tests, QEMU guest runs and
-# benchmarks need (libbpf-tools: drsnoop, a peer in make bench).
-# Idempotent and quiet when everything is present. Run as root on Debian 12+.
+# Install every Debian package memscope's build, tests and QEMU guest runs
+# need. Idempotent and quiet when everything is present. Run as root on
+# Debian 12+.
 #
-# usage: scripts/deps.sh [--check]
+# usage: scripts/deps.sh [--check] [--bench]
 #   --check  only report what is missing; exit 1 if anything is
+#   --bench  also make bench's peers and server: bpftrace (the memleak
+#            equivalents in bench/peers), libbpf-tools (cachestat, drsnoop,
+#            oomkill), redis-server and redis-tools (redis-benchmark)
 set -eu
+
+check=0
+bench=0
+for a in "$@"; do
+	case $a in
+	--check) check=1 ;;
+	--bench) bench=1 ;;
+	*) echo "usage: $0 [--check] [--bench]" >&2; exit 2 ;;
+	esac
+done
 
 pkgs="
 make gcc g++ clang llvm pkg-config
@@ -17,6 +30,7 @@ shellcheck
 qemu-system-x86 busybox-static cpio xz-utils zstd e2fsprogs tmux
 libbpf-tools
 "
+[ $bench = 0 ] || pkgs="$pkgs bpftrace redis-server redis-tools"
 
 missing=
 for p in $pkgs; do
@@ -29,7 +43,7 @@ done
 if [ -z "$missing" ]; then
 	exit 0
 fi
-if [ "${1:-}" = --check ]; then
+if [ $check = 1 ]; then
 	echo "deps: missing:$missing" >&2
 	exit 1
 fi

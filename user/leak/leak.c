@@ -124,6 +124,7 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 		if (cfg && cfg->unw_rows)
 			bpf_map__set_max_entries(s->maps.unw_rows, cfg->unw_rows);
 		s->rodata->maps_stop = cfg && cfg->maps_stop;
+		s->rodata->floor_only = getenv("MEMSCOPE_BENCH_FLOOR") != NULL;
 		/* Probing needs no room: the overflow grows only as it fills. */
 		if (!o)
 			bpf_map__set_max_entries(s->maps.uallocs, 1024);
@@ -462,9 +463,18 @@ static bool essentials_attached(const struct leak_run *lr)
  * number of functions attached, or -1 after a message. When the links fail the
  * first time, the object is loaded again for single uprobes (allowed only
  * before anything else is attached: reload). */
-static int attach_plan(struct leak_run *lr, const struct uprobe_plan *plan, bool reload)
+static int attach_plan(struct leak_run *lr, struct uprobe_plan *plan, bool reload)
 {
+	const char *floor = getenv("MEMSCOPE_BENCH_FLOOR");
 	int err;
+
+	/* make bench's floor at +0: every function probed at its entry. */
+	for (int i = 0; floor && !strcmp(floor, "entry") && i < AF_ALL_NR; i++)
+		if (plan->sites[i].offset > 0) {
+			plan->sites[i].offset = 0;
+			plan->sites[i].ret_ok = true;
+			plan->sites[i].why = "MEMSCOPE_BENCH_FLOOR=entry: the entry";
+		}
 
 	lr->ua.nfails = 0;
 	if (lr->cfg.multi) {
