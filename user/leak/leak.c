@@ -989,8 +989,12 @@ static void cleanup(struct run *r, void *ctx)
 	struct leak_run *lr = ctx;
 
 	leak_report_free(lr->rep);
+	/* The exec link and the multi links at once (see detach_all()). */
+	detach_all(&lr->exec_link, lr->exec_link ? 1 : 0, lr->ua.mfds,
+		   lr->ua.mfds ? (size_t)lr->ua.nmfds : 0);
+	lr->exec_link = NULL;
+	lr->ua.nmfds = 0;
 	uattach_detach_multi(&lr->ua);
-	bpf_link__destroy(lr->exec_link);
 	leak_bpf__destroy(lr->skel);
 	usyms_free(lr->us);
 	unwinder_free(lr->unw);

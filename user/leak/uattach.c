@@ -240,8 +240,7 @@ int uattach_multi(struct uattach *a, const struct uprobe_plan *plan)
 
 void uattach_detach_multi(struct uattach *a)
 {
-	for (int i = 0; i < a->nmfds; i++)
-		close(a->mfds[i]);
+	detach_all(NULL, 0, a->mfds, a->mfds ? (size_t)a->nmfds : 0);
 	free(a->mfds);
 	a->mfds = NULL;
 	a->nmfds = 0;

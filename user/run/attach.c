@@ -2,10 +2,12 @@
 /* Mode selection, loading, attachments and program statistics (see
  * attach.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
@@ -363,10 +365,55 @@ int link_set_attach_all(struct link_set *s, struct bpf_object *obj, const char *
 	return 0;
 }
 
+struct detach_job {
+	struct bpf_link *link;
+	int fd;
+};
+
+static void *detach_one(void *p)
+{
+	struct detach_job *j = p;
+
+	if (j->link)
+		bpf_link__destroy(j->link);
+	else
+		close(j->fd);
+	return NULL;
+}
+
+void detach_all(struct bpf_link *const *links, size_t nlinks, const int *fds, size_t nfds)
+{
+	size_t n = nlinks + nfds, started = 0;
+	struct detach_job *jobs = n > 1 ? calloc(n, sizeof(*jobs)) : NULL;
+	pthread_t *th = jobs ? calloc(n, sizeof(*th)) : NULL;
+	bool *running = th ? calloc(n, sizeof(*running)) : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		struct detach_job one = { i < nlinks ? links[i] : NULL,
+					  i < nlinks ? -1 : fds[i - nlinks] };
+
+		if (!one.link && one.fd < 0)
+			continue;
+		if (running) {
+			jobs[i] = one;
+			running[i] = !pthread_create(&th[i], NULL, detach_one, &jobs[i]);
+			started += running[i];
+			if (running[i])
+				continue;
+		}
+		detach_one(&one);
+	}
+	for (size_t i = 0; started && i < n; i++)
+		if (running[i])
+			pthread_join(th[i], NULL);
+	free(running);
+	free(th);
+	free(jobs);
+}
+
 void link_set_destroy(struct link_set *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		bpf_link__destroy(s->v[i]);
+	detach_all(s->v, s->n, NULL, 0);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }

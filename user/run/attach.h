@@ -136,6 +136,11 @@ int link_set_add(struct link_set *s, struct bpf_link *l);
 int link_set_attach_all(struct link_set *s, struct bpf_object *obj, const char **failed);
 /* Detach everything (idempotent). */
 void link_set_destroy(struct link_set *s);
+/* Destroy links (NULLs skipped) and close descriptors (negative ones
+ * skipped) at once, each in a thread of its own: every uprobe detach
+ * waits for a grace period in the kernel (tens of ms), and those waits
+ * overlap. */
+void detach_all(struct bpf_link *const *links, size_t nlinks, const int *fds, size_t nfds);
 
 /* ---- program statistics -------------------------------------------------------- */
 
