@@ -203,6 +203,48 @@ enum alloc_group alloc_fn_group(enum alloc_fn fn)
 	return (unsigned int)fn < AF_ALL_NR ? (enum alloc_group)fns[fn].group : 0;
 }
 
+/* What each entry program in bpf/leak.bpf.c reads from pt_regs at its
+ * probe: the arguments its BPF_KPROBE declares (a superset of those it
+ * uses: posix_memalign's alignment, mmap's prot, ...), and the stack
+ * pointer (enter(), free_entry() and delete_entry() key the call by it and
+ * first_free() reads the return address at it). entry_multi declares a0-a4
+ * for all of them, but its cookie picks one case per probe, and each case
+ * passes on only arguments listed here: a register it loads and never uses
+ * cannot change what it records. Nothing reads ip, rbp or any other
+ * register at entry; the stack walk happens at the return. */
+#define A0 UREG_RDI
+#define A1 UREG_RSI
+#define A2 UREG_RDX
+#define A3 UREG_RCX
+#define A4 UREG_R8
+
+static const uint16_t class_reads[CLS_NR] = {
+	[CLS_MALLOC] = A0,
+	[CLS_CALLOC] = A0 | A1,
+	[CLS_REALLOC] = A0 | A1,
+	[CLS_REALLOCARRAY] = A0 | A1 | A2,
+	[CLS_POSIX_MEMALIGN] = A0 | A1 | A2,
+	[CLS_MEMALIGN] = A0 | A1,
+	[CLS_ALIGNED_ALLOC] = A0 | A1,
+	[CLS_VALLOC] = A0,
+	[CLS_PVALLOC] = A0,
+	[CLS_FREE] = A0,
+	[CLS_MMAP] = A0 | A1 | A2 | A3 | A4,
+	[CLS_MUNMAP] = A0 | A1,
+	[CLS_MREMAP] = A0 | A1 | A2,
+	[CLS_NEW] = A0,
+	[CLS_NEW_ARRAY] = A0,
+	[CLS_DELETE] = A0,
+	[CLS_MALLOCX] = A0,
+	[CLS_RALLOCX] = A0 | A1,
+	[CLS_XALLOCX] = A0 | A1,
+};
+
+unsigned alloc_class_reads(enum alloc_class cls)
+{
+	return (unsigned int)cls < CLS_NR ? class_reads[cls] | UREG_RSP : 0;
+}
+
 /* ---- one instruction ----------------------------------------------------- */
 
 /* Prefixes, REX and opcode of an instruction, as the kernel's decoder
@@ -211,6 +253,7 @@ struct raw_insn {
 	int nprefix;		/* legacy prefixes */
 	bool bad_prefix;	/* ES CS SS DS LOCK: is_prefix_bad() */
 	bool lock;
+	bool rep;		/* 0xf2, 0xf3 */
 	bool opsize;		/* 0x66 */
 	uint8_t rex;		/* 0: none */
 	int op, op2;		/* opcode byte(s) after the prefixes; -1: none */
@@ -230,6 +273,8 @@ static void raw_decode(const uint8_t *b, size_t len, struct raw_insn *r)
 			r->lock |= c == 0xf0;
 		} else if (c == 0x66) {
 			r->opsize = true;
+		} else if (c == 0xf2 || c == 0xf3) {
+			r->rep = true;
 		} else if (c != 0x64 && c != 0x65 && c != 0x67 && c != 0xf2 && c != 0xf3) {
 			break;
 		}
@@ -356,17 +401,148 @@ static bool side_effect_free(const cs_insn *in, const struct raw_insn *r)
 	return true;
 }
 
+/* The general register reg is, or is part of, as an enum uprobe_reg bit;
+ * 0 for any other register (segment, rip, vector, control, ...). */
+static unsigned gpr_bit(x86_reg reg)
+{
+	switch (reg) {
+	case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH:
+		return UREG_RAX;
+	case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH:
+		return UREG_RCX;
+	case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH:
+		return UREG_RDX;
+	case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH:
+		return UREG_RBX;
+	case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL:
+		return UREG_RSP;
+	case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL:
+		return UREG_RBP;
+	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
+		return UREG_RSI;
+	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
+		return UREG_RDI;
+	case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B:
+		return UREG_R8;
+	case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B:
+		return UREG_R9;
+	case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W: case X86_REG_R10B:
+		return UREG_R10;
+	case X86_REG_R11: case X86_REG_R11D: case X86_REG_R11W: case X86_REG_R11B:
+		return UREG_R11;
+	case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B:
+		return UREG_R12;
+	case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B:
+		return UREG_R13;
+	case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B:
+		return UREG_R14;
+	case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B:
+		return UREG_R15;
+	default:
+		return 0;
+	}
+}
+
+/* Can the probe move past this instruction although it writes a register?
+ * Only if that register is none the probe reads (reads, rsp always among
+ * them), and nothing else changes but flags: a short list of integer
+ * instructions whose first operand is their only destination, that
+ * destination a general register, no memory written, no segment register
+ * read or written (a load through fs/gs is an ordinary load), no prefix
+ * but operand/address size and fs/gs. What capstone says they write
+ * implicitly is checked as well. Loads may read any memory: they run
+ * before the probe as they would after it. */
+static bool writes_unread_regs(const cs_insn *in, const struct raw_insn *r, unsigned reads)
+{
+	const cs_detail *d = in->detail;
+	const cs_x86 *x = &d->x86;
+	int i;
+
+	switch (in->id) {
+	case X86_INS_MOV:
+	case X86_INS_MOVABS:
+	case X86_INS_MOVZX:
+	case X86_INS_MOVSX:
+	case X86_INS_MOVSXD:
+	case X86_INS_LEA:
+	case X86_INS_ADD:
+	case X86_INS_ADC:
+	case X86_INS_SUB:
+	case X86_INS_SBB:
+	case X86_INS_AND:
+	case X86_INS_OR:
+	case X86_INS_XOR:
+	case X86_INS_NOT:
+	case X86_INS_NEG:
+	case X86_INS_INC:
+	case X86_INS_DEC:
+	case X86_INS_SHL:
+	case X86_INS_SAL:
+	case X86_INS_SHR:
+	case X86_INS_SAR:
+	case X86_INS_ROL:
+	case X86_INS_ROR:
+	case X86_INS_BSWAP:
+		break;
+	case X86_INS_IMUL:	/* one operand: rdx:rax, caught below anyway */
+		if (x->op_count < 2)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	reads |= UREG_RSP;
+	if (r->bad_prefix || r->rep || x->op_count < 1)
+		return false;
+	/* The destination, whatever capstone says of its access. */
+	if (x->operands[0].type != X86_OP_REG || !gpr_bit(x->operands[0].reg) ||
+	    (gpr_bit(x->operands[0].reg) & reads))
+		return false;
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+
+		switch (op->type) {
+		case X86_OP_REG:
+			if (!gpr_bit(op->reg) || (i && (op->access & CS_AC_WRITE)))
+				return false;
+			break;
+		case X86_OP_MEM:
+			if (op->access & CS_AC_WRITE)
+				return false;
+			if (op->mem.segment != X86_REG_INVALID && op->mem.segment != X86_REG_FS &&
+			    op->mem.segment != X86_REG_GS)
+				return false;
+			break;
+		case X86_OP_IMM:
+			break;
+		default:
+			return false;
+		}
+	}
+	for (i = 0; i < d->regs_write_count; i++) {
+		unsigned bit = gpr_bit(d->regs_write[i]);
+
+		if (d->regs_write[i] != X86_REG_EFLAGS && (!bit || (bit & reads)))
+			return false;
+	}
+	return true;
+}
+
 static void insn_text(const cs_insn *in, char *buf, size_t len)
 {
 	snprintf(buf, len, in->op_str[0] ? "%s %s" : "%s", in->mnemonic, in->op_str);
 }
 
-/* An entry block longer than this of tests and nops does not happen. */
+/* How far the probe may move: jemalloc's free() has its first emulated
+ * instruction 11 instructions (48 bytes) in; more than this many is
+ * another function's code path, not its entry. */
 #define MAX_SKIPPED_INSNS 32
 
-int uprobe_choose_offset(const uint8_t *code, size_t len, struct probe_site *out)
+int uprobe_choose_offset(const uint8_t *code, size_t len, unsigned reads,
+			 struct probe_site *out)
 {
 	const char *refusal = NULL;
+	bool wrote = false;
 	const uint8_t *p = code;
 	char fb_text[sizeof(out->insn)] = "";
 	size_t left = len;
@@ -407,36 +583,43 @@ int uprobe_choose_offset(const uint8_t *code, size_t len, struct probe_site *out
 			out->offset = (int)in->address;
 			out->emulated = true;
 			insn_text(in, out->insn, sizeof(out->insn));
-			out->why = n ? "first emulated instruction, after side-effect-free ones" :
-				       "the entry instruction is emulated";
+			out->why = !n ? "the entry instruction is emulated" :
+				   wrote ? "first emulated instruction, after instructions that "
+					   "write only registers the probe does not read" :
+					   "first emulated instruction, after side-effect-free ones";
 			goto done;
 		}
-		/* Everything before here left registers, stack and memory
-		 * as they were at entry: a single-stepped probe anywhere up
-		 * to here sees the same, so take the first one accepted. */
+		/* Everything before here left what the probe reads (its
+		 * registers, the stack, memory) as it was at entry: a
+		 * single-stepped probe anywhere up to here sees the same,
+		 * so take the first one accepted. */
 		if (cls == IC_STEPPED && fallback < 0) {
 			fallback = (int)in->address;
 			insn_text(in, fb_text, sizeof(fb_text));
 		} else if (cls == IC_REFUSED && !refusal) {
 			refusal = why;
 		}
-		if (!side_effect_free(in, &r))
+		if (side_effect_free(in, &r))
+			continue;
+		if (!writes_unread_regs(in, &r, reads))
 			break;
+		wrote = true;
 	}
 	if (fallback >= 0) {
 		out->offset = fallback;
 		snprintf(out->insn, sizeof(out->insn), "%s", fb_text);
-		out->why = fallback ? "no emulated instruction before the first side effect, "
-				      "entry refused: first accepted one (single-stepped)" :
-				      "no emulated instruction before the first side effect: "
-				      "entry (single-stepped)";
+		out->why = fallback ? "no emulated instruction before the first one that must run "
+				      "after the probe, entry refused: first accepted one "
+				      "(single-stepped)" :
+				      "no emulated instruction before the first one that must run "
+				      "after the probe: entry (single-stepped)";
 	} else {
 		out->why = refusal ? refusal : "not probed: no instruction at the entry";
 	}
 done:
 	ret = out->offset >= 0 ? out->offset : -EINVAL;
-	/* Only instructions that write no register but flags were passed,
-	 * so rsp still points at the return address. */
+	/* No instruction passed wrote rsp or memory, so rsp still points at
+	 * the return address. */
 	out->ret_ok = ret >= 0;
 	cs_free(in, 1);
 	cs_close(&h);
@@ -519,7 +702,8 @@ static uint8_t *read_code(int fd, uint64_t off, size_t *len)
 	return buf;
 }
 
-static void plan_one(int fd, bool x86, const struct elf_func *fn, struct probe_site *s)
+static void plan_one(int fd, bool x86, const struct elf_func *fn, unsigned reads,
+		     struct probe_site *s)
 {
 	uint8_t *code;
 	size_t size;
@@ -543,12 +727,12 @@ static void plan_one(int fd, bool x86, const struct elf_func *fn, struct probe_s
 		s->why = "not probed: the function's bytes are not in the file";
 		return;
 	}
-	off = uprobe_choose_offset(code, size, s);
+	off = uprobe_choose_offset(code, size, reads, s);
 	/* Without a size the body is unknown: nothing to scan. */
 	if (off > 0 && fn->size) {
 		target = uprobe_branch_into(code, size, 0, off);
 		/* Choose again among the instructions before the target. */
-		if (target > 0 && uprobe_choose_offset(code, target, s) >= 0)
+		if (target > 0 && uprobe_choose_offset(code, target, reads, s) >= 0)
 			s->why = "a branch inside the function lands in the skipped bytes: "
 				 "probe kept before it";
 	}
@@ -594,7 +778,7 @@ static int plan_names(const char *path, const char *const *names, const bool *wa
 	for (i = 0; i < n; i++) {
 		if (!want[i] || !fn[i].found || sites[i].found)
 			continue;
-		plan_one(fd, x86, &fn[i], &sites[i]);
+		plan_one(fd, x86, &fn[i], alloc_class_reads(fns[i].cls), &sites[i]);
 		sites[i].obj = obj;
 		found++;
 	}
