@@ -72,7 +72,7 @@ ALL_LDFLAGS := $(LDFLAGS) $(LDFLAGS_STATIC)
 ifeq ($(STATIC),1)
 LIBS := $(PKG_LIBS) -lcapstone -liberty -lpthread
 else
-# Loaded on demand (see user/uprobe_place.c).
+# Loaded on demand (see user/leak/uprobe_insn.c).
 LIBS := $(PKG_LIBS) -liberty -lpthread
 ALL_CFLAGS += -DMEMSCOPE_CAPSTONE_DLOPEN
 # The tests check the placement with capstone of their own, linked.

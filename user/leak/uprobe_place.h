@@ -274,7 +274,7 @@ void uprobe_plan_free(struct uprobe_plan *p);
 int uprobe_plan_add(struct uprobe_plan *p, const char *path, const char *prefix,
 		    unsigned groups, bool dynsym_only);
 
-/* Done planning: give back the disassembler's memory (see uprobe_place.c). */
+/* Done planning: give back the disassembler's memory (see uprobe_insn.c). */
 void uprobe_place_release(void);
 
 #endif
