@@ -72,9 +72,11 @@ ALL_LDFLAGS := $(LDFLAGS) $(LDFLAGS_STATIC)
 ifeq ($(STATIC),1)
 LIBS := $(PKG_LIBS) -lcapstone -liberty -lpthread
 else
-# Loaded on demand (see user/uprobe_place.c).
+# Loaded on demand (see user/leak/uprobe_insn.c).
 LIBS := $(PKG_LIBS) -liberty -lpthread
 ALL_CFLAGS += -DMEMSCOPE_CAPSTONE_DLOPEN
+# The tests check the placement with capstone of their own, linked.
+TEST_LIBS := -lcapstone
 endif
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
@@ -183,7 +185,7 @@ $(TEST_OBJS): ALL_CFLAGS += -Itests/lib
 $(TEST_BIN): $(TEST_OBJS) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) $(TEST_LIBS) -o $@
 
 # Workloads keep their call structure (frame pointers, no sibling calls,
 # debug info) so tests can predict their stacks and source lines.

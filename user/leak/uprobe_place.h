@@ -10,10 +10,13 @@
  * (~0.45 us against ~16 us here, see KERNEL.md "Uprobes: cost"). glibc's
  * free() starts with `test %rdi,%rdi`: probing free+0 costs more than all
  * the rest of a malloc/free tracer. Moving the probe past instructions that
- * change nothing a probe can see (test, cmp, nop, endbr64) onto the first
- * emulated one keeps the arguments, the stack pointer and the return
- * address exactly as they were at entry, so the same offset also serves a
- * uretprobe. */
+ * change nothing the probe reads onto the first emulated one keeps the
+ * arguments its program reads, the stack pointer and the return address
+ * exactly as they were at entry, so the same offset also serves a
+ * uretprobe. Such instructions are those that write only flags (test, cmp,
+ * nop, endbr64) and, per function, plain register arithmetic into
+ * registers its entry program does not read: jemalloc's free() starts with
+ * `mov %rdi,%rax`, and its first emulated instruction is 11 further on. */
 #ifndef MEMSCOPE_UPROBE_PLACE_H
 #define MEMSCOPE_UPROBE_PLACE_H
 
@@ -155,6 +158,35 @@ const char *alloc_fn_cxx(enum alloc_fn fn);
 enum alloc_class alloc_fn_class(enum alloc_fn fn);
 enum alloc_group alloc_fn_group(enum alloc_fn fn);
 
+/* x86-64 general registers as a set: bit n for the register the
+ * instruction encoding numbers n (which is also pt_regs' argument order
+ * rdi, rsi, rdx, rcx, r8 mapped to bits 7, 6, 2, 1, 8). A register stands
+ * for all of its parts: writing edi, di or dil changes rdi. */
+enum uprobe_reg {
+	UREG_RAX = 1 << 0,
+	UREG_RCX = 1 << 1,
+	UREG_RDX = 1 << 2,
+	UREG_RBX = 1 << 3,
+	UREG_RSP = 1 << 4,
+	UREG_RBP = 1 << 5,
+	UREG_RSI = 1 << 6,
+	UREG_RDI = 1 << 7,
+	UREG_R8 = 1 << 8,
+	UREG_R9 = 1 << 9,
+	UREG_R10 = 1 << 10,
+	UREG_R11 = 1 << 11,
+	UREG_R12 = 1 << 12,
+	UREG_R13 = 1 << 13,
+	UREG_R14 = 1 << 14,
+	UREG_R15 = 1 << 15,
+	UREG_ALL = 0xffff,
+};
+
+/* The registers the entry program of a class reads at its probe
+ * (bpf/leak.bpf.c): its arguments, and rsp (the stack pointer that pairs
+ * entry and return, and the return address at it). 0 for CLS_NR. */
+unsigned alloc_class_reads(enum alloc_class cls);
+
 struct probe_site {
 	bool found;		/* a function of that name is defined in the object */
 	int obj;		/* index of its object in the plan (uprobe_plan_add) */
@@ -174,24 +206,32 @@ struct probe_site {
 };
 
 /* Choose the probe offset among a function's first bytes (code[0] is the
- * entry, len bytes of it; give the whole function where known). Takes the
- * first instruction that every kernel since 4.15 emulates (rel8/rel32
- * jmp/jcc, call rel32, push reg, a lone 0x90), skipping only instructions
- * that neither branch nor write registers other than flags, memory or the
- * stack (test, cmp, nop of any length, pause, endbr64). Multi-byte NOPs are
+ * entry, len bytes of it; give the whole function where known) for a
+ * probe that reads the registers reads (enum uprobe_reg; rsp is always
+ * read; UREG_ALL: any register). Takes the first instruction that every
+ * kernel since 4.15 emulates (rel8/rel32 jmp/jcc, call rel32, push reg, a
+ * lone 0x90), skipping only instructions that neither branch nor write
+ * memory, rsp or a register in reads: those that write only flags (test,
+ * cmp, nop of any length, pause, endbr64), and plain register arithmetic
+ * (mov, movzx/movsx, lea, add, sub, and, or, xor, shifts, ...) into other
+ * general registers, with no lock or rep prefix and no segment register
+ * among its operands (loads through fs/gs, as TLS is read, are allowed).
+ * Such an instruction runs before the probe instead of after it: the
+ * program sees the same arguments and stack. Multi-byte NOPs are
  * skipped, never chosen: 6.16+ emulates the x86_nops patterns and 6.18
  * optimizes a 5-byte one, but 6.1 single-steps them all, and a push or
  * branch right after them is cheap everywhere.
  *
- * When none is found before the first instruction with a side effect, the
- * probe goes to the first instruction the kernel accepts in that
- * side-effect-free run, normally +0 (single-stepped, emulated = false).
+ * When none is found before the first instruction that cannot be skipped,
+ * the probe goes to the first instruction the kernel accepts in the run
+ * before it, normally +0 (single-stepped, emulated = false).
  * Fills offset, emulated, ret_ok, insn and why of out; leaves the rest.
- * Returns the offset, or -EINVAL when no instruction up to the first side
- * effect can be probed safely (a prefix the kernel refuses, a word-sized
+ * Returns the offset, or -EINVAL when no instruction up to the first one
+ * that cannot be skipped can be probed safely (a prefix the kernel refuses, a word-sized
  * branch, `41 90` which kernels through 6.18 wrongly emulate as a nop,
  * undecodable bytes), -ENOMEM if the disassembler cannot start. */
-int uprobe_choose_offset(const uint8_t *code, size_t len, struct probe_site *out);
+int uprobe_choose_offset(const uint8_t *code, size_t len, unsigned reads,
+			 struct probe_site *out);
 
 /* Lowest target t, lo < t <= hi, of a direct jmp, jcc, call or loop in code
  * (a function body decoded from its entry at offset 0); -1 if none. A
@@ -202,7 +242,8 @@ int uprobe_branch_into(const uint8_t *code, size_t len, int lo, int hi);
 /* Plan the sites of all alloc_fn in the object at path; symbols are
  * prefix + name (prefix NULL or "" for none, "je_" for a jemalloc built
  * with a prefix). Looks in .dynsym then .symtab, reads each function's
- * bytes, chooses its offset, and moves it back to the entry side of any
+ * bytes, chooses its offset for what its class's program reads
+ * (alloc_class_reads()), and moves it back to the entry side of any
  * branch from inside the function into the skipped bytes. Functions that
  * are not there have found = false. Objects for other machines than
  * x86-64 get offset 0 (no placement rules there). Returns how many
@@ -233,7 +274,7 @@ void uprobe_plan_free(struct uprobe_plan *p);
 int uprobe_plan_add(struct uprobe_plan *p, const char *path, const char *prefix,
 		    unsigned groups, bool dynsym_only);
 
-/* Done planning: give back the disassembler's memory (see uprobe_place.c). */
+/* Done planning: give back the disassembler's memory (see uprobe_insn.c). */
 void uprobe_place_release(void);
 
 #endif
