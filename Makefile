@@ -254,7 +254,13 @@ BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 $(OUTPUT)/bench/memscope-bench: bench/bench.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) $< $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
+	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -DBENCH_PEERS='"$(CURDIR)/bench/peers"' $< \
+		$(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
+
+# Built with everything (a test runs it briefly), but not for the guests.
+ifneq ($(STATIC),1)
+all: $(BENCH_BIN)
+endif
 
 # -O2 as programs are built; libstdc++ for the C++ new/delete loop.
 $(OUTPUT)/bench/benchwl: bench/wl.c $(FLAGS_STAMP)

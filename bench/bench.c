@@ -1189,7 +1189,11 @@ int main(int argc, char **argv)
 			return 1;
 		o.ms = ms;
 	}
-	snprintf(peer, sizeof(peer), "%s", getenv("MEMSCOPE_BENCH_PEERS") ? getenv("MEMSCOPE_BENCH_PEERS") : "bench/peers");
+#ifndef BENCH_PEERS
+#define BENCH_PEERS "bench/peers"
+#endif
+	snprintf(peer, sizeof(peer), "%s",
+		 getenv("MEMSCOPE_BENCH_PEERS") ? getenv("MEMSCOPE_BENCH_PEERS") : BENCH_PEERS);
 	o.peer_dir = peer;
 	if (access(o.ms, X_OK)) {
 		fprintf(stderr, "memscope-bench: %s: %s\n", o.ms, strerror(errno));
