@@ -268,14 +268,9 @@ $(OUTPUT)/bench/benchwl: bench/wl.c $(FLAGS_STAMP)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) $< -lstdc++ -o $@
 
-.PHONY: bench bench-progs
+.PHONY: bench
 bench: all $(BENCH_BIN)
 	$(Q)$(OUTPUT)/bench/memscope-bench -o $(BENCH_JSON) $(BENCH_ARGS)
-
-# The older per-part measurements (BPF statistics of leak's programs, the
-# stack walk's cost by depth): scripts/bench.sh.
-bench-progs: all
-	$(Q)OUTPUT=$(OUTPUT) scripts/bench.sh leak-progs leak-unwind
 
 # The main job on the bundled demo: a toy server with a cache (grows, then
 # steady) and a leak (grows for ever), traced from its first instruction.

@@ -907,6 +907,7 @@ static void json_num(FILE *f, const char *key, double v, bool comma)
 static void print_table(const struct bench *b, struct cfg_res *cr, int ncfg)
 {
 	double v[MAX_ROUNDS], base = NAN, floor_med = NAN;
+	const char *floor_name = "";
 
 	printf("\n%s: %s (ns per %s; %d rounds of %.1f s)\n", b->name, b->title, b->unit,
 	       o.rounds, o.seconds);
@@ -927,8 +928,10 @@ static void print_table(const struct bench *b, struct cfg_res *cr, int ncfg)
 		med = median(v, x->n);
 		if (c->kind == K_BASE)
 			base = med;
-		if (c->kind == K_FLOOR && isnan(floor_med))
+		if (c->kind == K_FLOOR && isnan(floor_med)) {
 			floor_med = med;
+			floor_name = c->name;
+		}
 		ratio = median(x->ratio, x->n);
 		for (int i = 0; i < x->n; i++)
 			redone += x->r[i].redone;
@@ -958,18 +961,25 @@ static void print_table(const struct bench *b, struct cfg_res *cr, int ncfg)
 
 		if (b->cfg[k].kind == K_MEMSCOPE && x->n && isfinite(floor_med)) {
 			COLLECT(x, ns_per_op, v2);
-			printf("  %s: %.2fx the floor at its offsets (%+.0f ns per %s above it)\n",
-			       b->cfg[k].name, median(v2, x->n) / floor_med,
-			       median(v2, x->n) - floor_med, b->unit);
+			printf("  %s: %.2fx the %s (%+.0f ns per %s above it)\n", b->cfg[k].name,
+			       median(v2, x->n) / floor_med, floor_name, median(v2, x->n) - floor_med,
+			       b->unit);
 		}
-		if (x->nprog) {
-			printf("  %s, BPF programs (one run with BPF statistics):", b->cfg[k].name);
-			for (int p = 0; p < x->nprog; p++)
-				printf(" %s %.0f ns x %.2f/%s;", x->prog[p].name,
-				       (double)x->prog[p].ns / (double)x->prog[p].cnt,
-				       x->prof_ops ? (double)x->prog[p].cnt / (double)x->prof_ops : 0,
-				       b->unit);
-			printf("\n");
+		if (x->nprog && x->prof_ops) {
+			double per_op = 0;
+
+			printf("  %s, BPF programs (one more run, with BPF statistics):\n",
+			       b->cfg[k].name);
+			for (int p = 0; p < x->nprog; p++) {
+				double runs = (double)x->prog[p].cnt / (double)x->prof_ops;
+				double ns = (double)x->prog[p].ns / (double)x->prog[p].cnt;
+
+				per_op += runs * ns;
+				printf("    %-16s %8.0f ns per run, %8.3f runs per %s\n",
+				       x->prog[p].name, ns, runs, b->unit);
+			}
+			printf("    all: %.0f ns in programs per %s (%.1f%% of the untraced %s)\n",
+			       per_op, b->unit, 100 * per_op / base, b->unit);
 		}
 	}
 	fflush(stdout);

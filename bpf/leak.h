@@ -55,7 +55,7 @@ struct alloc_info {
  * (lib/table.h), preallocated: kmem events also come where a hash map
  * could not allocate an element (interrupts off, the allocator itself),
  * and a slot costs less than a hash map's update and delete (about 1 us
- * more per malloc/free pair, measured with scripts/bench.sh). An address
+ * more per malloc/free pair, measured with the old scripts/bench.sh). An address
  * hashes to one bucket and lives in one of its
  * ways; a slot is claimed with a compare-and-swap on its key. ts is
  * written last and cleared first, and a slot whose ts is 0 is skipped
