@@ -56,7 +56,7 @@ __u64 image_gen;
 
 /* Entry -> return handoff, per thread. See enter() and alloc_return(). */
 struct pending {
-	__u64 sp;		/* stack pointer at entry */
+	__u64 sp;		/* stack pointer at entry; 0: nothing pending */
 	__u64 size;
 	/* realloc/mremap: old address; posix_memalign: memptr; munmap: addr;
 	 * mmap: flags; free: its return address (see first_free()) */
@@ -66,30 +66,33 @@ struct pending {
 	__u32 skip;		/* sampled out or filtered: only guards nesting */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct pending);
-} pending SEC(".maps");
-
-/* Threads whose first free() was seen (see first_free()), by tid modulo
- * the size; a slot taken by another thread only costs that thread one
- * more pending entry. */
-#define THREADS_SEEN 4096
-
-struct thread_seen {
-	__u64 start_time;	/* tells the thread from a later one with its tid */
-	__u32 tid;
+/* A traced thread's own state, in its task's local storage: found from
+ * the task in one helper call, written with plain stores, freed with the
+ * task. A hash map keyed by thread cost an update at every entry and a
+ * delete at every return (~280 ns of the ~1,100 a malloc/free pair cost
+ * in BPF); here a call left pending is one store of sp. Only the thread
+ * itself (its probes, its exec) touches it: no locking. */
+struct thread_state {
+	struct pending p;
+	__u32 freed;		/* its first free() was seen (first_free()) */
 	__u32 pad;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, THREADS_SEEN);
-	__type(key, __u32);
-	__type(value, struct thread_seen);
-} threads_seen SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+/* The current thread's state; create: make it if it has none. NULL when
+ * there is none, or when the kernel refused (out of memory; before 6.2
+ * also while another task-storage call runs on this CPU). */
+static __always_inline struct thread_state *thread_state(bool create)
+{
+	return bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -428,18 +431,15 @@ static __always_inline bool other_process(void)
 	return target_tgid && current_ids().tgid != target_tgid;
 }
 
-/* The handoff is keyed by the kernel's thread id (kernel_tid()): unique
- * whatever pid namespace memscope runs in. */
-
 /* Inside another allocator call of this thread? mapping: the call is one
  * of mmap, munmap, mremap, the only calls that nest in a free() (see
  * first_free()). */
-static __always_inline bool nested(__u32 tid, __u64 sp, bool mapping)
+static __always_inline bool nested(const struct thread_state *t, __u64 sp, bool mapping)
 {
-	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+	const struct pending *p = &t->p;
 	__u64 ra = 0;
 
-	if (!p || sp >= p->sp)
+	if (sp >= p->sp)
 		return false;
 	/* free() has no return probe: its entry holds while its return
 	 * address is still on the stack where it was, i.e. free has not
@@ -459,45 +459,50 @@ static __always_inline bool nested(__u32 tid, __u64 sp, bool mapping)
  * which changes nothing recorded), and a pending write per free would
  * cost every free. The entry is cleared by the thread's next allocator
  * call (enter() replaces it) and is never taken for a return. */
-static __always_inline void first_free(__u32 tid, __u64 sp)
+static __always_inline void first_free(struct thread_state *t, __u64 sp)
 {
-	/* A trusted pointer: its fields are plain loads, no helper call. */
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pending p = { .sp = sp, .kind = LK_FREE };
-	__u32 k = tid & (THREADS_SEEN - 1);
-	struct thread_seen *s = bpf_map_lookup_elem(&threads_seen, &k);
-	__u64 start;
+	__u64 ra;
 
-	if (!s)
+	if (t->freed)
 		return;
-	start = task->start_time;
-	if (s->tid == tid && s->start_time == start)
+	t->freed = 1;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)sp))
 		return;
-	s->tid = tid;
-	s->start_time = start;
-	if (bpf_probe_read_user(&p.arg, sizeof(p.arg), (void *)sp))
-		return;
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
-		count(ST_PENDING_FULL);
+	t->p.sp = sp;
+	t->p.size = 0;
+	t->p.arg = ra;
+	t->p.arg2 = 0;
+	t->p.kind = LK_FREE;
+	t->p.skip = 0;
 }
 
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 arg,
 				 __u64 arg2)
 {
 	__u64 sp = PT_REGS_SP(ctx);
-	__u32 tid = kernel_tid();
-	struct pending p = { .sp = sp, .size = size, .arg = arg, .arg2 = arg2, .kind = kind };
+	struct thread_state *t;
+	__u32 skip = 0;
 
-	if (floor_only || other_process() ||
-	    nested(tid, sp, kind == LK_MMAP || kind == LK_MUNMAP || kind == LK_MREMAP))
+	if (floor_only || other_process())
+		return 0;
+	t = thread_state(true);
+	if (!t) {
+		count(ST_PENDING_FULL);
+		return 0;
+	}
+	if (nested(t, sp, kind == LK_MMAP || kind == LK_MUNMAP || kind == LK_MREMAP))
 		return 0;
 	/* Sampling and size filters still leave an entry: calls nested in
 	 * a skipped one must be skipped too. munmap and mremap are never
 	 * sampled: they change ranges recorded earlier. */
 	if (kind != LK_MUNMAP && kind != LK_MREMAP)
-		p.skip = size_filtered(size) || sampled_out();
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
-		count(ST_PENDING_FULL);
+		skip = size_filtered(size) || sampled_out();
+	t->p.sp = sp;
+	t->p.size = size;
+	t->p.arg = arg;
+	t->p.arg2 = arg2;
+	t->p.kind = kind;
+	t->p.skip = skip;
 	return 0;
 }
 
@@ -595,28 +600,32 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len)
 /* A free inside a pending operator delete is the same release: libstdc++'s
  * delete calls free (a tail jump: the same stack pointer), sized delete
  * tail-jumps to delete, jemalloc's calls its free. Otherwise as nested(). */
-static __always_inline bool nested_free(__u32 tid, __u64 sp)
+static __always_inline bool nested_free(const struct thread_state *t, __u64 sp)
 {
-	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
-
-	if (p && sp == p->sp && p->kind == LK_DELETE) {
+	if (sp == t->p.sp && t->p.kind == LK_DELETE) {
 		count(ST_NESTED);
 		return true;
 	}
-	return nested(tid, sp, false);
+	return nested(t, sp, false);
 }
 
 static __always_inline int free_entry(struct pt_regs *ctx, __u64 ptr)
 {
 	__u64 sp = PT_REGS_SP(ctx);
-	__u32 tid;
+	struct thread_state *t;
 
 	if (floor_only || !ptr || other_process())
 		return 0;
-	tid = kernel_tid();
-	if (nested_free(tid, sp))
-		return 0;
-	first_free(tid, sp);
+	/* Without its state the free still counts; only nesting and the
+	 * first free's mark are lost (counted). */
+	t = thread_state(true);
+	if (t) {
+		if (nested_free(t, sp))
+			return 0;
+		first_free(t, sp);
+	} else {
+		count(ST_PENDING_FULL);
+	}
 	urelease(ptr, LK_FREE);
 	return 0;
 }
@@ -633,14 +642,25 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 static __always_inline int delete_entry(struct pt_regs *ctx, __u64 ptr)
 {
 	__u64 sp = PT_REGS_SP(ctx);
-	__u32 tid = kernel_tid();
-	struct pending p = { .sp = sp, .kind = LK_DELETE, .skip = 1 };
+	struct thread_state *t;
 
-	if (floor_only || !ptr || other_process() || nested_free(tid, sp))
+	if (floor_only || !ptr || other_process())
+		return 0;
+	t = thread_state(true);
+	if (!t) {
+		count(ST_PENDING_FULL);
+		urelease(ptr, LK_DELETE);
+		return 0;
+	}
+	if (nested_free(t, sp))
 		return 0;
 	urelease(ptr, LK_DELETE);
-	if (bpf_map_update_elem(&pending, &tid, &p, BPF_ANY))
-		count(ST_PENDING_FULL);
+	t->p.sp = sp;
+	t->p.size = 0;
+	t->p.arg = 0;
+	t->p.arg2 = 0;
+	t->p.kind = LK_DELETE;
+	t->p.skip = 1;
 	return 0;
 }
 
@@ -754,18 +774,18 @@ __noinline int user_stack(struct pt_regs *ctx)
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return, __u64 ret)
 {
-	__u32 tid = kernel_tid();
-	struct pending *pp, p;
+	struct thread_state *t;
+	struct pending p;
 	__u64 memptr = 0;
 
 	if (floor_only || other_process())
 		return 0;
-	pp = bpf_map_lookup_elem(&pending, &tid);
+	t = thread_state(false);
 	/* Only the return of the pending call itself counts. */
-	if (!pp || PT_REGS_SP(ctx) != pp->sp + 8)
+	if (!t || PT_REGS_SP(ctx) != t->p.sp + 8)
 		return 0;
-	p = *pp;
-	bpf_map_delete_elem(&pending, &tid);
+	p = t->p;
+	t->p.sp = 0;
 
 	switch (p.kind) {
 	case LK_DELETE:
@@ -852,13 +872,19 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 SEC("tracepoint/sched/sched_process_exec")
 int tp_sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
-	__u32 tid = kernel_tid(), old_tid = ctx->old_pid;
+	struct thread_state *t;
 	__u64 gen;
 
 	if (!target_tgid || current_ids().tgid != target_tgid)
 		return 0;
-	bpf_map_delete_elem(&pending, &tid);
-	bpf_map_delete_elem(&pending, &old_tid);
+	/* The thread that execs keeps its task (under the leader's id when
+	 * it was another thread): its state starts afresh, its first free
+	 * in the new image included. */
+	t = thread_state(false);
+	if (t) {
+		t->p.sp = 0;
+		t->freed = 0;
+	}
 	gen = __sync_add_and_fetch(&image_gen, 1);
 	emit(EV_EXEC, LK_NONE, gen, 0, 0, 0, 0, -1);
 	return 0;

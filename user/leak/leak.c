@@ -129,10 +129,8 @@ static int configure(void *p, const struct tool_mode *mode, const void *cfgp)
 		if (!o)
 			bpf_map__set_max_entries(s->maps.uallocs, 1024);
 	} else {
-		bpf_map__set_max_entries(s->maps.pending, 1);
 		bpf_map__set_max_entries(s->maps.unw_maps, 1);
 		bpf_map__set_max_entries(s->maps.unw_objs, 1);
-		bpf_map__set_max_entries(s->maps.threads_seen, 1);
 		bpf_map__set_max_entries(s->maps.uallocs, 1);
 	}
 	if (!o) {
