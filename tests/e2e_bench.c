@@ -20,19 +20,19 @@ static const struct jv *config_named(const struct jv *bench, const char *name)
 	const struct jv *cfgs = jv_req_a(bench, "configurations");
 
 	for (size_t i = 0; cfgs && jv_at(cfgs, i); i++)
-		if (!strcmp(jv_str(jv_get(jv_at(cfgs, i), "name")) ?: "", name))
+		if (!strcmp(jv_req_s(jv_at(cfgs, i), "name") ?: "", name))
 			return jv_at(cfgs, i);
 	test_fail_at(__FILE__, __LINE__, "no configuration '%s'", name);
 	return NULL;
 }
 
-/* Runs per op of a program of cfg's BPF statistics (-1: absent). */
+/* Runs per op of a program of cfg's BPF statistics (-1: not among them). */
 static double runs_per_op(const struct jv *cfg, const char *prog)
 {
-	const struct jv *progs = jv_get(cfg, "bpf_programs");
+	const struct jv *progs = jv_req_a(cfg, "bpf_programs");
 
 	for (size_t i = 0; progs && jv_at(progs, i); i++)
-		if (!strcmp(jv_str(jv_get(jv_at(progs, i), "name")) ?: "", prog))
+		if (!strcmp(jv_req_s(jv_at(progs, i), "name") ?: "", prog))
 			return jv_req_n(jv_at(progs, i), "runs_per_op");
 	return -1;
 }
