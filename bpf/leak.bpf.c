@@ -55,7 +55,7 @@ struct {
 __u64 image_gen;
 
 /* Walks a thread remembers (see user_stack()). */
-#define STACK_MEMOS 4
+#define STACK_MEMOS 8
 
 /* Entry -> return handoff, per thread. See enter() and alloc_return(). */
 struct pending {

@@ -143,13 +143,13 @@ static __always_inline struct unw_row *unw_find_row(__u32 first, __u32 count, __
 struct unw_memo {
 	__u64 pc, sp, bp;
 	__u32 gen;		/* unw_cur it was walked under */
-	__u32 nw;		/* words read; 0: an empty slot */
+	__u32 nw;		/* words to compare; 0: an empty slot */
 	__s32 id;		/* the stack's id in the store */
-	__u16 hi;		/* the words lie in [sp, sp + hi) */
-	__u16 pad;
+	__u16 hi;		/* the words read lie in [sp, sp + hi) */
+	__u16 bp_used;		/* the walk used bp as it started: it must match */
 	__u16 cfi, fp, unknown;	/* its counts, counted again when reused */
 	__u16 pad2;
-	__u16 off[UNW_MEMO_WORDS];	/* each word's offset from sp */
+	__u16 off[UNW_MEMO_WORDS];	/* each compared word's offset from sp */
 	__u64 val[UNW_MEMO_WORDS];
 };
 
@@ -176,6 +176,10 @@ struct unw_scratch {
 	__u64 m_bad;		/* non-zero: not to be remembered */
 	__u32 m_gen;		/* unw_cur it ran under */
 	__u32 m_nw;
+	__u64 m_need;		/* words to compare, a bit each (unw_bp_used()) */
+	__u64 m_bp_word;	/* the word bp was restored from, a bit; 0: none */
+	__u32 m_bp_start;	/* bp is still the start's */
+	__u32 m_bp_start_used;	/* the start's bp was used */
 	__u16 m_off[UNW_MEMO_WORDS];
 	__u64 m_val[UNW_MEMO_WORDS];
 	/* A memo's words, read back. */
@@ -202,6 +206,31 @@ static __always_inline void unw_note(struct unw_scratch *sc, __u64 addr, __u64 v
 	sc->m_off[k & (UNW_MEMO_WORDS - 1)] = off;
 	sc->m_val[k & (UNW_MEMO_WORDS - 1)] = v;
 	sc->m_nw = k + 1;
+}
+
+/* Which words a memo must compare: a return address always (it is the
+ * next frame's pc); a saved bp only when the walk goes on to use that bp
+ * (a CFA from bp, a frame-pointer frame). Code built without frame
+ * pointers keeps data in rbp, and its saved value changes from call to
+ * call while the frames stay the same. Words not compared are still read
+ * back (they lie in the span), so a word the walk could read still can. */
+static __always_inline void unw_bp_used(struct unw_scratch *sc)
+{
+	sc->m_need |= sc->m_bp_word;
+	sc->m_bp_start_used |= sc->m_bp_start;
+}
+
+/* The word read last was the return address. */
+static __always_inline void unw_ra_read(struct unw_scratch *sc)
+{
+	sc->m_need |= 1ULL << ((sc->m_nw - 1) & (UNW_MEMO_WORDS - 1));
+}
+
+/* The word read last is the caller's bp, from now on. */
+static __always_inline void unw_bp_read(struct unw_scratch *sc)
+{
+	sc->m_bp_word = 1ULL << ((sc->m_nw - 1) & (UNW_MEMO_WORDS - 1));
+	sc->m_bp_start = 0;
 }
 
 /* Read the u64 at stack address addr, from the window when it holds it,
@@ -303,19 +332,34 @@ static long unw_step(__u32 i, void *data)
 		return 1;
 	case UNW_CFA_SP:
 	case UNW_CFA_BP:
-		cfa = (rule == UNW_CFA_SP ? w->sp : w->bp) + (__s64)r->cfa_off;
+		if (rule == UNW_CFA_SP) {
+			cfa = w->sp;
+		} else {
+			cfa = w->bp;
+			unw_bp_used(sc);
+		}
+		cfa += (__s64)r->cfa_off;
 		if (!unw_read(w, sc, cfa - 8, &ra))
 			return 1;
-		if ((r->rule & UNW_BP_SAVED) && !unw_read(w, sc, cfa + (__s64)r->bp_off * 8, &bp))
-			return 1;
+		unw_ra_read(sc);
+		if (r->rule & UNW_BP_SAVED) {
+			if (!unw_read(w, sc, cfa + (__s64)r->bp_off * 8, &bp))
+				return 1;
+			unw_bp_read(sc);
+		}
 		w->cfi++;
 		break;
 	default:
 		/* The frame pointer: [bp] is the caller's bp, [bp + 8] the
 		 * return address. */
+		unw_bp_used(sc);
 		cfa = w->bp + 16;
-		if (w->bp < w->sp || !unw_read(w, sc, w->bp + 8, &ra) || !unw_read(w, sc, w->bp, &bp))
+		if (w->bp < w->sp || !unw_read(w, sc, w->bp + 8, &ra))
 			return 1;
+		unw_ra_read(sc);
+		if (!unw_read(w, sc, w->bp, &bp))
+			return 1;
+		unw_bp_read(sc);
 		w->fp++;
 		break;
 	}
@@ -358,6 +402,10 @@ __noinline int unw_walk_user(struct pt_regs *ctx)
 	sc->m_gen = gen;
 	sc->m_bad = 0;
 	sc->m_nw = 0;
+	sc->m_need = 0;
+	sc->m_bp_word = 0;
+	sc->m_bp_start = 1;
+	sc->m_bp_start_used = 0;
 	bpf_loop(STACK_DEPTH, unw_step, NULL, 0);
 	/* Tables published meanwhile: it may have used both versions. */
 	if (gen != unw_cur)
@@ -369,12 +417,14 @@ __noinline int unw_walk_user(struct pt_regs *ctx)
 }
 
 /* Which of a thread's n memos (a power of two) is for the walk from ctx:
- * one per return address, so that a loop's few call sites keep theirs. */
+ * by return address and stack pointer, so that a loop's few call sites
+ * keep theirs, and so do the callers of an allocation wrapper (one return
+ * address, called at different depths). */
 static __always_inline __u32 unw_memo_slot(struct pt_regs *ctx, __u32 n)
 {
-	__u64 pc = PT_REGS_IP(ctx);
+	__u64 h = (PT_REGS_IP(ctx) ^ (PT_REGS_SP(ctx) >> 3)) * 0x9e3779b97f4a7c15ULL;
 
-	return (pc ^ (pc >> 6)) & (n - 1);
+	return (h >> 32) & (n - 1);
 }
 
 /* The stack id memo m remembers if it holds for the walk that would start
@@ -385,8 +435,9 @@ static __always_inline __s32 unw_memo_id(const struct unw_memo *m, struct pt_reg
 	__u32 zero = 0, nw = m->nw, hi = m->hi;
 	__u64 sp = PT_REGS_SP(ctx);
 
-	if (!nw || m->pc != PT_REGS_IP(ctx) || m->sp != sp || m->bp != PT_REGS_FP(ctx) ||
-	    m->gen != unw_cur || hi < 8 || hi > UNW_MEMO_SPAN)
+	if (!nw || m->pc != PT_REGS_IP(ctx) || m->sp != sp ||
+	    (m->bp_used && m->bp != PT_REGS_FP(ctx)) || m->gen != unw_cur || hi < 8 ||
+	    hi > UNW_MEMO_SPAN)
 		return -1;
 	sc = bpf_map_lookup_elem(&unw_scratch, &zero);
 	if (!sc || bpf_probe_read_user(sc->span, hi, (void *)sp))
@@ -412,14 +463,16 @@ static __always_inline __s32 unw_memo_id(const struct unw_memo *m, struct pt_reg
 static __always_inline void unw_memo_keep(struct unw_memo *m, struct pt_regs *ctx, __s32 id)
 {
 	struct unw_scratch *sc;
-	__u32 zero = 0, nw, hi = 8;
+	__u32 zero = 0, nw, hi = 8, k = 0;
+	__u64 need;
 
 	m->nw = 0;
 	sc = bpf_map_lookup_elem(&unw_scratch, &zero);
 	if (!sc || id < 0 || sc->m_bad)
 		return;
 	nw = sc->m_nw;
-	if (!nw || nw > UNW_MEMO_WORDS)
+	need = sc->m_need;
+	if (!nw || nw > UNW_MEMO_WORDS || !need)
 		return;
 	for (__u32 i = 0; i < UNW_MEMO_WORDS; i++) {
 		__u32 off, top;
@@ -428,13 +481,16 @@ static __always_inline void unw_memo_keep(struct unw_memo *m, struct pt_regs *ct
 		if (i >= nw)
 			break;
 		off = sc->m_off[i] & (UNW_MEMO_SPAN - 1);
-		m->off[i] = off;
-		m->val[i] = sc->m_val[i];
-		/* hi = max(hi, off + 8), without a branch */
+		/* hi = max(hi, off + 8), without a branch: over all words */
 		top = off + 8;
 		mask = (__s32)(hi - top) >> 31;
 		hi = (top & mask) | (hi & ~mask);
+		/* Kept at k, which moves on only for a word to compare. */
+		m->off[k & (UNW_MEMO_WORDS - 1)] = off;
+		m->val[k & (UNW_MEMO_WORDS - 1)] = sc->m_val[i];
+		k += (need >> i) & 1;
 	}
+	m->bp_used = sc->m_bp_start_used;
 	m->pc = PT_REGS_IP(ctx);
 	m->sp = PT_REGS_SP(ctx);
 	m->bp = PT_REGS_FP(ctx);
@@ -444,7 +500,7 @@ static __always_inline void unw_memo_keep(struct unw_memo *m, struct pt_regs *ct
 	m->cfi = sc->w.cfi;
 	m->fp = sc->w.fp;
 	m->unknown = sc->w.unknown;
-	m->nw = nw;
+	m->nw = k;
 }
 
 #endif
