@@ -54,6 +54,9 @@ struct {
 /* The target's image: how many of its execs were seen (leak.h). */
 __u64 image_gen;
 
+/* Walks a thread remembers (see user_stack()). */
+#define STACK_MEMOS 8
+
 /* Entry -> return handoff, per thread. See enter() and alloc_return(). */
 struct pending {
 	__u64 sp;		/* stack pointer at entry; 0: nothing pending */
@@ -76,6 +79,9 @@ struct thread_state {
 	struct pending p;
 	__u32 freed;		/* its first free() was seen (first_free()) */
 	__u32 pad;
+	/* Its last stack walks (lib/unwind.bpf.h), a slot per return
+	 * address: the few call sites of a loop keep theirs. */
+	struct unw_memo memo[STACK_MEMOS];
 };
 
 struct {
@@ -755,19 +761,28 @@ int BPF_KPROBE(maps_changed)
 }
 
 /* The allocation's user stack, walked from its return into the caller
- * (lib/unwind.bpf.h). A global function: the verifier checks it once, not
- * once per call below. */
-__noinline int user_stack(struct pt_regs *ctx)
+ * (lib/unwind.bpf.h), or the one thread t's last walk from there found
+ * when that walk would find it again (unw_memo_id()). The walk itself is
+ * a global function: the verifier checks it once, not once per call of
+ * this one below. */
+static __noinline int user_stack(struct pt_regs *ctx, struct thread_state *t)
 {
+	struct unw_memo *m = &t->memo[unw_memo_slot(ctx, STACK_MEMOS)];
 	struct stack_rec *s;
 	__u32 zero = 0;
-	long n;
+	__s32 id;
+	int n;
 
+	id = unw_memo_id(m, ctx);
+	if (id >= 0)
+		return id;
 	n = unw_walk_user(ctx);
 	s = bpf_map_lookup_elem(&stack_scratch, &zero);
 	if (!s)
 		return -1;
-	return stack_store(s, n);
+	id = stack_store(s, n);
+	unw_memo_keep(m, ctx, id);
+	return id;
 }
 
 /* One return probe serves every allocator function. */
@@ -813,7 +828,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			return 0;
 		}
 		/* addr2, size2: the flags and fd (see struct leak_event). */
-		emit(EV_MMAP, LK_MMAP, ret, p.size, p.arg, p.arg2, 0, user_stack(ctx));
+		emit(EV_MMAP, LK_MMAP, ret, p.size, p.arg, p.arg2, 0, user_stack(ctx, t));
 		return 0;
 	case LK_POSIX_MEMALIGN:
 		/* Returns 0 and stores the block through memptr. */
@@ -822,7 +837,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 			count(ST_FAILED);
 			return 0;
 		}
-		urecord(memptr, p.size, LK_POSIX_MEMALIGN, user_stack(ctx));
+		urecord(memptr, p.size, LK_POSIX_MEMALIGN, user_stack(ctx, t));
 		return 0;
 	case LK_XALLOCX:
 		/* Resized in place or not at all; returns the block's real
@@ -842,7 +857,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 				/* glibc: realloc(p, 0) frees p and returns NULL. */
 				urelease(p.arg, p.kind);
 				if (ret)
-					urecord(ret, 0, p.kind, user_stack(ctx));
+					urecord(ret, 0, p.kind, user_stack(ctx, t));
 				return 0;
 			}
 			if (!ret) {
@@ -860,7 +875,7 @@ int BPF_KRETPROBE(alloc_return, __u64 ret)
 		count(ST_FAILED);
 		return 0;
 	}
-	urecord(ret, p.size, p.kind, user_stack(ctx));
+	urecord(ret, p.size, p.kind, user_stack(ctx, t));
 	return 0;
 }
 
@@ -884,6 +899,8 @@ int tp_sched_process_exec(struct trace_event_raw_sched_process_exec *ctx)
 	if (t) {
 		t->p.sp = 0;
 		t->freed = 0;
+		for (int i = 0; i < STACK_MEMOS; i++)
+			t->memo[i].nw = 0;
 	}
 	gen = __sync_add_and_fetch(&image_gen, 1);
 	emit(EV_EXEC, LK_NONE, gen, 0, 0, 0, 0, -1);

@@ -34,14 +34,18 @@ struct {
 	__type(value, struct unw_map);
 } unw_maps SEC(".maps");
 
-/* Which half of unw_maps is current, and how many maps each holds. */
+/* The version of the tables: user space adds one each time it publishes
+ * new ones, and its low bit names the half of unw_maps in use. A walk
+ * remembered under one version is only reused under the same. */
 volatile __u32 unw_cur;
+/* How many maps each half holds. */
 volatile __u32 unw_nmaps[2];
 
 enum unw_stat {
 	UNW_ST_CFI,		/* frames unwound with call-frame information */
 	UNW_ST_FP,		/* frames unwound with the frame pointer */
 	UNW_ST_UNKNOWN,		/* walks ended at an address outside the known maps */
+	UNW_ST_REUSED,		/* walks not done: a thread's memo held (unw_memo_id()) */
 	UNW_ST_NR,
 };
 
@@ -118,8 +122,68 @@ static __always_inline struct unw_row *unw_find_row(__u32 first, __u32 count, __
  * per frame. */
 #define UNW_WIN 1024
 
+/* A walk is a function of where it starts (pc, sp, bp), of the tables
+ * (rows and objects never change once announced; the maps are versioned
+ * by unw_cur) and of the stack words it reads. A thread that allocates
+ * again from the same place with the same stack words would walk the same
+ * frames again: it keeps its last walks (struct unw_memo) and, when one
+ * starts at the same pc, sp and bp under the same tables, reads the words
+ * that walk read in one copy and compares them instead of walking.
+ *
+ * The walk notes each word it reads (unw_read) in the per-CPU scratch,
+ * never on the BPF stack: a value in the walk's own state is one more
+ * thing the verifier tracks across the loop's iterations, and that made
+ * the walk too big to verify. A walk is not remembered when a read
+ * failed, when it read a word below its start or UNW_MEMO_SPAN or more
+ * above, when it read more than UNW_MEMO_WORDS words, or when the tables
+ * changed while it ran. */
+#define UNW_MEMO_WORDS 64
+#define UNW_MEMO_SPAN 4096
+
+struct unw_memo {
+	__u64 pc, sp, bp;
+	__u32 gen;		/* unw_cur it was walked under */
+	__u32 nw;		/* words to compare; 0: an empty slot */
+	__s32 id;		/* the stack's id in the store */
+	__u16 hi;		/* the words read lie in [sp, sp + hi) */
+	__u16 bp_used;		/* the walk used bp as it started: it must match */
+	__u16 cfi, fp, unknown;	/* its counts, counted again when reused */
+	__u16 pad2;
+	__u16 off[UNW_MEMO_WORDS];	/* each compared word's offset from sp */
+	__u64 val[UNW_MEMO_WORDS];
+};
+
+/* A walk's state. It lives in the per-CPU scratch, not on the BPF stack:
+ * the verifier tracks what a program keeps on its stack from one step of
+ * the loop to the next, and each value it knows a little more about is
+ * one more state to check the step in; a map value it does not track. */
+struct unw_walk {
+	__u64 pc, sp, bp;
+	__u64 win_base;		/* stack address of win[0]; 0: none */
+	__u32 n;		/* frames kept */
+	/* The last mapping found: the next frame is often in it. */
+	__u64 m_start, m_end, m_bias;
+	__u32 m_first, m_count;	/* its object's rows; count 0: no table */
+	/* Counted once per walk. */
+	__u32 cfi, fp, unknown;
+};
+
 struct unw_scratch {
+	struct unw_walk w;
 	__u8 win[UNW_WIN];
+	/* The words the walk in progress read (see struct unw_memo). */
+	__u64 m_sp0;		/* sp where it started */
+	__u64 m_bad;		/* non-zero: not to be remembered */
+	__u32 m_gen;		/* unw_cur it ran under */
+	__u32 m_nw;
+	__u64 m_need;		/* words to compare, a bit each (unw_bp_used()) */
+	__u64 m_bp_word;	/* the word bp was restored from, a bit; 0: none */
+	__u32 m_bp_start;	/* bp is still the start's */
+	__u32 m_bp_start_used;	/* the start's bp was used */
+	__u16 m_off[UNW_MEMO_WORDS];
+	__u64 m_val[UNW_MEMO_WORDS];
+	/* A memo's words, read back. */
+	__u8 span[UNW_MEMO_SPAN];
 };
 
 struct {
@@ -129,19 +193,48 @@ struct {
 	__type(value, struct unw_scratch);
 } unw_scratch SEC(".maps");
 
-struct unw_walk {
-	__u64 pc, sp, bp;
-	__u64 win_base;		/* stack address of win[0]; 0: none */
-	__u32 n;		/* frames kept */
-	/* The last mapping found: the next frame is often in it. */
-	__u64 m_start, m_end, m_bias;
-	__u32 m_first, m_count;	/* its object's rows; count 0: no table */
-	/* Counted once per walk. Never branched on: a value the verifier
-	 * must know exactly would make each step a new state to check. */
-	__u32 cfi, fp, unknown;
-};
+/* Note a word the walk read. Without a branch: a word that does not fit
+ * a memo makes the walk one not to remember, arithmetically. */
+static __always_inline void unw_note(struct unw_scratch *sc, __u64 addr, __u64 v)
+{
+	__u64 off = addr - sc->m_sp0;
+	__u32 k = sc->m_nw;
 
-/* Read the u64 at stack address addr, from the window when it holds it. */
+	/* off below 0 (huge) or above UNW_MEMO_SPAN - 8: bit 63 of one. */
+	sc->m_bad |= (((UNW_MEMO_SPAN - 8) - off) | off) >> 63;
+	sc->m_bad |= k / UNW_MEMO_WORDS;
+	sc->m_off[k & (UNW_MEMO_WORDS - 1)] = off;
+	sc->m_val[k & (UNW_MEMO_WORDS - 1)] = v;
+	sc->m_nw = k + 1;
+}
+
+/* Which words a memo must compare: a return address always (it is the
+ * next frame's pc); a saved bp only when the walk goes on to use that bp
+ * (a CFA from bp, a frame-pointer frame). Code built without frame
+ * pointers keeps data in rbp, and its saved value changes from call to
+ * call while the frames stay the same. Words not compared are still read
+ * back (they lie in the span), so a word the walk could read still can. */
+static __always_inline void unw_bp_used(struct unw_scratch *sc)
+{
+	sc->m_need |= sc->m_bp_word;
+	sc->m_bp_start_used |= sc->m_bp_start;
+}
+
+/* The word read last was the return address. */
+static __always_inline void unw_ra_read(struct unw_scratch *sc)
+{
+	sc->m_need |= 1ULL << ((sc->m_nw - 1) & (UNW_MEMO_WORDS - 1));
+}
+
+/* The word read last is the caller's bp, from now on. */
+static __always_inline void unw_bp_read(struct unw_scratch *sc)
+{
+	sc->m_bp_word = 1ULL << ((sc->m_nw - 1) & (UNW_MEMO_WORDS - 1));
+	sc->m_bp_start = 0;
+}
+
+/* Read the u64 at stack address addr, from the window when it holds it,
+ * and note it. */
 static __always_inline bool unw_read(struct unw_walk *w, struct unw_scratch *sc, __u64 addr,
 				     __u64 *v)
 {
@@ -154,13 +247,21 @@ static __always_inline bool unw_read(struct unw_walk *w, struct unw_scratch *sc,
 			w->win_base = addr;
 		} else {
 			w->win_base = 0;
-			return !bpf_probe_read_user(v, sizeof(*v), (void *)addr);
+			if (bpf_probe_read_user(v, sizeof(*v), (void *)addr)) {
+				sc->m_bad = 1;
+				return false;
+			}
+			goto note;
 		}
 		off = 0;
 	}
-	if (off > UNW_WIN - 8)
+	if (off > UNW_WIN - 8) {
+		sc->m_bad = 1;
 		return false;
+	}
 	*v = *(__u64 *)(sc->win + off);
+note:
+	unw_note(sc, addr, *v);
 	return true;
 }
 
@@ -192,9 +293,9 @@ static __always_inline bool unw_map_of(struct unw_walk *w, __u64 pc)
 /* One frame: keep pc, then find the caller's pc, sp and bp. */
 static long unw_step(__u32 i, void *data)
 {
-	struct unw_walk *w = data;
-	__u64 look, cfa, ra = 0, bp = w->bp;
+	__u64 look, cfa, ra = 0, bp;
 	struct unw_scratch *sc;
+	struct unw_walk *w;
 	struct stack_rec *s;
 	struct unw_row *r = NULL;
 	__u32 zero = 0, rule = UNW_NONE;
@@ -203,6 +304,8 @@ static long unw_step(__u32 i, void *data)
 	sc = bpf_map_lookup_elem(&unw_scratch, &zero);
 	if (!s || !sc || i >= STACK_DEPTH)
 		return 1;
+	w = &sc->w;
+	bp = w->bp;
 	/* pc is a return address (the first one too: memscope walks from
 	 * an allocator's return): its call is the byte before. */
 	look = w->pc - 1;
@@ -229,19 +332,34 @@ static long unw_step(__u32 i, void *data)
 		return 1;
 	case UNW_CFA_SP:
 	case UNW_CFA_BP:
-		cfa = (rule == UNW_CFA_SP ? w->sp : w->bp) + (__s64)r->cfa_off;
+		if (rule == UNW_CFA_SP) {
+			cfa = w->sp;
+		} else {
+			cfa = w->bp;
+			unw_bp_used(sc);
+		}
+		cfa += (__s64)r->cfa_off;
 		if (!unw_read(w, sc, cfa - 8, &ra))
 			return 1;
-		if ((r->rule & UNW_BP_SAVED) && !unw_read(w, sc, cfa + (__s64)r->bp_off * 8, &bp))
-			return 1;
+		unw_ra_read(sc);
+		if (r->rule & UNW_BP_SAVED) {
+			if (!unw_read(w, sc, cfa + (__s64)r->bp_off * 8, &bp))
+				return 1;
+			unw_bp_read(sc);
+		}
 		w->cfi++;
 		break;
 	default:
 		/* The frame pointer: [bp] is the caller's bp, [bp + 8] the
 		 * return address. */
+		unw_bp_used(sc);
 		cfa = w->bp + 16;
-		if (w->bp < w->sp || !unw_read(w, sc, w->bp + 8, &ra) || !unw_read(w, sc, w->bp, &bp))
+		if (w->bp < w->sp || !unw_read(w, sc, w->bp + 8, &ra))
 			return 1;
+		unw_ra_read(sc);
+		if (!unw_read(w, sc, w->bp, &bp))
+			return 1;
+		unw_bp_read(sc);
 		w->fp++;
 		break;
 	}
@@ -264,21 +382,125 @@ static __always_inline void unw_add(__u32 which, __u32 n)
 }
 
 /* Walk the user stack at a uretprobe (pc: the return address into the
- * allocator's caller) into the per-CPU scratch record; the number of
- * frames kept. */
-static __always_inline long unw_walk_user(struct pt_regs *ctx)
+ * allocator's caller) into the per-CPU scratch record, noting the words
+ * it read in the unwind scratch; the number of frames kept. A global
+ * function: verified once, whatever state its caller is in (each distinct
+ * one would verify the whole loop again). */
+__noinline int unw_walk_user(struct pt_regs *ctx)
 {
-	struct unw_walk w = {
-		.pc = PT_REGS_IP(ctx),
-		.sp = PT_REGS_SP(ctx),
-		.bp = PT_REGS_FP(ctx),
-	};
+	struct unw_scratch *sc;
+	__u32 zero = 0, gen = unw_cur;
 
-	bpf_loop(STACK_DEPTH, unw_step, &w, 0);
-	unw_add(UNW_ST_CFI, w.cfi);
-	unw_add(UNW_ST_FP, w.fp);
-	unw_add(UNW_ST_UNKNOWN, w.unknown);
-	return w.n;
+	sc = bpf_map_lookup_elem(&unw_scratch, &zero);
+	if (!sc)
+		return 0;
+	__builtin_memset(&sc->w, 0, sizeof(sc->w));
+	sc->w.pc = PT_REGS_IP(ctx);
+	sc->w.sp = PT_REGS_SP(ctx);
+	sc->w.bp = PT_REGS_FP(ctx);
+	sc->m_sp0 = sc->w.sp;
+	sc->m_gen = gen;
+	sc->m_bad = 0;
+	sc->m_nw = 0;
+	sc->m_need = 0;
+	sc->m_bp_word = 0;
+	sc->m_bp_start = 1;
+	sc->m_bp_start_used = 0;
+	bpf_loop(STACK_DEPTH, unw_step, NULL, 0);
+	/* Tables published meanwhile: it may have used both versions. */
+	if (gen != unw_cur)
+		sc->m_bad = 1;
+	unw_add(UNW_ST_CFI, sc->w.cfi);
+	unw_add(UNW_ST_FP, sc->w.fp);
+	unw_add(UNW_ST_UNKNOWN, sc->w.unknown);
+	return sc->w.n;
+}
+
+/* Which of a thread's n memos (a power of two) is for the walk from ctx:
+ * by return address and stack pointer, so that a loop's few call sites
+ * keep theirs, and so do the callers of an allocation wrapper (one return
+ * address, called at different depths). */
+static __always_inline __u32 unw_memo_slot(struct pt_regs *ctx, __u32 n)
+{
+	__u64 h = (PT_REGS_IP(ctx) ^ (PT_REGS_SP(ctx) >> 3)) * 0x9e3779b97f4a7c15ULL;
+
+	return (h >> 32) & (n - 1);
+}
+
+/* The stack id memo m remembers if it holds for the walk that would start
+ * at ctx now (counted as reused), else -1. */
+static __always_inline __s32 unw_memo_id(const struct unw_memo *m, struct pt_regs *ctx)
+{
+	struct unw_scratch *sc;
+	__u32 zero = 0, nw = m->nw, hi = m->hi;
+	__u64 sp = PT_REGS_SP(ctx);
+
+	if (!nw || m->pc != PT_REGS_IP(ctx) || m->sp != sp ||
+	    (m->bp_used && m->bp != PT_REGS_FP(ctx)) || m->gen != unw_cur || hi < 8 ||
+	    hi > UNW_MEMO_SPAN)
+		return -1;
+	sc = bpf_map_lookup_elem(&unw_scratch, &zero);
+	if (!sc || bpf_probe_read_user(sc->span, hi, (void *)sp))
+		return -1;
+	for (__u32 i = 0; i < UNW_MEMO_WORDS; i++) {
+		__u32 off;
+
+		if (i >= nw)
+			break;
+		off = m->off[i];
+		if (off > UNW_MEMO_SPAN - 8 || *(__u64 *)(sc->span + off) != m->val[i])
+			return -1;
+	}
+	unw_add(UNW_ST_CFI, m->cfi);
+	unw_add(UNW_ST_FP, m->fp);
+	unw_add(UNW_ST_UNKNOWN, m->unknown);
+	unw_add(UNW_ST_REUSED, 1);
+	return m->id;
+}
+
+/* Remember in m the walk just done from ctx, whose stack got id (<0: not
+ * kept; then m is emptied). */
+static __always_inline void unw_memo_keep(struct unw_memo *m, struct pt_regs *ctx, __s32 id)
+{
+	struct unw_scratch *sc;
+	__u32 zero = 0, nw, hi = 8, k = 0;
+	__u64 need;
+
+	m->nw = 0;
+	sc = bpf_map_lookup_elem(&unw_scratch, &zero);
+	if (!sc || id < 0 || sc->m_bad)
+		return;
+	nw = sc->m_nw;
+	need = sc->m_need;
+	if (!nw || nw > UNW_MEMO_WORDS || !need)
+		return;
+	for (__u32 i = 0; i < UNW_MEMO_WORDS; i++) {
+		__u32 off, top;
+		__s32 mask;
+
+		if (i >= nw)
+			break;
+		off = sc->m_off[i] & (UNW_MEMO_SPAN - 1);
+		/* hi = max(hi, off + 8), without a branch: over all words */
+		top = off + 8;
+		mask = (__s32)(hi - top) >> 31;
+		hi = (top & mask) | (hi & ~mask);
+		/* Kept at k, which moves on only for a word to compare. */
+		m->off[k & (UNW_MEMO_WORDS - 1)] = off;
+		m->val[k & (UNW_MEMO_WORDS - 1)] = sc->m_val[i];
+		k += (need >> i) & 1;
+	}
+	m->bp_used = sc->m_bp_start_used;
+	m->pc = PT_REGS_IP(ctx);
+	m->sp = PT_REGS_SP(ctx);
+	m->bp = PT_REGS_FP(ctx);
+	m->gen = sc->m_gen;
+	m->id = id;
+	m->hi = hi;
+	m->cfi = sc->w.cfi;
+	m->fp = sc->w.fp;
+	m->unknown = sc->w.unknown;
+	m->nw = k;
 }
 
 #endif

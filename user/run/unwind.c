@@ -5,7 +5,9 @@
  * or again after exec, is built once). Rows go into the mmapable row
  * array and are never moved; each object's run is announced in unw_objs
  * only once it is written. The mapping set is double-buffered: the half
- * BPF is not reading is rewritten, then unw_cur flips. */
+ * BPF is not reading is rewritten, then unw_cur moves to the next version
+ * (its low bit is the half; BPF's remembered walks name the version they
+ * were walked under). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -328,9 +330,9 @@ int unwinder_refresh(struct unwinder *u)
 		free(c);
 		return err;
 	}
-	next = !(*u->cur & 1);
+	next = *u->cur + 1;
 	for (uint32_t i = 0; i < c->n; i++) {
-		uint32_t key = next * UNW_MAPS_MAX + i;
+		uint32_t key = (next & 1) * UNW_MAPS_MAX + i;
 
 		if (bpf_map_update_elem(u->maps_fd, &key, &c->m[i], BPF_ANY)) {
 			err = -errno;
@@ -338,7 +340,7 @@ int unwinder_refresh(struct unwinder *u)
 			return err;
 		}
 	}
-	u->nmaps_bpf[next] = c->n;
+	u->nmaps_bpf[next & 1] = c->n;
 	__sync_synchronize();
 	*u->cur = next;
 	u->nmaps = c->n;
@@ -349,13 +351,13 @@ int unwinder_refresh(struct unwinder *u)
 void unwinder_stats(struct unwinder *u, struct unwinder_stats *st)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	uint64_t sums[3] = {};
+	uint64_t sums[4] = {};
 
 	memset(st, 0, sizeof(*st));
 	if (u->stats_fd >= 0 && ncpu > 0) {
 		uint64_t *v = calloc(ncpu, sizeof(*v));
 
-		for (uint32_t k = 0; v && k < 3; k++)
+		for (uint32_t k = 0; v && k < 4; k++)
 			if (!bpf_map_lookup_elem(u->stats_fd, &k, v))
 				for (int c = 0; c < ncpu; c++)
 					sums[k] += v[c];
@@ -364,6 +366,7 @@ void unwinder_stats(struct unwinder *u, struct unwinder_stats *st)
 	st->cfi_frames = sums[0];
 	st->fp_frames = sums[1];
 	st->unknown = sums[2];
+	st->reused = sums[3];
 	st->objects = u->nobjs;
 	st->tables = u->nids;
 	st->rows = u->rows_used;
@@ -379,6 +382,7 @@ void unwind_json(struct json *j, const struct unwinder_stats *st)
 	json_ku64(j, "cfi_frames", st->cfi_frames);
 	json_ku64(j, "fp_frames", st->fp_frames);
 	json_ku64(j, "ended_outside_code", st->unknown);
+	json_ku64(j, "walks_reused", st->reused);
 	json_ku64(j, "objects", st->objects);
 	json_ku64(j, "tables", st->tables);
 	json_ku64(j, "objects_without_room", st->full);
@@ -390,8 +394,8 @@ void unwind_json(struct json *j, const struct unwinder_stats *st)
 void unwind_text(FILE *f, const struct unwinder_stats *st)
 {
 	fprintf(f, "  stacks: %" PRIu64 " frames by call-frame information, %" PRIu64
-		" by frame pointer; %" PRIu64 " walks ended at an address outside known code\n",
-		st->cfi_frames, st->fp_frames, st->unknown);
+		" by frame pointer; %" PRIu64 " walks ended at an address outside known code; %"
+		PRIu64 " walks reused\n", st->cfi_frames, st->fp_frames, st->unknown, st->reused);
 	if (st->full)
 		fprintf(f, "  unwind tables: %u objects had no room (%u of %u rows used): their "
 			"frames were walked by frame pointer\n", st->full, st->rows, st->rows_cap);

@@ -29,6 +29,7 @@ int unwinder_refresh(struct unwinder *u);
 
 struct unwinder_stats {
 	uint64_t cfi_frames, fp_frames, unknown;	/* from BPF */
+	uint64_t reused;	/* walks a memo spared (their frames are counted above too) */
 	uint32_t objects, tables, rows, rows_cap;
 	uint32_t full;		/* objects left without a table: rows full */
 	uint32_t maps;
