@@ -155,13 +155,16 @@ static __always_inline bool size_filtered(__u64 size)
 	return true;
 }
 
-static __always_inline void emit(__u32 type, __u16 kind, __u64 addr, __u64 size,
-				 __u64 addr2, __u64 size2, __u64 site, __s32 stack_id)
+/* A filled event, reserved and not yet submitted; NULL when the ring is
+ * full (counted). */
+static __always_inline struct leak_event *event_new(__u32 type, __u16 kind, __u64 addr,
+						    __u64 size, __u64 addr2, __u64 size2,
+						    __u64 site, __s32 stack_id)
 {
 	struct leak_event *e = rb_reserve(&events, sizeof(*e));
 
 	if (!e)
-		return;
+		return NULL;
 	e->type = type;
 	e->tid = current_ids().tid;
 	e->ts = now_ticks();
@@ -173,7 +176,16 @@ static __always_inline void emit(__u32 type, __u16 kind, __u64 addr, __u64 size,
 	e->stack_id = stack_id;
 	e->kind = kind;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	return e;
+}
+
+static __always_inline void emit(__u32 type, __u16 kind, __u64 addr, __u64 size,
+				 __u64 addr2, __u64 size2, __u64 site, __s32 stack_id)
+{
+	struct leak_event *e = event_new(type, kind, addr, size, addr2, size2, site, stack_id);
+
+	if (e)
+		bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline void combined_add(const struct alloc_info *a, __s64 sign)
@@ -752,11 +764,22 @@ const volatile bool maps_stop;
 SEC("uprobe")
 int BPF_KPROBE(maps_changed)
 {
+	struct leak_event *e;
+
 	if (other_process())
 		return 0;
-	emit(EV_MAPS, LK_NONE, 0, 0, 0, 0, 0, -1);
+	/* Stop first, then tell: user space sends SIGCONT once it has read
+	 * the event, so that SIGCONT always comes after the stop. The other
+	 * way round, a reader faster than this CPU (a descheduled vCPU is
+	 * enough) sent SIGCONT first, the later SIGSTOP discarded nothing,
+	 * and the command stayed stopped for good. A full ring: no event,
+	 * so no stop either. */
+	e = event_new(EV_MAPS, LK_NONE, 0, 0, 0, 0, 0, -1);
+	if (!e)
+		return 0;
 	if (maps_stop)
 		bpf_send_signal(19 /* SIGSTOP */);
+	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
