@@ -251,11 +251,12 @@ BENCH_JSON ?= $(OUTPUT)/bench/bench.json
 BENCH_ARGS ?=
 BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
-$(OUTPUT)/bench/memscope-bench: bench/bench.c $(FLAGS_STAMP)
+BENCH_SRCS := bench/bench.c bench/proc.c bench/report.c
+$(OUTPUT)/bench/memscope-bench: $(BENCH_SRCS) bench/bench.h $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -DBENCH_PEERS='"$(CURDIR)/bench/peers"' $< \
-		$(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
+	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
+		$(BENCH_SRCS) $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
 
 # Built with everything (a test runs it briefly), but not for the guests.
 ifneq ($(STATIC),1)

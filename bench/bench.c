@@ -25,8 +25,6 @@
  * build, CPU model and count).
  */
 #include <bpf/bpf.h>
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -41,44 +39,11 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONFIGS 8
-#define MAX_ROUNDS 64
-#define MAX_PROGS 24
-#define REDO_MAX 3
-/* CPUs busy beyond the run's own processes that make a run redone
- * (-b changes it). */
-#define OUTSIDE_LOAD 0.30
-
-enum kind { K_BASE, K_MEMSCOPE, K_FLOOR, K_PEER };
-static const char *const kind_names[] = { "untraced", "memscope", "floor", "peer" };
-
-struct config {
-	const char *name;
-	enum kind kind;
-	const char *cmd;	/* tracer command template; NULL: untraced */
-	const char *ready;	/* the tracer's output once attached */
-	const char *env;	/* NAME=VALUE for the tracer, or NULL */
-	const char *needs;	/* the peer's program, to say why it is absent */
-};
-
-enum wl_kind { WL_GATED, WL_REDIS };
-
-struct bench {
-	const char *name;
-	const char *title;
-	const char *unit;	/* what an op is */
-	enum wl_kind wl;
-	const char *wl_cmd;	/* workload template ({bench} {file}) */
-	bool needs_file;	/* a cached 64 MiB file */
-	bool needs_memcg;	/* run the workload in a 32 MiB memory cgroup */
-	bool reclaim_file;	/* a 128 MiB file on disk */
-	struct config cfg[MAX_CONFIGS];
-};
+#include "bench.h"
 
 /* ---- the benchmarks ---------------------------------------------------------- */
 
@@ -106,7 +71,9 @@ struct bench {
 	{ "libbpf-tools cachestat", K_PEER, "stdbuf -oL /usr/sbin/cachestat 3600", "HITS", NULL,         \
 	  "/usr/sbin/cachestat" }
 
-static const struct bench benches[] = {
+const char *const kind_names[] = { "untraced", "memscope", "floor", "peer" };
+
+const struct bench benches[] = {
 	{ "leak-user", "malloc(64)+free pairs, a ring of 1024 live blocks", "pair", WL_GATED,
 	  "{bench}/benchwl malloc", false, false, false,
 	  { LEAK_USER_CONFIGS,
@@ -159,45 +126,9 @@ static const struct bench benches[] = {
 	      "Attaching", NULL, "bpftrace" } } },
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
+const size_t nbench = NBENCH;
 
-/* ---- results -------------------------------------------------------------------- */
-
-struct prog_stat {
-	char name[20];
-	uint64_t cnt, ns;
-};
-
-struct run_res {
-	double ns_per_op;
-	double ops;
-	double attach_ms, detach_ms;
-	double cpu_ms;		/* the tracer's user+system time */
-	long rss_kib;		/* the tracer's peak RSS */
-	long maps_kib;		/* memlock of the tracer's BPF maps, attached */
-	double busy;		/* CPUs busy meanwhile beyond the run's own */
-	int redone;
-	bool loaded;		/* still over the bound after REDO_MAX tries */
-};
-
-struct cfg_res {
-	bool absent;		/* cannot run here: why */
-	char why[160];
-	int n;
-	struct run_res r[MAX_ROUNDS];
-	double ratio[MAX_ROUNDS];	/* to the untraced run of the same round */
-	int nprog;
-	struct prog_stat prog[MAX_PROGS];
-	uint64_t prof_ops;
-};
-
-static struct opts {
-	int rounds;
-	double seconds;
-	double busy_max;
-	const char *json;
-	const char *ms, *bench_dir, *peer_dir;
-	bool quiet;
-} o = { .rounds = 5, .seconds = 2.0, .busy_max = OUTSIDE_LOAD };
+struct opts o = { .rounds = 5, .seconds = 2.0, .busy_max = OUTSIDE_LOAD };
 
 static char tmpdir[64];
 static char file_cached[128], file_reclaim[128], memcg[PATH_MAX - 64];
@@ -230,42 +161,6 @@ static double now_ms(void)
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-
-	if (n <= 0)
-		return NAN;
-	memcpy(s, v, sizeof(double) * (size_t)n);
-	qsort(s, (size_t)n, sizeof(double), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static double vmin(const double *v, int n)
-{
-	double m = INFINITY;
-
-	for (int i = 0; i < n; i++)
-		m = v[i] < m ? v[i] : m;
-	return m;
-}
-
-static double vmax(const double *v, int n)
-{
-	double m = -INFINITY;
-
-	for (int i = 0; i < n; i++)
-		m = v[i] > m ? v[i] : m;
-	return m;
-}
 
 /* Expand {ms} {bench} {peer} {pid} {file} {libc} {je} {port} in t. */
 static void expand(const char *t, pid_t pid, const char *file, char *out, size_t len)
@@ -305,204 +200,6 @@ static void expand(const char *t, pid_t pid, const char *file, char *out, size_t
 		out[k++] = *t++;
 	}
 	out[k < len ? k : len - 1] = 0;
-}
-
-/* Split a command line at spaces (no quoting needed for ours). */
-static int split(char *s, char **argv, int max)
-{
-	int n = 0;
-
-	for (char *p = strtok(s, " "); p && n < max - 1; p = strtok(NULL, " "))
-		argv[n++] = p;
-	argv[n] = NULL;
-	return n;
-}
-
-static bool file_has(const char *path, const char *needle, char *last, size_t lastlen)
-{
-	char buf[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	if (last) {
-		/* The last non-empty line: why a tracer gave up. */
-		char *e = buf + n;
-
-		while (e > buf && (e[-1] == '\n' || e[-1] == ' '))
-			*--e = 0;
-		char *s = strrchr(buf, '\n');
-		if (snprintf(last, lastlen, "%s", s ? s + 1 : buf) < 0)
-			last[0] = 0;
-	}
-	return strstr(buf, needle) != NULL;
-}
-
-/* Busy and total jiffies of all CPUs. */
-static void cpu_times(unsigned long long *busy, unsigned long long *total)
-{
-	unsigned long long v[10] = { 0 };
-	FILE *f = fopen("/proc/stat", "re");
-
-	*busy = *total = 0;
-	if (!f)
-		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &v[6], &v[7]) == 8) {
-		for (int i = 0; i < 8; i++)
-			*total += v[i];
-		*busy = *total - v[3] - v[4];
-	}
-	fclose(f);
-}
-
-/* A process's user+system time in ms (0 if gone). */
-static double proc_cpu_ms(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	FILE *f;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	p = p ? strrchr(buf, ')') : NULL;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return 0;
-	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* The kernel memory the BPF maps of a process pin, and (stats) its
- * programs' run counts and times. */
-static long proc_bpf(pid_t pid, struct prog_stat *progs, int *nprog)
-{
-	char dir[64], path[PATH_MAX], link[64], line[256];
-	long kib = 0;
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-	d = opendir(dir);
-	if (!d)
-		return -1;
-	if (nprog)
-		*nprog = 0;
-	while ((de = readdir(d))) {
-		ssize_t n;
-		bool map, prog;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = 0;
-		map = !strcmp(link, "anon_inode:bpf-map");
-		prog = !strcmp(link, "anon_inode:bpf-prog");
-		if (!map && !(prog && progs))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			unsigned long long v;
-
-			if (map && sscanf(line, "memlock: %llu", &v) == 1)
-				kib += (long)(v / 1024);
-			if (prog && sscanf(line, "prog_id: %llu", &v) == 1 && *nprog < MAX_PROGS) {
-				struct bpf_prog_info info = { 0 };
-				__u32 len = sizeof(info);
-				int fd = bpf_prog_get_fd_by_id((__u32)v);
-
-				if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.run_cnt) {
-					struct prog_stat *p = &progs[(*nprog)++];
-
-					snprintf(p->name, sizeof(p->name), "%s", info.name);
-					p->cnt = info.run_cnt;
-					p->ns = info.run_time_ns;
-				}
-				if (fd >= 0)
-					close(fd);
-			}
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return kib;
-}
-
-static double field(const char *s, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(s, pat);
-	return p ? strtod(p + strlen(pat), NULL) : NAN;
-}
-
-/* ---- processes --------------------------------------------------------------------- */
-
-static pid_t spawn(char *const argv[], const char *env, const char *out, int gate_fd,
-		   const char *cgroup)
-{
-	pid_t p = fork();
-
-	if (p)
-		return p;
-	setpgid(0, 0);
-	if (cgroup && *cgroup) {
-		char path[PATH_MAX];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
-		f = fopen(path, "we");
-		if (!f || fprintf(f, "0\n") < 0 || fclose(f)) {
-			fprintf(stderr, "bench: cannot join %s: %s\n", cgroup, strerror(errno));
-			_exit(126);
-		}
-	}
-	if (env && *env)
-		putenv((char *)env);
-	if (out) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-	}
-	if (gate_fd >= 0) {
-		/* benchwl -g 3; dup2 onto itself would keep O_CLOEXEC. */
-		if (gate_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(gate_fd, 3) < 0)
-			_exit(126);
-	}
-	execvp(argv[0], argv);
-	fprintf(stderr, "bench: %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
-static void kill_wait(pid_t p, int sig, struct rusage *ru, int *status)
-{
-	int st;
-
-	if (p <= 0)
-		return;
-	kill(p, sig);
-	while (wait4(p, &st, 0, ru) < 0 && errno == EINTR)
-		;
-	if (status)
-		*status = st;
 }
 
 /* ---- one run ------------------------------------------------------------------------- */
@@ -714,96 +411,6 @@ fail:
 
 /* ---- set-up of files, cgroup, server ------------------------------------------------ */
 
-static int write_file(const char *path, size_t mib, bool random)
-{
-	static char buf[1 << 20];
-	uint64_t x = 0x9e3779b97f4a7c15ull;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-
-	if (fd < 0)
-		return -1;
-	for (size_t i = 0; i < mib; i++) {
-		for (size_t k = 0; random && k < sizeof(buf); k += 8) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			memcpy(buf + k, &x, 8);
-		}
-		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf)) {
-			close(fd);
-			return -1;
-		}
-	}
-	fsync(fd);
-	return close(fd);
-}
-
-/* A memory cgroup of our own under our own (v1 or v2), limited to 32 MiB. */
-static int make_memcg(void)
-{
-	char line[512], *rel = NULL, base[PATH_MAX], path[PATH_MAX];
-	bool v1 = access("/sys/fs/cgroup/memory", F_OK) == 0;
-	FILE *f = fopen("/proc/self/cgroup", "re");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
-		if (v1 && strstr(line, ":memory:"))
-			rel = strdup(strstr(line, ":memory:") + 8);
-		else if (!v1 && !strncmp(line, "0::", 3))
-			rel = strdup(line + 3);
-	}
-	if (f)
-		fclose(f);
-	if (!rel)
-		return -1;
-	snprintf(base, sizeof(base), "/sys/fs/cgroup%s%s", v1 ? "/memory" : "",
-		 strcmp(rel, "/") ? rel : "");
-	free(rel);
-	if (snprintf(memcg, sizeof(memcg), "%s/memscope-bench-%d", base, (int)getpid()) >=
-	    (int)sizeof(memcg))
-		return -1;
-	if (mkdir(memcg, 0755))
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s", memcg, v1 ? "memory.limit_in_bytes" : "memory.max");
-	f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", 32 << 20) < 0 || fclose(f)) {
-		rmdir(memcg);
-		memcg[0] = 0;
-		return -1;
-	}
-	return 0;
-}
-
-static int find_lib(const char *name, char *out, size_t len)
-{
-	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-					    "/lib64", "/usr/lib64", "/lib", "/usr/lib" };
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(out, len, "%s/%s", dirs[i], name);
-		if (!access(out, R_OK))
-			return 0;
-	}
-	out[0] = 0;
-	return -1;
-}
-
-static bool on_path(const char *prog)
-{
-	char buf[PATH_MAX];
-	const char *path = getenv("PATH");
-
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
-		size_t n = strcspn(p, ":");
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
-		if (!access(buf, X_OK))
-			return true;
-		p += n + (p[n] == ':');
-	}
-	return false;
-}
-
 static int start_redis(char *why, size_t len)
 {
 	char port[16], out[PATH_MAX];
@@ -831,257 +438,6 @@ static int start_redis(char *why, size_t len)
 	if (snprintf(why, len, "redis-server did not start (see %s)", out) < 0)
 		why[0] = 0;
 	return -1;
-}
-
-/* ---- machine identity ----------------------------------------------------------------- */
-
-static void cpu_model(char *out, size_t len)
-{
-	char line[256];
-	FILE *f = fopen("/proc/cpuinfo", "re");
-
-	snprintf(out, len, "unknown");
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
-			char *s = strchr(line, ':') + 2;
-
-			s[strcspn(s, "\n")] = 0;
-			snprintf(out, len, "%s", s);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-}
-
-static void commit_of(char *out, size_t len)
-{
-	char cmd[PATH_MAX + 32];
-	FILE *p;
-
-	snprintf(out, len, "unknown");
-	snprintf(cmd, sizeof(cmd), "%s --version 2>/dev/null", o.ms);
-	p = popen(cmd, "r");
-	if (p) {
-		if (fgets(out, (int)len, p))
-			out[strcspn(out, "\n")] = 0;
-		pclose(p);
-	}
-}
-
-/* ---- output ---------------------------------------------------------------------------- */
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void json_num(FILE *f, const char *key, double v, bool comma)
-{
-	fprintf(f, "\"%s\":", key);
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
-		fputs("null", f);
-	if (comma)
-		fputc(',', f);
-}
-
-#define COLLECT(cr, member, out)                                           \
-	do {                                                               \
-		for (int i_ = 0; i_ < (cr)->n; i_++)                       \
-			(out)[i_] = (double)(cr)->r[i_].member;            \
-	} while (0)
-
-static void print_table(const struct bench *b, struct cfg_res *cr, int ncfg)
-{
-	double v[MAX_ROUNDS], base = NAN, floor_med = NAN;
-	const char *floor_name = "";
-
-	printf("\n%s: %s (ns per %s; %d rounds of %.1f s)\n", b->name, b->title, b->unit,
-	       o.rounds, o.seconds);
-	printf("  %-42s %10s %10s %10s %7s %9s %8s %8s %7s %8s %7s %5s %6s\n", "configuration",
-	       "median", "min", "max", "ratio", "+ns/op", "attach", "detach", "RSS", "CPU",
-	       "maps", "busy", "redone");
-	for (int k = 0; k < ncfg; k++) {
-		const struct config *c = &b->cfg[k];
-		struct cfg_res *x = &cr[k];
-		double med, ratio;
-		int redone = 0;
-
-		if (x->absent || !x->n) {
-			printf("  %-42s not measured: %s\n", c->name, x->why[0] ? x->why : "?");
-			continue;
-		}
-		COLLECT(x, ns_per_op, v);
-		med = median(v, x->n);
-		if (c->kind == K_BASE)
-			base = med;
-		if (c->kind == K_FLOOR && isnan(floor_med)) {
-			floor_med = med;
-			floor_name = c->name;
-		}
-		ratio = median(x->ratio, x->n);
-		for (int i = 0; i < x->n; i++)
-			redone += x->r[i].redone;
-		printf("  %-42s %10.1f %10.1f %10.1f %6.2fx %+9.1f", c->name, med, vmin(v, x->n),
-		       vmax(v, x->n), ratio, med - base);
-		if (c->cmd) {
-			double a[MAX_ROUNDS], d[MAX_ROUNDS], rss[MAX_ROUNDS], cpu[MAX_ROUNDS],
-				maps[MAX_ROUNDS];
-
-			COLLECT(x, attach_ms, a);
-			COLLECT(x, detach_ms, d);
-			COLLECT(x, rss_kib, rss);
-			COLLECT(x, cpu_ms, cpu);
-			COLLECT(x, maps_kib, maps);
-			printf(" %6.0fms %6.0fms %5.1fMB %6.0fms %5.0fK", median(a, x->n),
-			       median(d, x->n), vmax(rss, x->n) / 1024, median(cpu, x->n),
-			       vmax(maps, x->n));
-		} else {
-			printf(" %8s %8s %7s %8s %7s", "", "", "", "", "");
-		}
-		COLLECT(x, busy, v);
-		printf(" %5.2f %6d\n", vmax(v, x->n), redone);
-	}
-	for (int k = 0; k < ncfg; k++) {
-		struct cfg_res *x = &cr[k];
-		double v2[MAX_ROUNDS];
-
-		if (b->cfg[k].kind == K_MEMSCOPE && x->n && isfinite(floor_med)) {
-			COLLECT(x, ns_per_op, v2);
-			printf("  %s: %.2fx the %s (%+.0f ns per %s above it)\n", b->cfg[k].name,
-			       median(v2, x->n) / floor_med, floor_name, median(v2, x->n) - floor_med,
-			       b->unit);
-		}
-		if (x->nprog && x->prof_ops) {
-			double per_op = 0;
-
-			printf("  %s, BPF programs (one more run, with BPF statistics):\n",
-			       b->cfg[k].name);
-			for (int p = 0; p < x->nprog; p++) {
-				double runs = (double)x->prog[p].cnt / (double)x->prof_ops;
-				double ns = (double)x->prog[p].ns / (double)x->prog[p].cnt;
-
-				per_op += runs * ns;
-				printf("    %-16s %8.0f ns per run, %8.3f runs per %s\n",
-				       x->prog[p].name, ns, runs, b->unit);
-			}
-			printf("    all: %.0f ns in programs per %s (%.1f%% of the untraced %s)\n",
-			       per_op, b->unit, 100 * per_op / base, b->unit);
-		}
-	}
-	fflush(stdout);
-}
-
-static void write_json(FILE *f, struct cfg_res (*all)[MAX_CONFIGS], const bool *sel)
-{
-	struct utsname u;
-	char model[128], commit[128];
-	time_t t = time(NULL);
-	char date[32];
-
-	uname(&u);
-	cpu_model(model, sizeof(model));
-	commit_of(commit, sizeof(commit));
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	fprintf(f, "{\"memscope\":");
-	json_str(f, commit);
-	fprintf(f, ",\"date\":\"%s\",\"kernel\":{\"release\":", date);
-	json_str(f, u.release);
-	fprintf(f, ",\"version\":");
-	json_str(f, u.version);
-	fprintf(f, "},\"cpu\":{\"model\":");
-	json_str(f, model);
-	fprintf(f, ",\"count\":%ld},\"rounds\":%d,\"seconds\":%g,\"benchmarks\":[",
-		sysconf(_SC_NPROCESSORS_ONLN), o.rounds, o.seconds);
-	bool first_b = true;
-
-	for (size_t i = 0; i < NBENCH; i++) {
-		const struct bench *b = &benches[i];
-
-		if (!sel[i])
-			continue;
-		fprintf(f, "%s{\"name\":", first_b ? "" : ",");
-		first_b = false;
-		json_str(f, b->name);
-		fprintf(f, ",\"what\":");
-		json_str(f, b->title);
-		fprintf(f, ",\"unit\":\"ns per %s\",\"configurations\":[", b->unit);
-		for (int k = 0; k < MAX_CONFIGS && b->cfg[k].name; k++) {
-			struct cfg_res *x = &all[i][k];
-			double v[MAX_ROUNDS];
-
-			fprintf(f, "%s{\"name\":", k ? "," : "");
-			json_str(f, b->cfg[k].name);
-			fprintf(f, ",\"kind\":\"%s\"", kind_names[b->cfg[k].kind]);
-			if (b->cfg[k].cmd) {
-				fprintf(f, ",\"command\":");
-				json_str(f, b->cfg[k].cmd);
-			}
-			if (x->absent || !x->n) {
-				fprintf(f, ",\"measured\":false,\"why\":");
-				json_str(f, x->why);
-				fprintf(f, "}");
-				continue;
-			}
-			COLLECT(x, ns_per_op, v);
-			fprintf(f, ",\"measured\":true,");
-			json_num(f, "median", median(v, x->n), true);
-			json_num(f, "min", vmin(v, x->n), true);
-			json_num(f, "max", vmax(v, x->n), true);
-			json_num(f, "ratio_median", median(x->ratio, x->n), true);
-			fprintf(f, "\"rounds\":[");
-			for (int r = 0; r < x->n; r++) {
-				struct run_res *rr = &x->r[r];
-
-				fprintf(f, "%s{", r ? "," : "");
-				json_num(f, "ns_per_op", rr->ns_per_op, true);
-				json_num(f, "ratio", x->ratio[r], true);
-				if (b->cfg[k].cmd) {
-					json_num(f, "attach_ms", rr->attach_ms, true);
-					json_num(f, "detach_ms", rr->detach_ms, true);
-					json_num(f, "peak_rss_kib", (double)rr->rss_kib, true);
-					json_num(f, "cpu_ms", rr->cpu_ms, true);
-					json_num(f, "bpf_maps_kib", (double)rr->maps_kib, true);
-				}
-				json_num(f, "outside_busy_cpus", rr->busy, true);
-				fprintf(f, "\"redone\":%d,\"loaded\":%s}", rr->redone,
-					rr->loaded ? "true" : "false");
-			}
-			fprintf(f, "]");
-			if (x->nprog) {
-				fprintf(f, ",\"bpf_programs\":[");
-				for (int p = 0; p < x->nprog; p++) {
-					fprintf(f, "%s{\"name\":", p ? "," : "");
-					json_str(f, x->prog[p].name);
-					fprintf(f, ",\"run_cnt\":%llu,\"run_ns\":%llu,",
-						(unsigned long long)x->prog[p].cnt,
-						(unsigned long long)x->prog[p].ns);
-					json_num(f, "runs_per_op",
-						 x->prof_ops ? (double)x->prog[p].cnt /
-								       (double)x->prof_ops : NAN,
-						 false);
-					fprintf(f, "}");
-				}
-				fprintf(f, "]");
-			}
-			fprintf(f, "}");
-		}
-		fprintf(f, "]}");
-	}
-	fprintf(f, "]}\n");
 }
 
 /* ---- main -------------------------------------------------------------------------------- */
@@ -1245,7 +601,7 @@ int main(int argc, char **argv)
 			if (write_file(file_reclaim, 128, true))
 				snprintf(why, sizeof(why), "cannot write %s", file_reclaim);
 		}
-		if (b->needs_memcg && !memcg[0] && make_memcg())
+		if (b->needs_memcg && !memcg[0] && make_memcg(memcg, sizeof(memcg)))
 			snprintf(why, sizeof(why), "no memory cgroup of our own here");
 		if (b->wl == WL_REDIS && !why[0])
 			start_redis(why, sizeof(why));
