@@ -253,7 +253,8 @@ int write_file(const char *path, size_t mib, bool random)
 {
 	static char buf[1 << 20];
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* New, never an existing file: /var/tmp is everyone's. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	if (fd < 0)
 		return -1;
