@@ -252,11 +252,13 @@ BENCH_ARGS ?=
 BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
 BENCH_SRCS := bench/bench.c bench/proc.c bench/report.c
-$(OUTPUT)/bench/memscope-bench: $(BENCH_SRCS) bench/bench.h $(FLAGS_STAMP)
+# memscope's own JSON writer (escaping, UTF-8 checks).
+BENCH_CORE := $(OUTPUT)/user/core/json.o $(OUTPUT)/user/core/strutil.o
+$(OUTPUT)/bench/memscope-bench: $(BENCH_SRCS) bench/bench.h $(BENCH_CORE) $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
-		$(BENCH_SRCS) $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
+	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
+		$(BENCH_SRCS) $(BENCH_CORE) $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
 
 # Built with everything (a test runs it briefly), but not for the guests.
 ifneq ($(STATIC),1)

@@ -9,39 +9,13 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "core/json.h"
 
 #define COLLECT(cr, member, out)                                           \
 	do {                                                               \
 		for (int i_ = 0; i_ < (cr)->n; i_++)                       \
 			(out)[i_] = (double)(cr)->r[i_].member;            \
 	} while (0)
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void json_num(FILE *f, const char *key, double v, bool comma)
-{
-	fprintf(f, "\"%s\":", key);
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
-		fputs("null", f);
-	if (comma)
-		fputc(',', f);
-}
 
 void print_table(const struct bench *b, struct cfg_res *cr, int ncfg)
 {
@@ -126,99 +100,109 @@ void print_table(const struct bench *b, struct cfg_res *cr, int ncfg)
 
 void write_json(FILE *f, struct cfg_res (*all)[MAX_CONFIGS], const bool *sel)
 {
-	struct utsname u;
-	char model[128], commit[128];
+	char model[128], commit[128], date[32];
 	time_t t = time(NULL);
-	char date[32];
+	struct utsname u;
+	struct json j;
 
 	uname(&u);
 	cpu_model(model, sizeof(model));
 	commit_of(o.ms, commit, sizeof(commit));
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-	fprintf(f, "{\"memscope\":");
-	json_str(f, commit);
-	fprintf(f, ",\"date\":\"%s\",\"kernel\":{\"release\":", date);
-	json_str(f, u.release);
-	fprintf(f, ",\"version\":");
-	json_str(f, u.version);
-	fprintf(f, "},\"cpu\":{\"model\":");
-	json_str(f, model);
-	fprintf(f, ",\"count\":%ld},\"rounds\":%d,\"seconds\":%g,\"benchmarks\":[",
-		sysconf(_SC_NPROCESSORS_ONLN), o.rounds, o.seconds);
-	bool first_b = true;
-
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_kstr(&j, "memscope", commit);
+	json_kstr(&j, "date", date);
+	json_key(&j, "kernel");
+	json_obj_begin(&j);
+	json_kstr(&j, "release", u.release);
+	json_kstr(&j, "version", u.version);
+	json_obj_end(&j);
+	json_key(&j, "cpu");
+	json_obj_begin(&j);
+	json_kstr(&j, "model", model);
+	json_ki64(&j, "count", sysconf(_SC_NPROCESSORS_ONLN));
+	json_obj_end(&j);
+	json_ki64(&j, "rounds", o.rounds);
+	json_kdouble(&j, "seconds", o.seconds);
+	json_key(&j, "benchmarks");
+	json_arr_begin(&j);
 	for (size_t i = 0; i < nbench; i++) {
 		const struct bench *b = &benches[i];
+		char unit[64];
 
 		if (!sel[i])
 			continue;
-		fprintf(f, "%s{\"name\":", first_b ? "" : ",");
-		first_b = false;
-		json_str(f, b->name);
-		fprintf(f, ",\"what\":");
-		json_str(f, b->title);
-		fprintf(f, ",\"unit\":\"ns per %s\",\"configurations\":[", b->unit);
+		json_obj_begin(&j);
+		json_kstr(&j, "name", b->name);
+		json_kstr(&j, "what", b->title);
+		snprintf(unit, sizeof(unit), "ns per %s", b->unit);
+		json_kstr(&j, "unit", unit);
+		json_key(&j, "configurations");
+		json_arr_begin(&j);
 		for (int k = 0; k < MAX_CONFIGS && b->cfg[k].name; k++) {
+			const struct config *c = &b->cfg[k];
 			struct cfg_res *x = &all[i][k];
 			double v[MAX_ROUNDS];
 
-			fprintf(f, "%s{\"name\":", k ? "," : "");
-			json_str(f, b->cfg[k].name);
-			fprintf(f, ",\"kind\":\"%s\"", kind_names[b->cfg[k].kind]);
-			if (b->cfg[k].cmd) {
-				fprintf(f, ",\"command\":");
-				json_str(f, b->cfg[k].cmd);
-			}
+			json_obj_begin(&j);
+			json_kstr(&j, "name", c->name);
+			json_kstr(&j, "kind", kind_names[c->kind]);
+			if (c->cmd)
+				json_kstr(&j, "command", c->cmd);
+			json_kbool(&j, "measured", !x->absent && x->n);
 			if (x->absent || !x->n) {
-				fprintf(f, ",\"measured\":false,\"why\":");
-				json_str(f, x->why);
-				fprintf(f, "}");
+				json_kstr(&j, "why", x->why);
+				json_obj_end(&j);
 				continue;
 			}
 			COLLECT(x, ns_per_op, v);
-			fprintf(f, ",\"measured\":true,");
-			json_num(f, "median", median(v, x->n), true);
-			json_num(f, "min", vmin(v, x->n), true);
-			json_num(f, "max", vmax(v, x->n), true);
-			json_num(f, "ratio_median", median(x->ratio, x->n), true);
-			fprintf(f, "\"rounds\":[");
+			json_kdouble(&j, "median", median(v, x->n));
+			json_kdouble(&j, "min", vmin(v, x->n));
+			json_kdouble(&j, "max", vmax(v, x->n));
+			json_kdouble(&j, "ratio_median", median(x->ratio, x->n));
+			json_key(&j, "rounds");
+			json_arr_begin(&j);
 			for (int r = 0; r < x->n; r++) {
-				struct run_res *rr = &x->r[r];
+				const struct run_res *rr = &x->r[r];
 
-				fprintf(f, "%s{", r ? "," : "");
-				json_num(f, "ns_per_op", rr->ns_per_op, true);
-				json_num(f, "ratio", x->ratio[r], true);
-				if (b->cfg[k].cmd) {
-					json_num(f, "attach_ms", rr->attach_ms, true);
-					json_num(f, "detach_ms", rr->detach_ms, true);
-					json_num(f, "peak_rss_kib", (double)rr->rss_kib, true);
-					json_num(f, "cpu_ms", rr->cpu_ms, true);
-					json_num(f, "bpf_maps_kib", (double)rr->maps_kib, true);
+				json_obj_begin(&j);
+				json_kdouble(&j, "ns_per_op", rr->ns_per_op);
+				json_kdouble(&j, "ratio", x->ratio[r]);
+				if (c->cmd) {
+					json_kdouble(&j, "attach_ms", rr->attach_ms);
+					json_kdouble(&j, "detach_ms", rr->detach_ms);
+					json_ki64(&j, "peak_rss_kib", rr->rss_kib);
+					json_kdouble(&j, "cpu_ms", rr->cpu_ms);
+					json_ki64(&j, "bpf_maps_kib", rr->maps_kib);
 				}
-				json_num(f, "outside_busy_cpus", rr->busy, true);
-				fprintf(f, "\"redone\":%d,\"loaded\":%s}", rr->redone,
-					rr->loaded ? "true" : "false");
+				json_kdouble(&j, "outside_busy_cpus", rr->busy);
+				json_ki64(&j, "redone", rr->redone);
+				json_kbool(&j, "loaded", rr->loaded);
+				json_obj_end(&j);
 			}
-			fprintf(f, "]");
+			json_arr_end(&j);
 			if (x->nprog) {
-				fprintf(f, ",\"bpf_programs\":[");
+				json_key(&j, "bpf_programs");
+				json_arr_begin(&j);
 				for (int p = 0; p < x->nprog; p++) {
-					fprintf(f, "%s{\"name\":", p ? "," : "");
-					json_str(f, x->prog[p].name);
-					fprintf(f, ",\"run_cnt\":%llu,\"run_ns\":%llu,",
-						(unsigned long long)x->prog[p].cnt,
-						(unsigned long long)x->prog[p].ns);
-					json_num(f, "runs_per_op",
-						 x->prof_ops ? (double)x->prog[p].cnt /
-								       (double)x->prof_ops : NAN,
-						 false);
-					fprintf(f, "}");
+					json_obj_begin(&j);
+					json_kstr(&j, "name", x->prog[p].name);
+					json_ku64(&j, "run_cnt", x->prog[p].cnt);
+					json_ku64(&j, "run_ns", x->prog[p].ns);
+					json_kdouble(&j, "runs_per_op",
+						     x->prof_ops ? (double)x->prog[p].cnt /
+									   (double)x->prof_ops : NAN);
+					json_obj_end(&j);
 				}
-				fprintf(f, "]");
+				json_arr_end(&j);
 			}
-			fprintf(f, "}");
+			json_obj_end(&j);
 		}
-		fprintf(f, "]}");
+		json_arr_end(&j);
+		json_obj_end(&j);
 	}
-	fprintf(f, "]}\n");
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_end_record(&j);
 }
