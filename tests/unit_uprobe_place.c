@@ -692,7 +692,7 @@ TEST(unit_uprobe_place_reads_match_bpf, 0)
 
 	if (!test_src_dir())
 		test_skip("no source tree (--top)");
-	snprintf(path, sizeof(path), "%s/bpf/leak.bpf.c", test_src_dir());
+	snprintf(path, sizeof(path), "%s/bpf/leak_user.bpf.h", test_src_dir());
 	src = read_all(path, &len);
 	if (!ASSERT_TRUE(src, path))
 		return;
