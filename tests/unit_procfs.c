@@ -35,6 +35,12 @@ TEST(unit_procfs_maps_line, 0)
 	ASSERT_OK(proc_map_parse("7ffd1000-7ffd2000 rw-p 00000000 00:00 0 \n", &m), "anon");
 	ASSERT_STREQ(m.path, "", "anonymous has no path");
 
+	/* The kernel's only escape in maps: a newline as \012. Other bytes
+	 * (ESC, invalid UTF-8) and a trailing space come as they are. */
+	ASSERT_OK(proc_map_parse("7f0000000000-7f0000001000 r-xp 00000000 fe:00 42 "
+				 "/t/a\\012b\x1b]0;\xff\\012 \n", &m), "newline in a path");
+	ASSERT_STREQ(m.path, "/t/a\nb\x1b]0;\xff\n ", "the file's own bytes");
+
 	ASSERT_EQ(proc_map_parse("garbage", &m), -EINVAL, "garbage");
 	ASSERT_EQ(proc_map_parse("2000-1000 r-xp 0 0:0 0", &m), -EINVAL, "end before start");
 }

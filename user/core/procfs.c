@@ -21,12 +21,25 @@ int proc_map_parse(const char *line, struct proc_map *m)
 	if (m->end < m->start)
 		return -EINVAL;
 	if (path_at > 0) {
+		char *s, *d;
 		size_t n;
 
 		snprintf(m->path, sizeof(m->path), "%s", line + path_at);
+		/* Only the line's end: a name may end in a space. */
 		n = strlen(m->path);
-		while (n && (m->path[n - 1] == '\n' || m->path[n - 1] == ' '))
+		while (n && m->path[n - 1] == '\n')
 			m->path[--n] = 0;
+		/* The kernel writes a newline in the path as "\012" (and
+		 * escapes nothing else, not even a backslash): undo it, or a
+		 * module's name would be shown as other bytes than its own. */
+		for (s = d = m->path; *s; )
+			if (!strncmp(s, "\\012", 4)) {
+				*d++ = '\n';
+				s += 4;
+			} else {
+				*d++ = *s++;
+			}
+		*d = 0;
 	}
 	return 0;
 }

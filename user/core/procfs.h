@@ -21,7 +21,10 @@ struct proc_map {
 	char path[PATH_MAX];
 };
 
-/* Parse one /proc/PID/maps line; 0 or -EINVAL. */
+/* Parse one /proc/PID/maps line; 0 or -EINVAL. The path is the file's
+ * own bytes: the kernel's "\012" for a newline in it is undone (a name
+ * that really holds a backslash, '0', '1', '2' reads as a newline: maps
+ * cannot tell them apart; map_files can), a trailing space is kept. */
 int proc_map_parse(const char *line, struct proc_map *m);
 /* The kernel names an unlinked mapped file "<path> (deleted)" in maps and
  * /proc/PID/exe: whether path ends so, and cut that suffix off. */
