@@ -132,6 +132,11 @@ WORKLOADS += $(OUTPUT)/tests/workloads/callpaths_static
 # The C++ ledger, built -O2 as a distro builds C++, once per allocator.
 CXX_LEDGER := $(OUTPUT)/tests/workloads/cxx_ledger $(addprefix $(OUTPUT)/tests/workloads/cxx_ledger,_je _tc _static)
 WORKLOADS += $(CXX_LEDGER)
+# The library the hostile workload loads (tests/workloads/so/), stripped:
+# frames in it are named by the module, which the tests name to attack a
+# terminal.
+WORKLOAD_SOS := $(patsubst tests/workloads/so/%_lib.c,$(OUTPUT)/tests/workloads/lib%.so,$(wildcard tests/workloads/so/*_lib.c))
+WORKLOADS += $(WORKLOAD_SOS)
 WORKLOAD_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 	-std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 WORKLOAD_CXXFLAGS := -O2 -g -fno-omit-frame-pointer -std=gnu++17 $(WARNINGS) -D_GNU_SOURCE
@@ -198,6 +203,11 @@ $(OUTPUT)/tests/workloads/%: tests/workloads/%.cc $(FLAGS_STAMP)
 	$(call msg,CXX,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) $(WORKLOAD_CXXFLAGS) -MMD -MP $< -static-libstdc++ -static-libgcc -o $@
+
+$(OUTPUT)/tests/workloads/lib%.so: tests/workloads/so/%_lib.c $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WORKLOAD_CFLAGS) -fPIC -shared -s $< -o $@
 
 $(OUTPUT)/tests/workloads/%_static: tests/workloads/%.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
