@@ -79,6 +79,20 @@ TEST(unit_fmt_text_safe_truncation, 0)
 	ASSERT_EQ(buf[0], 'x', "len 0 writes nothing");
 }
 
+/* A comm as the kernel keeps it: 16 bytes, unterminated when full. */
+TEST(unit_fmt_text_safe_n, 0)
+{
+	const char comm[16] = "\x1b]0;p\a\n\r\x7f\xff\xc0\xaf\x80\xc2\x9b\x1b";
+	char buf[128];
+
+	ASSERT_STREQ(text_safe_n(comm, sizeof(comm), buf, sizeof(buf)),
+		     "\\x1b]0;p\\x07\\x0a\\x0d\\x7f\\xff\\xc0\\xaf\\x80\\xc2\\x9b\\x1b",
+		     "all 16 bytes, no further");
+	ASSERT_STREQ(text_safe_n("ab\0cd", 5, buf, sizeof(buf)), "ab", "up to a NUL");
+	ASSERT_STREQ(text_safe_n("\xc2\x9b", 1, buf, sizeof(buf)), "\\xc2", "a character cut by n");
+	ASSERT_STREQ(text_safe_n(NULL, 0, buf, sizeof(buf)), "?", "NULL");
+}
+
 /* Undo the escapes; false if out holds anything text_safe would not write. */
 static bool unescape(const char *out, unsigned char *dst, size_t *n)
 {

@@ -60,8 +60,13 @@ static size_t printable_len(const unsigned char *s, size_t n)
 
 const char *text_safe(const char *s, char *buf, size_t len)
 {
+	return text_safe_n(s, SIZE_MAX, buf, len);
+}
+
+const char *text_safe_n(const char *s, size_t max, char *buf, size_t len)
+{
 	const unsigned char *p = (const unsigned char *)(s ? s : "?");
-	size_t n = strlen((const char *)p), i = 0, o = 0;
+	size_t n = strnlen((const char *)p, s ? max : 1), i = 0, o = 0;
 
 	if (!len)
 		return buf;

@@ -26,5 +26,8 @@ const char *fmt_duration_ns(uint64_t ns, char *buf, size_t len);
  * before the first character or escape that would not fit whole. Returns
  * buf. */
 const char *text_safe(const char *s, char *buf, size_t len);
+/* The same for the first n bytes of s at most (up to a NUL): a fixed-size
+ * field such as a task's 16-byte comm, which need not be terminated. */
+const char *text_safe_n(const char *s, size_t n, char *buf, size_t len);
 
 #endif

@@ -17,6 +17,7 @@
 #include "oom.h"
 #include "oom.skel.h"
 #include "oomc.skel.h"
+#include "core/fmt.h"
 #include "core/cli.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -430,13 +431,13 @@ static void kill_json(struct oom_state *s, const struct pending *p)
 static void task_line(struct oom_state *s, const char *what, const struct oom_task *t,
 		      uint64_t totalpages, const char *cg)
 {
-	char comm[17];
+	char comm[68], safe[4096];
 	int64_t b = badness(t, totalpages);
 
-	memcpy(comm, t->comm, 16);
-	comm[16] = 0;
+	/* Names the tasks chose (comm, cgroup): escaped for the terminal. */
+	text_safe_n(t->comm, sizeof(t->comm), comm, sizeof(comm));
 	printf("  %-8s %s (pid %u, tid %u, uid %u) in %s\n", what, comm, t->pid, t->tid, t->uid,
-	       cg);
+	       text_safe(cg, safe, sizeof(safe)));
 	printf("           rss %lld kB (anon %lld, file %lld, shmem %lld), swap %lld kB, page "
 	       "tables %llu kB, total-vm %llu kB, oom_score_adj %d",
 	       (long long)rss_pages(t) * 4, (long long)t->rss[1] * 4, (long long)t->rss[0] * 4,
@@ -458,8 +459,11 @@ static void kill_text(struct oom_state *s, const struct pending *p)
 	printf("%s%sOOM kill", s->o->timestamps ? p->when : "", s->o->timestamps ? " " : "");
 	if (k->oc.found) {
 		printf(", constraint %s", constraints[k->oc.constraint & 3]);
+		char safe[4096];
+
 		if (k->oc.memcg_id)
-			printf(" %s (limit %llu kB, usage %llu kB)", p->cg_oom,
+			printf(" %s (limit %llu kB, usage %llu kB)",
+			       text_safe(p->cg_oom, safe, sizeof(safe)),
 			       (unsigned long long)k->oc.memcg_max * 4,
 			       (unsigned long long)k->oc.memcg_usage * 4);
 		printf(", order %d; totalpages %llu (the scope's memory, in pages); the kernel "
@@ -480,10 +484,9 @@ static void kill_text(struct oom_state *s, const struct pending *p)
 		       "SWAP(kB)", "PGTBL(kB)", "ADJ", "POINTS");
 		for (__u32 i = 0; i < k->ncand && i < s->o->candidates; i++) {
 			const struct oom_candidate *c = &k->cand[i];
-			char comm[17], pts[24];
+			char comm[68], pts[24];
 
-			memcpy(comm, c->t.comm, 16);
-			comm[16] = 0;
+			text_safe_n(c->t.comm, sizeof(c->t.comm), comm, sizeof(comm));
 			if (c->points == INT64_MIN)
 				snprintf(pts, sizeof(pts), "unkillable");
 			else

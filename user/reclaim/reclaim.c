@@ -14,6 +14,7 @@
 
 #include "reclaim.skel.h"
 #include "reclaim/common.h"
+#include "core/fmt.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/procfs.h"
@@ -355,7 +356,7 @@ static void event_json(struct reclaim_state *s, const struct reclaim_event *e, c
 
 static void event_text(struct reclaim_state *s, const struct reclaim_event *e, const char *ts)
 {
-	char gfp[512], st[64], pages[24], comm[17];
+	char gfp[512], st[64], pages[24], comm[68], cg[4096];
 
 	if (!s->header_done) {
 		printf("%s%-16s %-7s %-7s %-10s %9s %7s %6s %6s %5s%s %-24s %s\n",
@@ -364,8 +365,8 @@ static void event_text(struct reclaim_state *s, const struct reclaim_event *e, c
 		       "CGROUP", "GFP");
 		s->header_done = true;
 	}
-	memcpy(comm, e->comm, 16);
-	comm[16] = 0;
+	/* Names the traced tasks chose: escaped for the terminal. */
+	text_safe_n(e->comm, sizeof(e->comm), comm, sizeof(comm));
 	if (e->kind <= RK_SOFTLIMIT)
 		snprintf(pages, sizeof(pages), "%llu%s", (unsigned long long)e->nr_reclaimed,
 			 e->nr_reclaimed ? "" : "!");
@@ -390,7 +391,7 @@ static void event_text(struct reclaim_state *s, const struct reclaim_event *e, c
 		else
 			printf(" %9s", "-");
 	}
-	printf(" %-24s %s", reclaim_cgroup(s, e->memcg_id), e->kind == RK_THROTTLE ? "-" :
+	printf(" %-24s %s", text_safe(reclaim_cgroup(s, e->memcg_id), cg, sizeof(cg)), e->kind == RK_THROTTLE ? "-" :
 	       flag_names_format(&s->gfp, e->gfp, gfp, sizeof(gfp)));
 	status_text(s, e, st, sizeof(st));
 	printf("%s%s\n", st[0] ? "  " : "", st);

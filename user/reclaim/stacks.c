@@ -12,6 +12,7 @@
 
 #include "reclaim.skel.h"
 #include "reclaim/common.h"
+#include "core/fmt.h"
 #include "syms/frames.h"
 
 struct stack_row {
@@ -105,10 +106,9 @@ int stacks_report(struct reclaim_state *s)
 		printf("\nstacks of the stalls, by time stalled (%zu):\n", n);
 	for (size_t k = 0; k < n; k++) {
 		const struct stack_row *r = v[k];
-		char comm[17];
+		char comm[68];
 
-		memcpy(comm, r->comm, 16);
-		comm[16] = 0;
+		text_safe_n(r->comm, sizeof(r->comm), comm, sizeof(comm));
 		if (s->o->common.json) {
 			struct json *j = &s->j;
 

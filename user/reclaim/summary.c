@@ -17,6 +17,7 @@
 
 #include "reclaim.skel.h"
 #include "reclaim/common.h"
+#include "core/fmt.h"
 #include "core/procfs.h"
 #include "run/counters.h"
 #include "run/memcg.h"
@@ -265,17 +266,17 @@ static void rows_text(struct reclaim_state *s, struct sorted *v, size_t n, bool 
 		       "RECLAIMED");
 	for (size_t i = 0; i < n; i++) {
 		const struct reclaim_row *r = v[i].r;
-		char comm[17];
+		char comm[68], cg[4096];
 
-		memcpy(comm, r->comm, 16);
-		comm[16] = 0;
+		text_safe_n(r->comm, sizeof(r->comm), comm, sizeof(comm));
 		if (procs)
 			printf("%-8llu %-16s", (unsigned long long)v[i].k.a, comm);
 		else
 			printf("%-25s", "");
 		printf(" %7llu %11.3f %9.3f %10llu", (unsigned long long)r->stalls,
 		       r->total_ns / 1e6, r->max_ns / 1e6, (unsigned long long)r->reclaimed);
-		printf(procs ? "\n" : "   %s\n", reclaim_cgroup(s, v[i].k.a));
+		printf(procs ? "\n" : "   %s\n",
+		       text_safe(reclaim_cgroup(s, v[i].k.a), cg, sizeof(cg)));
 		if (hists) {
 			struct hist h;
 
