@@ -2,6 +2,7 @@
 /* JSON writer: escaping, UTF-8 handling, structure. Every output is checked
  * by parsing it back with the strict test parser. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 #include "core/json.h"
@@ -61,6 +62,24 @@ TEST(unit_json_utf8, 0)
 	/* Overlong encoding of '/' is invalid too. */
 	out = escaped("\xc0\xaf", 2);
 	ASSERT_STREQ(out, "\"\\ufffd\\ufffd\"", "overlong rejected");
+	free(out);
+}
+
+/* DEL and the C1 controls (U+0080..U+009F, which terminals may act on
+ * even UTF-8-encoded: U+009B is CSI) are escaped; they decode to the same
+ * bytes. U+00A0 just past them stays as it is. */
+TEST(unit_json_del_and_c1, 0)
+{
+	char *out = escaped("a\x7f\xc2\x80\xc2\x9b[2J\xc2\x9f\xc2\xa0", 13);
+	const char *err = NULL;
+	struct jv *v;
+
+	ASSERT_STREQ(out, "\"a\\u007f\\u0080\\u009b[2J\\u009f\xc2\xa0\"", "escaped form");
+	v = jv_parse(out, strlen(out), &err);
+	if (ASSERT_TRUE(v, "parses"))
+		ASSERT_TRUE(v->len == 13 && !memcmp(v->s, "a\x7f\xc2\x80\xc2\x9b[2J\xc2\x9f\xc2\xa0", 13),
+			    "decodes to the same bytes");
+	jv_free(v);
 	free(out);
 }
 

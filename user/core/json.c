@@ -58,6 +58,7 @@ void json_write_string(FILE *f, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, len;
+	uint32_t cp;
 
 	fputc('"', f);
 	while (i < n) {
@@ -77,11 +78,20 @@ void json_write_string(FILE *f, const char *str, size_t n)
 			default: fprintf(f, "\\u%04x", c); break;
 			}
 			i++;
+		} else if (c == 0x7f) {
+			fputs("\\u007f", f);
+			i++;
 		} else if (c < 0x80) {
 			fputc(c, f);
 			i++;
-		} else if ((len = utf8_decode(s + i, n - i, NULL))) {
-			fwrite(s + i, 1, len, f);
+		} else if ((len = utf8_decode(s + i, n - i, &cp))) {
+			/* C1 controls are valid JSON raw, but some terminals act
+			 * on them even UTF-8-encoded (U+009B is CSI): escaped,
+			 * the decoded string is the same. */
+			if (cp <= 0x9f)
+				fprintf(f, "\\u%04x", (unsigned)cp);
+			else
+				fwrite(s + i, 1, len, f);
 			i += len;
 		} else {
 			fputs("\\ufffd", f);

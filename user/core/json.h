@@ -3,7 +3,10 @@
  *
  * Strings are always valid JSON: every byte below 0x20 is escaped, and bytes
  * that are not valid UTF-8 (a process may name itself anything) become
- * U+FFFD instead of producing a document parsers reject. */
+ * U+FFFD (one "\ufffd" per byte) instead of producing a document parsers
+ * reject. DEL and the C1 controls (U+0080..U+009F) are escaped too
+ * ("\u007f", "\u009b"): the output is safe to show on a terminal, and the
+ * decoded strings are unchanged. */
 #ifndef MEMSCOPE_JSON_H
 #define MEMSCOPE_JSON_H
 
