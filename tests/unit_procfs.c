@@ -40,6 +40,23 @@ TEST(unit_procfs_maps_line, 0)
 	ASSERT_OK(proc_map_parse("7f0000000000-7f0000001000 r-xp 00000000 fe:00 42 "
 				 "/t/a\\012b\x1b]0;\xff\\012 \n", &m), "newline in a path");
 	ASSERT_STREQ(m.path, "/t/a\nb\x1b]0;\xff\n ", "the file's own bytes");
+	/* A path of PATH_MAX - 1 bytes whose newlines make its maps line
+	 * longer than PATH_MAX comes whole. */
+	{
+		static char line[2 * PATH_MAX], want[PATH_MAX];
+		size_t at = (size_t)snprintf(line, sizeof(line), "7f0000000000-7f0000001000 r-xp "
+					     "00000000 fe:00 42 ");
+
+		for (size_t i = 0; i < PATH_MAX - 1; i++) {
+			want[i] = i % 100 ? 'x' : '\n';
+			at += (size_t)snprintf(line + at, sizeof(line) - at, "%s",
+					       i % 100 ? "x" : "\\012");
+		}
+		want[PATH_MAX - 1] = 0;
+		strcpy(line + at, "\n");
+		ASSERT_OK(proc_map_parse(line, &m), "a long path with newlines");
+		ASSERT_TRUE(!strcmp(m.path, want), "whole, newlines undone");
+	}
 
 	ASSERT_EQ(proc_map_parse("garbage", &m), -EINVAL, "garbage");
 	ASSERT_EQ(proc_map_parse("2000-1000 r-xp 0 0:0 0", &m), -EINVAL, "end before start");

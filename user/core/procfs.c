@@ -21,25 +21,25 @@ int proc_map_parse(const char *line, struct proc_map *m)
 	if (m->end < m->start)
 		return -EINVAL;
 	if (path_at > 0) {
-		char *s, *d;
-		size_t n;
+		const char *s = line + path_at, *end = s + strlen(s);
+		size_t n = 0;
 
-		snprintf(m->path, sizeof(m->path), "%s", line + path_at);
-		/* Only the line's end: a name may end in a space. */
-		n = strlen(m->path);
-		while (n && m->path[n - 1] == '\n')
-			m->path[--n] = 0;
+		/* Only the line's own end: a name may end in a space. */
+		if (end > s && end[-1] == '\n')
+			end--;
 		/* The kernel writes a newline in the path as "\012" (and
-		 * escapes nothing else, not even a backslash): undo it, or a
-		 * module's name would be shown as other bytes than its own. */
-		for (s = d = m->path; *s; )
-			if (!strncmp(s, "\\012", 4)) {
-				*d++ = '\n';
+		 * escapes nothing else, not even a backslash): undone while
+		 * copying, or a module's name would be shown as other bytes
+		 * than its own, and a path near PATH_MAX with newlines cut. */
+		while (s < end && n < sizeof(m->path) - 1) {
+			if (end - s >= 4 && !strncmp(s, "\\012", 4)) {
+				m->path[n++] = '\n';
 				s += 4;
 			} else {
-				*d++ = *s++;
+				m->path[n++] = *s++;
 			}
-		*d = 0;
+		}
+		m->path[n] = 0;
 	}
 	return 0;
 }
