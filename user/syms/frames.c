@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Frames: resolve, trim, render (see frames.h). */
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
@@ -73,7 +74,10 @@ void frames_kernel(struct ksyms *ks, const uint64_t *ips, int n, uint64_t site,
 
 void frame_print(FILE *f, int i, const struct sym_frame *fr)
 {
-	char name[512], safe[1024];
+	/* A path may be PATH_MAX bytes, each shown as up to 4 ("\xff"):
+	 * whole, its file's name (the end) included. */
+	static char safe[4 * PATH_MAX + 1];
+	char name[512];
 
 	fprintf(f, "    #%-2d 0x%016" PRIx64 " %s", i, fr->addr,
 		text_safe(sym_frame_name(fr, name, sizeof(name)), safe, sizeof(safe)));
