@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Terminal safety: a target whose comm, executable path (about 4 KiB),
+ * library, the file it reads and its memory cgroup are named with ESC/BEL
+ * title sequences, CR/LF, DEL, invalid UTF-8, a C1 CSI, ';' and spaces
+ * (tests/lib/term.h), traced by every tool that names it, in each of its
+ * outputs. Text, JSON Lines, folded stacks and the SVG must hold no raw
+ * control byte or invalid UTF-8, each shows the names as it documents
+ * (checked against term.h's own rendering of the original bytes), and the
+ * target is really seen: its pid, its allocations, reads or stalls. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "harness.h"
+#include "memcg.h"
+#include "progs.h"
+#include "run.h"
+#include "term.h"
+#include "xmlp.h"
+
+/* The memory cgroup the target runs in, under one of the test's own. No
+ * newline: the kernel refuses one in a cgroup's name. */
+#define CG_NAME "c\x1b]0;g\a\r\x7f\xff\xc0\xaf\x80\xc2\x9b; v"
+
+/* A memscope run (argv after "memscope"), waited for until it traces;
+ * false (a failed assertion, nothing left running) if it does not. */
+static bool start_ms(struct bg *m, char **args, bool json);
+
+/* Wait until a memscope run says it is tracing: the "attached" record of
+ * -j on stdout, or the "Ctrl-C to stop" line of text mode on stderr. */
+static bool wait_attached(struct bg *m, bool json)
+{
+	size_t at = 0;
+
+	if (json)
+		return ASSERT_TRUE(bg_wait_out(m, "\"type\":\"attached\"", &at, 60000), "attached");
+	for (int i = 0; i < 600 && !m->ended; i++) {
+		if (m->err && strstr(m->err, "Ctrl-C to stop"))
+			break;
+		bg_read_for(m, 100);
+	}
+	return ASSERT_TRUE(m->err && strstr(m->err, "Ctrl-C to stop"), "attached (text)");
+}
+
+static bool start_ms(struct bg *m, char **args, bool json)
+{
+	char *argv[24] = { (char *)bin_path("memscope") };
+	int n = 1;
+
+	while (*args && n < 23)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if (!ASSERT_OK(bg_start(m, argv, NULL), "start memscope"))
+		return false;
+	if (wait_attached(m, json))
+		return true;
+	test_log("memscope's stderr: %.500s", m->err ? m->err : "");
+	bg_free(m);
+	return false;
+}
+
+/* What every run printed is safe for a terminal, stdout and stderr. */
+static void assert_clean(const struct bg *m, const char *what)
+{
+	char w[160];
+
+	snprintf(w, sizeof(w), "%s: stdout safe for a terminal", what);
+	ASSERT_TERM_CLEAN(m->out, m->out_len, w);
+	snprintf(w, sizeof(w), "%s: stderr safe for a terminal", what);
+	ASSERT_TERM_CLEAN(m->err, m->err_len, w);
+}
+
+/* The JSON string value of key in rec equals want (a term_json_form). */
+static bool json_name_is(const struct jv *rec, const char *key, const char *want)
+{
+	const char *got = jv_req_sn(rec, key);
+
+	return got && !strcmp(got, want);
+}
+
+/* ---- leak: text, JSON, folded, SVG ------------------------------------------ */
+
+/* Frames of the text report's stack in which line `at` lies. */
+static int text_stack_frames(const char *out, const char *at)
+{
+	const char *start = at, *p;
+	int n = 0;
+
+	/* Back to the stack's header line, then count its "    #" lines. */
+	while (start > out && !(start[-1] == '\n' && start[0] != ' '))
+		start--;
+	for (p = strchr(start, '\n'); p && !strncmp(p + 1, "    #", 5); p = strchr(p + 1, '\n'))
+		n++;
+	return n;
+}
+
+TEST_FULL(e2e_term_leak, T_ROOT | T_E2E, 240)
+{
+	unsigned before = bpf_prog_max_id();
+	char folded[PATH_MAX + 32], svg[PATH_MAX + 32], pid[16], want[256];
+	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
+	char *lib_t = NULL, *lib_j = NULL, *exe_j = NULL, *lib_f = NULL, *libpath_t = NULL;
+	struct hostile_tree t;
+	struct bg w, mt, mj;
+	int started = 0;
+
+	if (!hostile_tree_make(&t, 1))
+		goto out;
+	lib_t = term_text_form(t.lib_name);
+	libpath_t = term_text_form(t.lib);
+	lib_j = term_json_form(t.lib);
+	exe_j = term_json_form(t.exe);
+	lib_f = term_frame_form(t.lib_name);
+	snprintf(folded, sizeof(folded), "%s/out.folded", t.root);
+	snprintf(svg, sizeof(svg), "%s/out.svg", t.root);
+	if (!hostile_start(&w, &t, NULL, 0))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	{
+		char *a0[] = { "leak", "-p", pid, "-o", "0", "-T", "0", "--folded", folded, "--svg",
+			       svg, "3600", NULL };
+		char *a1[] = { "leak", "-j", "-p", pid, "-o", "0", "-T", "0", "3600", NULL };
+
+		if (!start_ms(&mt, a0, false))
+			goto stop;
+		started++;
+		if (!start_ms(&mj, a1, true))
+			goto stop;
+		started++;
+	}
+	kill(w.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&w, "done", NULL, 60000), "the workload leaked");
+	usleep(300 * 1000);
+	ASSERT_EQ(bg_stop(&mt, SIGINT, 30000), 0, "leak (text) exit status");
+	ASSERT_EQ(bg_stop(&mj, SIGINT, 30000), 0, "leak -j exit status");
+
+	/* Text: nothing raw; the comm, the library's name in its frame and
+	 * its path escaped as text_safe documents. */
+	assert_clean(&mt, "leak");
+	snprintf(want, sizeof(want), "(pid %s %s)", pid, comm_t);
+	ASSERT_CONTAINS(mt.out, want, "the target's pid and escaped comm");
+	ASSERT_CONTAINS(mt.err, comm_t, "the escaped comm on stderr");
+	ASSERT_CONTAINS(mt.out, lib_t, "the library's escaped name in its frame");
+	ASSERT_CONTAINS(mt.out, libpath_t, "the library's whole path, escaped");
+	{
+		const char *at = mt.out ? strstr(mt.out, lib_t) : NULL;
+		char *f = read_text_file(folded, NULL);
+		int lines = 0, stacks = 0, frames = -1, want_frames = at ? text_stack_frames(mt.out, at) : -1;
+
+		for (const char *p = mt.out; p && (p = strstr(p, " allocations, oldest ")); p++)
+			stacks++;
+		test_log("text: %d stacks; the library's has %d frames", stacks, want_frames);
+		/* Folded: one line per stack (no name's newline splits one),
+		 * no name's ';' adds a frame, the library's frame as the
+		 * flame graph canonicalizes it. */
+		if (ASSERT_TRUE(f, "the folded file")) {
+			ASSERT_TERM_CLEAN(f, strlen(f), "folded safe for a terminal");
+			for (char *l = f, *e; *l; l = e + 1) {
+				if (!(e = strchr(l, '\n')))
+					e = l + strlen(l);
+				*e = 0;
+				lines++;
+				if (strstr(l, lib_f)) {
+					frames = 1;
+					for (char *c = l; *c; c++)
+						frames += *c == ';';
+				}
+				if (!e[1] && !*e)
+					break;
+			}
+			ASSERT_EQ(lines, stacks, "folded: one line per stack of the report");
+			ASSERT_EQ(frames, want_frames, "folded: the library's stack, frame by frame");
+			free(f);
+		}
+	}
+	{
+		size_t n = 0;
+		char *s = read_text_file(svg, &n), err[160] = "";
+		struct xel *root = s ? xml_parse(s, n, err, sizeof(err)) : NULL, **titles = NULL;
+		int nt = 0, found = 0;
+
+		if (ASSERT_TRUE(s, "the SVG file")) {
+			ASSERT_TERM_CLEAN(s, n, "SVG free of control bytes");
+			if (!ASSERT_TRUE(root, "the SVG is well-formed XML"))
+				test_log("xml: %s", err);
+		}
+		if (root)
+			xml_find_all(root, "title", &titles, &nt);
+		for (int i = 0; i < nt; i++)
+			found += titles[i]->text && strstr(titles[i]->text, lib_f) != NULL;
+		ASSERT_GE(found, 1, "SVG: a frame titled with the library's canonical name");
+		free(titles);
+		xel_free(root);
+		free(s);
+	}
+
+	/* JSON: parses strictly; the names decode to their own bytes (each
+	 * invalid byte U+FFFD); the target's allocations through the
+	 * library are all there. */
+	assert_clean(&mj, "leak -j");
+	{
+		struct jlines l;
+		long long through_lib = 0;
+		bool exe_seen = false;
+
+		if (parse_jlines_str(mj.out, &l)) {
+			const struct jv *a = jl_req(&l, "attached");
+
+			ASSERT_EQ(jv_req_i(a, "pid"), w.pid, "attached: the target's pid");
+			ASSERT_TRUE(json_name_is(a, "target", comm_j), "attached: the comm, decoded");
+			for (int i = 0; i < l.n; i++) {
+				const struct jv *r = l.recs[i], *fr;
+				bool lib = false;
+
+				if (!jv_type_is(r, "stack") || !jv_req_b(r, "final"))
+					continue;
+				ASSERT_EQ(jv_req_i(r, "pid"), w.pid, "a stack of the target");
+				fr = jv_req_a(r, "frames");
+				for (size_t k = 0; fr && k < fr->len; k++) {
+					lib |= json_name_is(fr->items[k], "module", lib_j);
+					exe_seen |= json_name_is(fr->items[k], "module", exe_j);
+				}
+				if (lib)
+					through_lib += jv_req_i(r, "bytes");
+			}
+			test_log("JSON: %lld bytes outstanding through the library", through_lib);
+			ASSERT_GE(through_lib, 64 * 1000, "its leaks through the hostile library");
+			ASSERT_TRUE(exe_seen, "frames in the hostile executable, its path decoded");
+			jlines_free(&l);
+		}
+	}
+stop:
+	if (started > 0)
+		bg_free(&mt);
+	if (started > 1)
+		bg_free(&mj);
+	bg_stop(&w, SIGTERM, 10000);
+	bg_free(&w);
+out:
+	hostile_tree_remove(&t);
+	free(comm_t);
+	free(comm_j);
+	free(lib_t);
+	free(lib_j);
+	free(exe_j);
+	free(lib_f);
+	free(libpath_t);
+	assert_no_progs_left(before, "after the hostile names");
+}
