@@ -100,7 +100,10 @@ static void row_json(struct cache_state *s, const struct cache_row *r, bool fina
 static void row_text(struct cache_state *s, const struct cache_row *r, bool final)
 {
 	const struct cache_counts *c = final ? &r->all : &r->now;
-	char safe[512], ratio_s[16];
+	/* The whole name, each byte shown as up to 4 ("\xff"): a path cut
+	 * here lost its file's name. */
+	static char safe[4 * sizeof(r->name) + 1];
+	char ratio_s[16];
 
 	cache_ratio_text(c, ratio_s, sizeof(ratio_s));
 	text_safe(r->name, safe, sizeof(safe));
