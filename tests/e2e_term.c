@@ -252,3 +252,157 @@ out:
 	free(libpath_t);
 	assert_no_progs_left(before, "after the hostile names");
 }
+
+/* ---- a memory cgroup with a hostile name -------------------------------------- */
+
+/* A memcg of the test's own (limit, swap as memcg_create takes them) and,
+ * inside it, one named CG_NAME (its path into child) for the target; the
+ * limit is the outer one's. false after a failed assertion (cg made or
+ * not: memcg_destroy it either way). */
+static bool hostile_memcg(struct memcg *cg, unsigned long long limit, long long swap, char *child,
+			  size_t len)
+{
+	char path[PATH_MAX + 128];
+
+	if (!memcg_create_or_skip(cg, limit, swap))
+		return false;
+	if (cg->version == 2) {
+		/* The child is a memcg of its own (v1: always). */
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", cg->path);
+		if (!ASSERT_TRUE(write_text(path, "+memory"), "delegate memory to a child"))
+			return false;
+	}
+	/* The kernel refuses a newline in a cgroup's name (it would break
+	 * /proc/PID/cgroup): the name holds everything else. */
+	snprintf(path, sizeof(path), "%s/cg\nnl", cg->path);
+	if (!mkdir(path, 0755)) {
+		test_log("this kernel made a cgroup with a newline in its name");
+		rmdir(path);
+	}
+	snprintf(child, len, "%s/%s", cg->path, CG_NAME);
+	return ASSERT_OK(mkdir(child, 0755) ? -errno : 0, "make a cgroup with a hostile name");
+}
+
+static bool contains(const char *s, const char *sub)
+{
+	return s && strstr(s, sub);
+}
+
+/* A cgroup's id: its directory's inode number (memcg.h). */
+static unsigned long long memcg_id_of(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) ? 0 : st.st_ino;
+}
+
+/* Whether s ends with suffix. */
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, k = strlen(suffix);
+
+	return s && n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* ---- cachestat: cachetop by process, file and cgroup ------------------------- */
+
+TEST_FULL(e2e_term_cachestat, T_ROOT | T_E2E, 300)
+{
+	static const char *const by[3] = { "process", "file", "cgroup" };
+	unsigned before = bpf_prog_max_id();
+	char child[PATH_MAX + 256], want[256];
+	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
+	char *cg_t = term_text_form(CG_NAME), *cg_j = term_json_form(CG_NAME);
+	char *file_t = NULL, *file_j = NULL;
+	long long file_ino = 0;
+	struct hostile_tree t;
+	struct memcg cg = { 0 };
+	struct bg w, m[6];
+	int started = 0;
+	bool wl = false;
+
+	if (!hostile_tree_make(&t, 8))
+		goto out;
+	/* The kernel side keeps 512 bytes of a path (bpf/cache.h): this
+	 * one is shown as ".../<its last components> (dev M:N ino I)". */
+	snprintf(want, sizeof(want), "/%s", t.file_name);
+	file_t = term_text_form(want);
+	file_j = term_json_form(want);
+	{
+		struct stat st;
+
+		file_ino = stat(t.file, &st) ? 0 : (long long)st.st_ino;
+	}
+	if (!hostile_memcg(&cg, 1ULL << 30, -1, child, sizeof(child)))
+		goto out;
+	if (!(wl = hostile_start(&w, &t, child, 0)))
+		goto out;
+	for (; started < 6; started++) {
+		char *a[] = { "cachetop", "-b", "--by", (char *)by[started / 2], "-n", "0", "1",
+			      started % 2 ? "-j" : NULL, NULL };
+
+		if (!start_ms(&m[started], a, started % 2))
+			goto stop;
+	}
+	kill(w.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&w, "done", NULL, 120000), "the workload read its file");
+	usleep(300 * 1000);
+	for (int i = 0; i < 6; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "cachetop --by %s%s", by[i / 2], i % 2 ? " -j" : "");
+		ASSERT_EQ(bg_stop(&m[i], SIGINT, 30000), 0, what);
+		assert_clean(&m[i], what);
+	}
+
+	/* Text: the names escaped as text_safe documents. */
+	snprintf(want, sizeof(want), "%-8d ", w.pid);
+	ASSERT_CONTAINS(m[0].out, want, "by process: the target's row");
+	ASSERT_CONTAINS(m[0].out, comm_t, "by process: its comm, escaped");
+	ASSERT_CONTAINS(m[2].out, file_t, "by file: the file's name, escaped");
+	ASSERT_CONTAINS(m[4].out, cg_t, "by cgroup: the cgroup's name, escaped");
+
+	/* JSON: the names decoded; the target's reads counted. */
+	for (int k = 0; k < 3; k++) {
+		struct jlines l;
+		long long pages = -1;
+
+		if (!parse_jlines_str(m[2 * k + 1].out, &l))
+			continue;
+		for (int i = 0; i < l.n; i++) {
+			const struct jv *r = l.recs[i];
+
+			if (!jv_type_is(r, by[k]) || !jv_req_b(r, "final") || jv_req_b(r, "other"))
+				continue;
+			if ((k == 0 && jv_req_i(r, "pid") == w.pid &&
+			     ASSERT_TRUE(json_name_is(r, "comm", comm_j), "by process: the comm")) ||
+			    (k == 1 && jv_req_i(r, "ino") == file_ino &&
+			     ASSERT_TRUE(contains(jv_req_s(r, "file"), file_j), "by file: the name")) ||
+			    (k == 2 && jv_req_i(r, "cgroup_id") == (long long)memcg_id_of(child) &&
+			     ASSERT_TRUE(ends_with(jv_req_s(r, "cgroup"), cg_j), "by cgroup: the name")))
+				pages = jv_req_i(r, "requested_pages");
+		}
+		test_log("by %s: the target's row requested %lld pages", by[k], pages);
+		/* Read twice whole: 8 MiB, 2048 pages, each time. */
+		snprintf(want, sizeof(want), "by %s: the target's reads counted", by[k]);
+		ASSERT_GE(pages, 2 * 2048, want);
+		jlines_free(&l);
+	}
+stop:
+	for (int i = 0; i < started; i++)
+		bg_free(&m[i]);
+	if (wl) {
+		bg_stop(&w, SIGTERM, 10000);
+		bg_free(&w);
+	}
+out:
+	memcg_destroy(&cg);
+	hostile_tree_remove(&t);
+	free(comm_t);
+	free(comm_j);
+	free(cg_t);
+	free(cg_j);
+	free(file_t);
+	free(file_j);
+	assert_no_progs_left(before, "after cachestat with hostile names");
+}
