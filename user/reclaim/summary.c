@@ -485,10 +485,10 @@ int reclaim_summary(struct reclaim_state *s)
 			hist_print(stdout, &h);
 			procs = sorted_rows(&s->procs, &np);
 			for (size_t i = 0; procs && i < np && i < 5; i++) {
-				char comm[17];
+				char comm[68];
 
-				memcpy(comm, procs[i].r->comm, 16);
-				comm[16] = 0;
+				text_safe_n(procs[i].r->comm, sizeof(procs[i].r->comm), comm,
+					    sizeof(comm));
 				printf("\nstall latency of %s (pid %llu):\n", comm,
 				       (unsigned long long)procs[i].k.a);
 				hist_of(procs[i].r, &h);
