@@ -406,3 +406,224 @@ out:
 	free(file_j);
 	assert_no_progs_left(before, "after cachestat with hostile names");
 }
+
+/* Whether a JSON array of frames has one in the module named want. */
+static bool frames_have_module(const struct jv *frames, const char *want)
+{
+	for (size_t k = 0; frames && k < frames->len; k++)
+		if (json_name_is(frames->items[k], "module", want))
+			return true;
+	return false;
+}
+
+/* ---- reclaim: stalls, -s, --stacks ---------------------------------------------- */
+
+/* The target reads a 48 MiB file twice through a 16 MiB memcg: it stalls
+ * in memcg reclaim, with the library on its user stack. */
+TEST_FULL(e2e_term_reclaim, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char child[PATH_MAX + 256], pid[16], want[256];
+	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
+	char *cg_t = term_text_form(CG_NAME), *cg_j = term_json_form(CG_NAME);
+	char *lib_t = NULL, *lib_j = NULL;
+	unsigned long long cg_id;
+	struct hostile_tree t;
+	struct memcg cg = { 0 };
+	struct bg w, m[6];
+	int started = 0;
+	bool wl = false;
+
+	if (!hostile_tree_make(&t, 48))
+		goto out;
+	lib_t = term_text_form(t.lib_name);
+	lib_j = term_json_form(t.lib);
+	if (!hostile_memcg(&cg, 16ULL << 20, -1, child, sizeof(child)))
+		goto out;
+	cg_id = memcg_id_of(child);
+	if (!(wl = hostile_start(&w, &t, child, 0)))
+		goto out;
+	snprintf(pid, sizeof(pid), "%d", w.pid);
+	{
+		char *a0[] = { "reclaim", "-p", pid, NULL };
+		char *a1[] = { "reclaim", "-j", "-p", pid, NULL };
+		char *a2[] = { "reclaim", "-s", "--cgroup", cg.path, "1", NULL };
+		char *a3[] = { "reclaim", "-j", "-s", "--cgroup", cg.path, "1", NULL };
+		char *a4[] = { "reclaim", "--stacks", "-p", pid, NULL };
+		char *a5[] = { "reclaim", "-j", "--stacks", "-p", pid, NULL };
+		char **args[] = { a0, a1, a2, a3, a4, a5 };
+
+		for (; started < 6; started++)
+			if (!start_ms(&m[started], args[started], started % 2))
+				goto stop;
+	}
+	kill(w.pid, SIGUSR1);
+	ASSERT_TRUE(bg_wait_out(&w, "done", NULL, 180000), "the workload read its file");
+	usleep(300 * 1000);
+	for (int i = 0; i < 6; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "reclaim run %d", i);
+		ASSERT_EQ(bg_stop(&m[i], SIGINT, 30000), 0, what);
+		assert_clean(&m[i], what);
+	}
+
+	/* Text: stall lines, -s rows and --stacks with the names escaped. */
+	snprintf(want, sizeof(want), " %s ", pid);
+	ASSERT_CONTAINS(m[0].out, want, "stalls: the target's pid");
+	ASSERT_CONTAINS(m[0].out, comm_t, "stalls: its comm, escaped");
+	ASSERT_CONTAINS(m[0].out, cg_t, "stalls: its cgroup's name, escaped");
+	ASSERT_CONTAINS(m[2].out, comm_t, "-s: the process row's comm, escaped");
+	ASSERT_CONTAINS(m[2].out, cg_t, "-s: the cgroup row's name, escaped");
+	snprintf(want, sizeof(want), "%s (pid %s)", comm_t, pid);
+	ASSERT_CONTAINS(m[4].out, want, "--stacks: the target, escaped");
+	ASSERT_CONTAINS(m[4].out, lib_t, "--stacks: the library's frame, escaped");
+
+	/* JSON: the names decoded, the target's stalls there. */
+	{
+		struct jlines l;
+		int stalls = 0, procs = 0, cgs = 0, stacks = 0;
+
+		if (parse_jlines_str(m[1].out, &l)) {
+			for (int i = 0; i < l.n; i++) {
+				const struct jv *r = l.recs[i];
+
+				if (!jv_type_is(r, "stall"))
+					continue;
+				ASSERT_EQ(jv_req_i(r, "pid"), w.pid, "-p: the target's stalls only");
+				stalls++;
+				ASSERT_TRUE(json_name_is(r, "comm", comm_j), "a stall's comm");
+				ASSERT_TRUE(ends_with(jv_req_s(r, "cgroup"), cg_j), "a stall's cgroup");
+				ASSERT_EQ(jv_req_i(r, "cgroup_id"), cg_id, "a stall's cgroup id");
+			}
+			jlines_free(&l);
+		}
+		if (parse_jlines_str(m[3].out, &l)) {
+			for (int i = 0; i < l.n; i++) {
+				const struct jv *r = l.recs[i];
+
+				if (!(jv_type_is(r, "process") || jv_type_is(r, "cgroup")) ||
+				    !jv_req_b(r, "final"))
+					continue;
+				if (jv_type_is(r, "process") && jv_req_i(r, "pid") == w.pid)
+					procs += ASSERT_TRUE(json_name_is(r, "comm", comm_j), "-s: the comm");
+				if (jv_type_is(r, "cgroup") && jv_req_i(r, "cgroup_id") == (long long)cg_id)
+					cgs += ASSERT_TRUE(ends_with(jv_req_s(r, "cgroup"), cg_j),
+							   "-s: the cgroup's name");
+			}
+			jlines_free(&l);
+		}
+		if (parse_jlines_str(m[5].out, &l)) {
+			for (int i = 0; i < l.n; i++) {
+				const struct jv *r = l.recs[i];
+
+				if (!jv_type_is(r, "stack") || jv_req_i(r, "pid") != w.pid)
+					continue;
+				ASSERT_TRUE(json_name_is(r, "comm", comm_j), "--stacks: the comm");
+				stacks += frames_have_module(jv_req_a(r, "user_stack"), lib_j);
+			}
+			jlines_free(&l);
+		}
+		test_log("%d stalls; -s: %d process rows, %d cgroup rows; %d stacks through the library",
+			 stalls, procs, cgs, stacks);
+		ASSERT_GE(stalls, 1, "the target stalled");
+		ASSERT_EQ(procs, 1, "-s: the target's final row");
+		ASSERT_EQ(cgs, 1, "-s: its cgroup's final row");
+		ASSERT_GE(stacks, 1, "--stacks: a user stack through the hostile library");
+	}
+stop:
+	for (int i = 0; i < started; i++)
+		bg_free(&m[i]);
+	if (wl) {
+		bg_stop(&w, SIGTERM, 10000);
+		bg_free(&w);
+	}
+out:
+	memcg_destroy(&cg);
+	hostile_tree_remove(&t);
+	free(comm_t);
+	free(comm_j);
+	free(cg_t);
+	free(cg_j);
+	free(lib_t);
+	free(lib_j);
+	assert_no_progs_left(before, "after reclaim with hostile names");
+}
+
+/* ---- oom: the target as the victim --------------------------------------------- */
+
+/* The target touches 256 MiB in a 32 MiB memcg without swap: the OOM
+ * killer ends it, with the library on the trigger's (its own) stack. */
+TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
+{
+	unsigned before = bpf_prog_max_id();
+	char child[PATH_MAX + 256], want[256];
+	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
+	char *cg_t = term_text_form(CG_NAME), *cg_j = term_json_form(CG_NAME);
+	char *lib_t = NULL, *lib_j = NULL;
+	struct hostile_tree t;
+	struct memcg cg = { 0 };
+	struct bg w, m[2];
+	int started = 0;
+	bool wl = false;
+
+	if (!hostile_tree_make(&t, 1))
+		goto out;
+	lib_t = term_text_form(t.lib_name);
+	lib_j = term_json_form(t.lib);
+	if (!hostile_memcg(&cg, 32ULL << 20, 0, child, sizeof(child)))
+		goto out;
+	if (!(wl = hostile_start(&w, &t, child, 256)))
+		goto out;
+	{
+		char *a0[] = { "oom", "--count", "1", "--stacks", "--cgroup", cg.path, NULL };
+		char *a1[] = { "oom", "-j", "--count", "1", "--stacks", "--cgroup", cg.path, NULL };
+		char **args[] = { a0, a1 };
+
+		for (; started < 2; started++)
+			if (!start_ms(&m[started], args[started], started % 2))
+				goto stop;
+	}
+	kill(w.pid, SIGUSR1);
+	ASSERT_EQ(bg_stop(&w, 0, 120000), 128 + SIGKILL, "the target was OOM-killed");
+	for (int i = 0; i < 2; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "oom%s", i ? " -j" : "");
+		ASSERT_EQ(bg_stop(&m[i], 0, 60000), 0, what);
+		assert_clean(&m[i], what);
+	}
+	snprintf(want, sizeof(want), "victim   %s (pid %d,", comm_t, w.pid);
+	ASSERT_CONTAINS(m[0].out, want, "the victim, escaped");
+	ASSERT_CONTAINS(m[0].out, cg_t, "its cgroup's name, escaped");
+	ASSERT_CONTAINS(m[0].out, lib_t, "the trigger's stack: the library's frame, escaped");
+	{
+		struct jlines l;
+
+		if (parse_jlines_str(m[1].out, &l)) {
+			const struct jv *k = jl_req(&l, "oom_kill"), *v = jv_req_o(k, "victim");
+
+			ASSERT_EQ(jv_req_i(v, "pid"), w.pid, "the victim's pid");
+			ASSERT_TRUE(json_name_is(v, "comm", comm_j), "the victim's comm");
+			ASSERT_TRUE(ends_with(jv_req_s(v, "cgroup"), cg_j), "the victim's cgroup");
+			ASSERT_TRUE(frames_have_module(jv_req_a(k, "trigger_user_stack"), lib_j),
+				    "the trigger's stack through the hostile library");
+			jlines_free(&l);
+		}
+	}
+stop:
+	for (int i = 0; i < started; i++)
+		bg_free(&m[i]);
+	if (wl)
+		bg_free(&w);
+out:
+	memcg_destroy(&cg);
+	hostile_tree_remove(&t);
+	free(comm_t);
+	free(comm_j);
+	free(cg_t);
+	free(cg_j);
+	free(lib_t);
+	free(lib_j);
+	assert_no_progs_left(before, "after oom with hostile names");
+}
