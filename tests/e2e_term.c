@@ -552,20 +552,21 @@ out:
 
 /* ---- oom: the target as the victim --------------------------------------------- */
 
-/* The target touches 256 MiB in a 32 MiB memcg without swap: the OOM
- * killer ends it, with the library on the trigger's (its own) stack. */
+/* Two copies of the target in a 32 MiB memcg without swap: one holds
+ * 24 MiB (oom_score_adj 1000), the other then touches 12 MiB: the OOM
+ * killer ends the first, the second is the trigger, alive when its stack
+ * (in the library: it touches the pages there) is symbolized. */
 TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
 {
 	unsigned before = bpf_prog_max_id();
-	char child[PATH_MAX + 256], want[256];
+	char child[PATH_MAX + 256], want[256], path[64];
 	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
 	char *cg_t = term_text_form(CG_NAME), *cg_j = term_json_form(CG_NAME);
 	char *lib_t = NULL, *lib_j = NULL;
 	struct hostile_tree t;
 	struct memcg cg = { 0 };
-	struct bg w, m[2];
-	int started = 0;
-	bool wl = false;
+	struct bg w[2], m[2];
+	int started = 0, wl = 0;
 
 	if (!hostile_tree_make(&t, 1))
 		goto out;
@@ -573,7 +574,15 @@ TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
 	lib_j = term_json_form(t.lib);
 	if (!hostile_memcg(&cg, 32ULL << 20, 0, child, sizeof(child)))
 		goto out;
-	if (!(wl = hostile_start(&w, &t, child, 256)))
+	for (; wl < 2; wl++)
+		if (!hostile_start(&w[wl], &t, child, wl ? 12 : 24))
+			goto out;
+	/* Raised, not lowered (that takes CAP_SYS_RESOURCE): the victim. */
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", w[0].pid);
+	if (!ASSERT_TRUE(write_text(path, "1000"), "the first one the OOM killer's choice"))
+		goto out;
+	kill(w[0].pid, SIGUSR1);
+	if (!ASSERT_TRUE(bg_wait_out(&w[0], "done", NULL, 60000), "the victim holds its memory"))
 		goto out;
 	{
 		char *a0[] = { "oom", "--count", "1", "--stacks", "--cgroup", cg.path, NULL };
@@ -584,8 +593,9 @@ TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
 			if (!start_ms(&m[started], args[started], started % 2))
 				goto stop;
 	}
-	kill(w.pid, SIGUSR1);
-	ASSERT_EQ(bg_stop(&w, 0, 120000), 128 + SIGKILL, "the target was OOM-killed");
+	kill(w[1].pid, SIGUSR1);
+	ASSERT_EQ(bg_stop(&w[0], 0, 120000), 128 + SIGKILL, "the victim was OOM-killed");
+	ASSERT_TRUE(bg_wait_out(&w[1], "done", NULL, 60000), "the trigger got its memory");
 	for (int i = 0; i < 2; i++) {
 		char what[64];
 
@@ -593,30 +603,38 @@ TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
 		ASSERT_EQ(bg_stop(&m[i], 0, 60000), 0, what);
 		assert_clean(&m[i], what);
 	}
-	snprintf(want, sizeof(want), "victim   %s (pid %d,", comm_t, w.pid);
+	snprintf(want, sizeof(want), "victim   %s (pid %d,", comm_t, w[0].pid);
 	ASSERT_CONTAINS(m[0].out, want, "the victim, escaped");
-	ASSERT_CONTAINS(m[0].out, cg_t, "its cgroup's name, escaped");
+	snprintf(want, sizeof(want), "trigger  %s (pid %d,", comm_t, w[1].pid);
+	ASSERT_CONTAINS(m[0].out, want, "the trigger, escaped");
+	ASSERT_CONTAINS(m[0].out, cg_t, "their cgroup's name, escaped");
 	ASSERT_CONTAINS(m[0].out, lib_t, "the trigger's stack: the library's frame, escaped");
 	{
 		struct jlines l;
 
 		if (parse_jlines_str(m[1].out, &l)) {
 			const struct jv *k = jl_req(&l, "oom_kill"), *v = jv_req_o(k, "victim");
+			const struct jv *tr = jv_req_o(k, "trigger");
 
-			ASSERT_EQ(jv_req_i(v, "pid"), w.pid, "the victim's pid");
+			ASSERT_EQ(jv_req_i(v, "pid"), w[0].pid, "the victim's pid");
 			ASSERT_TRUE(json_name_is(v, "comm", comm_j), "the victim's comm");
 			ASSERT_TRUE(ends_with(jv_req_s(v, "cgroup"), cg_j), "the victim's cgroup");
-			ASSERT_TRUE(frames_have_module(jv_req_a(k, "trigger_user_stack"), lib_j),
-				    "the trigger's stack through the hostile library");
+			ASSERT_EQ(jv_req_i(tr, "pid"), w[1].pid, "the trigger's pid");
+			ASSERT_TRUE(json_name_is(tr, "comm", comm_j), "the trigger's comm");
+			if (!ASSERT_TRUE(frames_have_module(jv_req_a(k, "trigger_user_stack"), lib_j),
+					 "the trigger's stack through the hostile library"))
+				test_log("%.3000s", strstr(m[1].out, "trigger_user_stack"));
 			jlines_free(&l);
 		}
 	}
 stop:
 	for (int i = 0; i < started; i++)
 		bg_free(&m[i]);
-	if (wl)
-		bg_free(&w);
 out:
+	for (int i = 0; i < wl; i++) {
+		bg_stop(&w[i], SIGTERM, 10000);
+		bg_free(&w[i]);
+	}
 	memcg_destroy(&cg);
 	hostile_tree_remove(&t);
 	free(comm_t);
