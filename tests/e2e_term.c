@@ -160,18 +160,15 @@ TEST_FULL(e2e_term_leak, T_ROOT | T_E2E, 240)
 		 * flame graph canonicalizes it. */
 		if (ASSERT_TRUE(f, "the folded file")) {
 			ASSERT_TERM_CLEAN(f, strlen(f), "folded safe for a terminal");
-			for (char *l = f, *e; *l; l = e + 1) {
-				if (!(e = strchr(l, '\n')))
-					e = l + strlen(l);
-				*e = 0;
+			for (char *l = f, *e; l && *l; l = e ? e + 1 : NULL) {
+				if ((e = strchr(l, '\n')))
+					*e = 0;
 				lines++;
 				if (strstr(l, lib_f)) {
 					frames = 1;
 					for (char *c = l; *c; c++)
 						frames += *c == ';';
 				}
-				if (!e[1] && !*e)
-					break;
 			}
 			ASSERT_EQ(lines, stacks, "folded: one line per stack of the report");
 			ASSERT_EQ(frames, want_frames, "folded: the library's stack, frame by frame");
