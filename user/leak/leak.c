@@ -389,7 +389,8 @@ static int start(struct run *r, void *ctx)
 static void attached(struct run *r, void *ctx, struct json *j)
 {
 	struct leak_run *lr = ctx;
-	char name[128];
+	/* A cgroup's path whole, each byte shown as up to 4 ("\xff"). */
+	static char name[4 * PATH_MAX + 1];
 
 	if (j) {
 		json_kstr(j, "mode", lr->user ? "user" : "kernel");
