@@ -314,7 +314,7 @@ TEST_FULL(e2e_term_cachestat, T_ROOT | T_E2E, 300)
 	long long file_ino = 0;
 	struct hostile_tree t;
 	struct memcg cg = { 0 };
-	struct bg w, m[6];
+	struct bg w, m[8];
 	int started = 0;
 	bool wl = false;
 
@@ -341,15 +341,40 @@ TEST_FULL(e2e_term_cachestat, T_ROOT | T_E2E, 300)
 		if (!start_ms(&m[started], a, started % 2))
 			goto stop;
 	}
+	/* leak's kernel mode for the same cgroup names it too. */
+	for (; started < 8; started++) {
+		char *a[] = { "leak", "--cgroup", child, "-o", "0", "3600",
+			      started % 2 ? "-j" : NULL, NULL };
+
+		if (!start_ms(&m[started], a, started % 2))
+			goto stop;
+	}
 	kill(w.pid, SIGUSR1);
 	ASSERT_TRUE(bg_wait_out(&w, "done", NULL, 120000), "the workload read its file");
 	usleep(300 * 1000);
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 8; i++) {
 		char what[64];
 
-		snprintf(what, sizeof(what), "cachetop --by %s%s", by[i / 2], i % 2 ? " -j" : "");
+		if (i < 6)
+			snprintf(what, sizeof(what), "cachetop --by %s%s", by[i / 2], i % 2 ? " -j" : "");
+		else
+			snprintf(what, sizeof(what), "leak --cgroup%s", i % 2 ? " -j" : "");
 		ASSERT_EQ(bg_stop(&m[i], SIGINT, 30000), 0, what);
 		assert_clean(&m[i], what);
+	}
+	{
+		char *child_t = term_text_form(child), *child_j = term_json_form(child);
+		struct jlines l;
+
+		ASSERT_CONTAINS(m[6].out, child_t, "leak --cgroup: the cgroup's path, escaped");
+		ASSERT_CONTAINS(m[6].err, child_t, "leak --cgroup: the path on stderr, escaped");
+		if (parse_jlines_str(m[7].out, &l)) {
+			ASSERT_TRUE(json_name_is(jl_req(&l, "attached"), "cgroup", child_j),
+				    "leak --cgroup -j: the cgroup's path");
+			jlines_free(&l);
+		}
+		free(child_t);
+		free(child_j);
 	}
 
 	/* Text: the names escaped as text_safe documents. */
