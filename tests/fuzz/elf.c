@@ -4,13 +4,15 @@
  * (leak/uprobe_place.c: symbols, code bytes, the instruction decoder of
  * uprobe_insn.c) and the unwind tables from its call-frame information
  * (syms/cfi.c), both ways (through .eh_frame_hdr, and by scanning
- * .eh_frame). */
+ * .eh_frame), and what the unwinder reads of a program not started yet
+ * (run/unwind.c: its entry point and PT_INTERP, DT_NEEDED and RUNPATH). */
 #include <elf.h>
 #include <fcntl.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "leak/uprobe_place.h"
+#include "run/unwind.h"
 #include "syms/cfi.h"
 #include "syms/elfsym.h"
 
@@ -71,6 +73,22 @@ static void cfi(const char *path, bool scan)
 	close(fd);
 }
 
+static void unwind(const char *path)
+{
+	static struct unwind_sync_point pts[2];
+	char *files[UNWIND_PREBUILD_MAX];
+	int n;
+
+	n = unwind_sync_points(path, pts, 2);
+	for (int i = 0; i < n; i++)
+		sink += strnlen(pts[i].path, sizeof(pts[i].path)) + pts[i].offset;
+	n = unwind_needed_files(path, NULL, files, UNWIND_PREBUILD_MAX);
+	for (int i = 0; i < n; i++) {
+		sink += strlen(files[i]);
+		free(files[i]);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct probe_site sites[AF_NR];
@@ -86,5 +104,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uprobe_plan_free(&plan);
 	cfi(path, false);
 	cfi(path, true);
+	unwind(path);
 	return 0;
 }
