@@ -95,6 +95,10 @@ for ev in kmem/kmalloc kmem/mm_page_alloc oom/mark_victim vmscan/mm_vmscan_direc
 done
 seedstr args flags_hand 005 000 'print fmt: "%s", __print_flags(REC->gfp_flags, "|", {(unsigned long)(0x400u|0x800u), "GFP_KERNEL"}, {(unsigned long)0x2000u, "__GFP_NOWARN"}), __print_symbolic(REC->reason, {0, "A"}, {1 << 2, "B"})'
 
+seedstr args cgroup_root 006 001 "/"
+seedstr args cgroup_self 006 001 "$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)"
+seedstr args cgroup_up 006 000 "/user.slice/../../../etc"
+
 # --- json: strings as processes name themselves ---
 printf 'plain ascii' >"$dir/json/ascii"
 printf 'h\303\251llo \342\234\223 \360\237\230\200 "q" \\ /' >"$dir/json/utf8"

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The value and command-line parsers: data[0] chooses one, the rest is the
  * argument. -c's command splitting, the strict number and size parsers,
- * and the flag tables and constant expressions of tracefs format files. */
+ * the flag tables and constant expressions of tracefs format files, and
+ * --cgroup's path (resolved against this machine's memory hierarchy). */
 #include <errno.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "caps/flagnames.h"
 #include "core/parse.h"
+#include "run/memcg.h"
 #include "run/spawn.h"
 
-enum { A_U64, A_SIZE, A_PID, A_CMDLINE, A_EXPR, A_FLAGS, A_NR };
+enum { A_U64, A_SIZE, A_PID, A_CMDLINE, A_EXPR, A_FLAGS, A_CGROUP, A_NR };
 
 static volatile size_t sink;
 
@@ -88,6 +90,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		flag_names_free(&t);
+		break;
+	}
+	case A_CGROUP: {
+		char dir[par % 2 ? 4096 : 32];
+		uint64_t id;
+
+		if (!memcg_resolve(s, &id, dir, sizeof(dir))) {
+			if (strnlen(dir, sizeof(dir)) == sizeof(dir))
+				abort();
+			sink += id;
+		}
 		break;
 	}
 	}
