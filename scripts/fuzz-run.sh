@@ -13,6 +13,7 @@ set -eu
 secs=$1
 shift
 out=${OUTPUT:-build}/fuzz
+src=$(cd "$(dirname "$0")/.." && pwd)
 found=0
 
 mkdir -p "$out/logs"
@@ -21,8 +22,14 @@ for h in "$@"; do
 	echo "fuzz: $h for ${secs}s" >&2
 	# nice: the machine is shared. -rss_limit_mb: usyms and btf hold a
 	# whole object's DWARF or BTF under ASan.
+	# A dictionary where the harness has one (tests/fuzz/<harness>.dict).
+	dict=
+	if [ -f "$src/tests/fuzz/$h.dict" ]; then
+		dict=-dict=$src/tests/fuzz/$h.dict
+	fi
 	rc=0
-	nice "$out/$h" -max_total_time="$secs" -rss_limit_mb=4096 -timeout=30 \
+	# shellcheck disable=SC2086 # $dict: one word or none
+	nice "$out/$h" -max_total_time="$secs" -rss_limit_mb=4096 -timeout=30 $dict \
 		-artifact_prefix="$out/findings/$h/" -print_final_stats=1 \
 		"$out/work/$h" "$out/corpus/$h" >"$out/logs/$h.log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/logs/$h.log" | tail -n 1)
