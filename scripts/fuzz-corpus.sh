@@ -98,6 +98,9 @@ seedstr args flags_hand 005 000 'print fmt: "%s", __print_flags(REC->gfp_flags, 
 seedstr args cgroup_root 006 001 "/"
 seedstr args cgroup_self 006 001 "$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)"
 seedstr args cgroup_up 006 000 "/user.slice/../../../etc"
+printf '\007\000#!/bin/sh -e\necho hi\n' >"$dir/args/script_sh"
+printf '\007\000#!/usr/bin/env python3 -u\nprint(1)\n' >"$dir/args/script_env"
+printf '\007\000echo no interpreter line\n' >"$dir/args/script_plain"
 
 # --- json: strings as processes name themselves ---
 printf 'plain ascii' >"$dir/json/ascii"
