@@ -60,8 +60,12 @@ static void fuzz_one(const char *name)
 	ASSERT_FALSE(r.timed_out, "the harness ends in time");
 	ASSERT_EQ(r.status, 0, "no crash, leak or sanitizer report");
 	ASSERT_CONTAINS(r.err, "Done ", "libFuzzer ran to the end");
+	/* What it found stays, to be run again: harness FILE. */
+	if (r.status != 0 || r.timed_out)
+		test_log("the input that failed is kept in %s (run %s on it)", dir, bin);
+	else
+		rm_tree(dir);
 	run_result_free(&r);
-	rm_tree(dir);
 }
 
 #define FUZZ_TEST(name) TEST_FULL(fuzz_##name, 0, 90) { fuzz_one(#name); }
