@@ -5,11 +5,13 @@
  * them. The kernel's own BTF must pass. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 
 #include "harness.h"
+#include "run.h"
 #include "caps/btfcheck.h"
 
 TEST(unit_btfcheck_good, 0)
@@ -90,4 +92,38 @@ TEST(unit_btfcheck_vmlinux, 0)
 	ASSERT_TRUE(btf != NULL, "the kernel's BTF parses");
 	ASSERT_EQ(btf_check_graph(btf), 0, "the kernel's BTF passes");
 	btf__free(btf);
+}
+
+/* What the fuzzer found, end to end: memscope refuses such a file with a
+ * message instead of crashing in btf_dump when it reads tracepoint
+ * prototypes from it. */
+TEST(e2e_btfcheck_refused, T_ROOT | T_E2E)
+{
+	char path[64];
+	struct btf *btf = btf__new_empty();
+	struct run_result r;
+	const void *raw;
+	uint32_t size;
+	FILE *f;
+
+	ASSERT_TRUE(btf != NULL, "an empty BTF");
+	/* btf_trace_kmalloc's prototype with a parameter of type 10000000:
+	 * memscope 0.1.0 died of SIGSEGV in btf_dump__new() on it. */
+	btf__add_int(btf, "int", 4, 0);
+	btf__add_func_proto(btf, 0);
+	btf__add_func_param(btf, "", 1);
+	btf__add_func_param(btf, "", 10000000);
+	btf__add_ptr(btf, 2);
+	btf__add_typedef(btf, "btf_trace_kmalloc", 3);
+	raw = btf__raw_data(btf, &size);
+	ASSERT_TRUE(raw != NULL, "raw BTF");
+	snprintf(path, sizeof(path), "/tmp/memscope-test-badbtf.%d", getpid());
+	f = fopen(path, "we");
+	ASSERT_TRUE(f && fwrite(raw, 1, size, f) == size && !fclose(f), "the file written");
+	btf__free(btf);
+	ASSERT_OK(run_memscope(NULL, &r, "probe", "--btf", path, NULL), "run");
+	ASSERT_EQ(r.status, 1, "runtime failure exit code");
+	ASSERT_CONTAINS(r.err, "its types are malformed", "says why");
+	run_result_free(&r);
+	unlink(path);
 }

@@ -51,12 +51,13 @@ int preflight_btf(const char *path)
 					  "ELF file with a .BTF section)" : strerror(err));
 			return EXIT_FAIL;
 		}
-		/* libbpf takes type ids past the end and loops of types; what
-		 * reads the file after us (btf_dump, CO-RE) would not survive
-		 * them. */
+		/* libbpf 1.1 takes type ids past the end, names outside the
+		 * strings and loops of types; what reads the file after us
+		 * (btf_dump, CO-RE) would not survive them. */
 		if (btf_check_graph(btf)) {
 			log_error("cannot use '%s' as kernel BTF: its types are malformed (a type "
-				  "id past the last type, or a loop of types)", path);
+				  "id past the last type, a name outside its strings, or a loop of types)",
+				  path);
 			btf__free(btf);
 			return EXIT_FAIL;
 		}
