@@ -6,6 +6,9 @@
 #   make WERROR=1        warnings are errors (the test targets set this)
 #   make test            build with -Werror and run the whole suite
 #   make demo            build and run the main job on the bundled demo
+#   make fuzz            build the libFuzzer harnesses (tests/fuzz/) and run each
+#                        for FUZZ_SECONDS (default 60); non-zero if one found
+#                        something (crash files under build/fuzz/findings/)
 #   make install         install to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
 #   make uninstall
 
@@ -284,6 +287,66 @@ $(OUTPUT)/bench/benchwl: bench/wl.c $(FLAGS_STAMP)
 .PHONY: bench
 bench: all $(BENCH_BIN)
 	$(Q)$(OUTPUT)/bench/memscope-bench -o $(BENCH_JSON) $(BENCH_ARGS)
+
+# ---- fuzz harnesses ----------------------------------------------------------
+
+# One libFuzzer harness per parser of untrusted input (tests/fuzz/*.c; see
+# README "Tests"), linked with every module compiled again by clang with
+# coverage, ASan and UBSan into $(FUZZ_DIR)/obj. Their seed corpora are
+# written at build time from this machine's files (scripts/fuzz-corpus.sh).
+# Built with everything where clang has libFuzzer (libclang-rt-14-dev); not
+# for STATIC=1 (the guests have no clang).
+FUZZ_DIR     := $(OUTPUT)/fuzz
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 60
+FUZZ_RT      := $(wildcard $(shell $(CLANG) -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-*.a)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -std=gnu11 $(WARNINGS) -D_GNU_SOURCE \
+	-DMEMSCOPE_CAPSTONE_DLOPEN -I$(OUTPUT) -Ibpf -Iuser -Itests/fuzz $(PKG_CFLAGS) -MMD -MP
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS) $(TOOL_SRCS)) \
+	$(FUZZ_DIR)/obj/version.o
+FUZZ_CORPUS  := $(FUZZ_DIR)/corpus/.stamp
+
+$(FUZZ_DIR)/obj/version.o: $(OUTPUT)/version.c $(FLAGS_STAMP)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(FUZZ_DIR)/obj/%.o: %.c $(FLAGS_STAMP) | $(SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_OBJS) $(FLAGS_STAMP)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) -MF $(FUZZ_DIR)/obj/$*.d \
+		-MT $@ $< $(FUZZ_OBJS) $(PKG_LIBS) -liberty -lpthread -ldl -o $@
+
+# Seeds from this machine's /proc and /sys, the test workloads and /bin:
+# regenerated when the script changes (or by removing the stamp).
+$(FUZZ_CORPUS): scripts/fuzz-corpus.sh tests/fuzz/seeds/btf_seed.c $(WORKLOADS)
+	$(call msg,CORPUS,$(@D))
+	$(Q)CLANG=$(CLANG) scripts/fuzz-corpus.sh $(@D) $(OUTPUT)
+	$(Q)touch $@
+
+.PHONY: fuzz-build fuzz
+ifneq ($(FUZZ_RT),)
+fuzz-build: $(FUZZ_BINS) $(FUZZ_CORPUS)
+ifneq ($(STATIC),1)
+all: fuzz-build
+endif
+else
+fuzz-build:
+	@echo "fuzz: clang has no libFuzzer runtime (Debian: libclang-rt-14-dev, scripts/deps.sh)" >&2
+	@exit 1
+endif
+
+# Each harness for FUZZ_SECONDS on a working corpus of its own (the seeds
+# stay as they are), then one line each: runs, corpus size, findings.
+fuzz: fuzz-build
+	$(Q)OUTPUT=$(OUTPUT) scripts/fuzz-run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # The main job on the bundled demo: a toy server with a cache (grows, then
 # steady) and a leak (grows for ever), traced from its first instruction.

@@ -25,6 +25,7 @@ make gcc g++ clang llvm pkg-config
 libbpf-dev libelf-dev zlib1g-dev libzstd-dev liblzma-dev libbz2-dev
 libdw-dev libcapstone-dev libncurses-dev libiberty-dev
 libjemalloc-dev libgoogle-perftools-dev
+libclang-rt-14-dev
 bpftool
 shellcheck
 qemu-system-x86 busybox-static cpio xz-utils zstd e2fsprogs tmux

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "reclaim.h"
@@ -79,6 +80,13 @@ int reclaim_summary(struct reclaim_state *s);
 /* Start the system readings (vmstat, PSI) for the first interval. */
 void summary_start(struct reclaim_state *s);
 void summary_free(struct reclaim_state *s);
+
+/* The parsers of the system readings, on any stream (tests, fuzzers):
+ * /proc/vmstat's counters of the system line into v (~0: absent), and a
+ * PSI file's (memory.pressure) "some" and "full" totals in us (0, or
+ * -ENOENT unless both are there). */
+void vmstat_parse(FILE *f, uint64_t v[16]);
+int psi_parse(FILE *f, uint64_t *some, uint64_t *full);
 
 /* --stacks (stacks.c): count a stall under its stacks; print them, by
  * time stalled, at the end. */

@@ -45,41 +45,39 @@ static uint64_t mono_ns(void)
 	return t.tv_sec * 1000000000ULL + t.tv_nsec;
 }
 
-/* All vm_keys at once; v[i] = ~0 when absent. */
-static int read_vmstat(uint64_t *v)
+void vmstat_parse(FILE *f, uint64_t v[16])
 {
 	char key[64];
 	unsigned long long x;
+
+	for (size_t i = 0; i < NVM; i++)
+		v[i] = ~0ULL;
+	while (fscanf(f, "%63s %llu", key, &x) == 2)
+		for (size_t i = 0; i < NVM; i++)
+			if (!strcmp(key, vm_keys[i]))
+				v[i] = x;
+}
+
+/* All vm_keys at once; v[i] = ~0 when absent. */
+static int read_vmstat(uint64_t *v)
+{
 	FILE *f = fopen("/proc/vmstat", "re");
 
 	for (size_t i = 0; i < NVM; i++)
 		v[i] = ~0ULL;
 	if (!f)
 		return -errno;
-	while (fscanf(f, "%63s %llu", key, &x) == 2)
-		for (size_t i = 0; i < NVM; i++)
-			if (!strcmp(key, vm_keys[i]))
-				v[i] = x;
+	vmstat_parse(f, v);
 	fclose(f);
 	return 0;
 }
 
-/* PSI totals (µs) of memory, some and full: the filtered cgroup's on v2,
- * else the system's. */
-static int read_psi(struct reclaim_state *s, uint64_t *some, uint64_t *full)
+int psi_parse(FILE *f, uint64_t *some, uint64_t *full)
 {
-	char path[PATH_MAX + 32], line[256];
+	char line[256];
 	unsigned long long t;
-	FILE *f;
 	int got = 0;
 
-	if (s->run.target.memcg_id)
-		snprintf(path, sizeof(path), "%s/memory.pressure", s->run.target.memcg_dir);
-	else
-		snprintf(path, sizeof(path), "/proc/pressure/memory");
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		char *p = strstr(line, "total=");
 
@@ -93,8 +91,27 @@ static int read_psi(struct reclaim_state *s, uint64_t *some, uint64_t *full)
 			got |= 2;
 		}
 	}
-	fclose(f);
 	return got == 3 ? 0 : -ENOENT;
+}
+
+/* PSI totals (µs) of memory, some and full: the filtered cgroup's on v2,
+ * else the system's. */
+static int read_psi(struct reclaim_state *s, uint64_t *some, uint64_t *full)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+	int err;
+
+	if (s->run.target.memcg_id)
+		snprintf(path, sizeof(path), "%s/memory.pressure", s->run.target.memcg_dir);
+	else
+		snprintf(path, sizeof(path), "/proc/pressure/memory");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = psi_parse(f, some, full);
+	fclose(f);
+	return err;
 }
 
 static int read_sys(struct reclaim_state *s, struct reclaim_sys *out)

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/cli.h"
+#include "caps/btfcheck.h"
 #include "caps/kinds.h"
 #include "caps/sysfacts.h"
 #include "core/log.h"
@@ -27,7 +28,7 @@ static int check_privileges(void)
 	return EXIT_FAIL;
 }
 
-static int check_btf(const char *path)
+int preflight_btf(const char *path)
 {
 	struct btf *btf;
 
@@ -48,6 +49,16 @@ static int check_btf(const char *path)
 				log_error("cannot use '%s' as kernel BTF: %s", path,
 					  err >= 4000 ? "not a BTF file (neither raw BTF nor an "
 					  "ELF file with a .BTF section)" : strerror(err));
+			return EXIT_FAIL;
+		}
+		/* libbpf 1.1 takes type ids past the end, names outside the
+		 * strings and loops of types; what reads the file after us
+		 * (btf_dump, CO-RE) would not survive them. */
+		if (btf_check_graph(btf)) {
+			log_error("cannot use '%s' as kernel BTF: its types are malformed (a type "
+				  "id past the last type, a name outside its strings, or a loop of types)",
+				  path);
+			btf__free(btf);
 			return EXIT_FAIL;
 		}
 		btf__free(btf);
@@ -117,7 +128,7 @@ int preflight(const struct preflight_opts *o)
 	if ((err = check_privileges()))
 		return err;
 	/* A --btf FILE the user named is checked even where BTF is optional. */
-	if ((o->need_btf || o->btf_path) && (err = check_btf(o->btf_path)))
+	if ((o->need_btf || o->btf_path) && (err = preflight_btf(o->btf_path)))
 		return err;
 	if ((err = check_bpf_syscall()))
 		return err;

@@ -14,5 +14,8 @@ struct preflight_opts {
 /* Returns 0, or EXIT_FAIL (EXIT_USAGE for a bad MEMSCOPE_ATTACH) after
  * printing why the tool cannot run. */
 int preflight(const struct preflight_opts *opts);
+/* Its check of --btf FILE (path; NULL: the kernel's own BTF): 0, or
+ * EXIT_FAIL after saying why the file cannot serve. */
+int preflight_btf(const char *path);
 
 #endif
