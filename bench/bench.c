@@ -463,8 +463,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lopts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	bool sel[NBENCH] = { false }, any = false;
-	char self[PATH_MAX], dir[PATH_MAX], ms[PATH_MAX], peer[PATH_MAX];
-	ssize_t n;
+	char dir[PATH_MAX], ms[PATH_MAX], peer[PATH_MAX];
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "r:d:o:m:b:h", lopts, NULL)) != -1) {
@@ -518,12 +517,8 @@ int main(int argc, char **argv)
 
 	/* build/bench/memscope-bench: build/memscope, build/bench/benchwl,
 	 * and the peers' scripts in the source tree's bench/peers. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (exe_dir(dir, sizeof(dir)))
 		return 1;
-	self[n] = 0;
-	snprintf(dir, sizeof(dir), "%s", self);
-	*strrchr(dir, '/') = 0;
 	o.bench_dir = dir;
 	if (!o.ms) {
 		if (snprintf(ms, sizeof(ms), "%s/../memscope", dir) >= (int)sizeof(ms))

@@ -135,6 +135,8 @@ bool on_path(const char *prog);
 void cpu_model(char *out, size_t len);
 /* What `ms --version` says. */
 void commit_of(const char *ms, char *out, size_t len);
+/* The directory of this program (build/bench: memscope is in ..). */
+int exe_dir(char *dir, size_t len);
 struct json;
 /* The machine's keys of a JSON object: memscope (ms's version), date,
  * kernel (release, version), cpu (model, count). */

@@ -496,6 +496,21 @@ void cpu_model(char *out, size_t len)
 		fclose(f);
 }
 
+int exe_dir(char *dir, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	dir[n] = 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	return 0;
+}
+
 void json_machine(struct json *j, const char *ms)
 {
 	char model[128], commit[128], date[32];
