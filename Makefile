@@ -270,10 +270,12 @@ SOAK_SECONDS ?= 600
 SOAK_DIR ?= $(OUTPUT)/soak
 SOAK_ARGS ?=
 SOAK_SRCS := bench/soak.c bench/proc.c
-$(OUTPUT)/bench/memscope-soak: $(SOAK_SRCS) bench/bench.h $(BENCH_CORE) $(FLAGS_STAMP)
+# The JSON written whole or not at all (memscope's own writer of files).
+SOAK_CORE := $(OUTPUT)/user/out/files.o
+$(OUTPUT)/bench/memscope-soak: $(SOAK_SRCS) bench/bench.h $(BENCH_CORE) $(SOAK_CORE) $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser $(SOAK_SRCS) $(BENCH_CORE) \
+	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser $(SOAK_SRCS) $(BENCH_CORE) $(SOAK_CORE) \
 		$(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
 
 .PHONY: soak

@@ -43,6 +43,7 @@
 
 #include "bench.h"
 #include "core/json.h"
+#include "out/files.h"
 
 /* ---- BOUNDS ----------------------------------------------------------------------- */
 
@@ -583,17 +584,13 @@ static void soak_table(struct figures *fig)
 	fflush(stdout);
 }
 
-static int soak_json(const char *path, struct figures *fig)
+/* The JSON file's content (written whole or not at all, never through a
+ * name planted in the directory: out/files.c). */
+static int soak_json(FILE *f, void *ctx)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	const struct figures *fig = ctx;
 	struct json j;
 
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
 	json_init(&j, f);
 	json_obj_begin(&j);
 	json_machine(&j, ms);
@@ -670,7 +667,7 @@ static int soak_json(const char *path, struct figures *fig)
 	json_arr_end(&j);
 	json_obj_end(&j);
 	json_end_record(&j);
-	return fclose(f) ? -1 : 0;
+	return ferror(f) ? -EIO : 0;
 }
 
 /* ---- main ---------------------------------------------------------------------------------- */
@@ -695,7 +692,7 @@ int main(int argc, char **argv)
 	char dir[PATH_MAX], msbuf[PATH_MAX], json[PATH_MAX];
 	double next;
 	bool any = false, bad = false;
-	int opt, nsel = 0;
+	int opt, err, nsel = 0;
 	char *end;
 
 	while ((opt = getopt_long(argc, argv, "d:o:m:h", lopts, NULL)) != -1) {
@@ -868,8 +865,9 @@ int main(int argc, char **argv)
 		bad |= runs[i].nfail > 0;
 	}
 	soak_table(fig);
-	if (soak_json(json, fig)) {
-		fprintf(stderr, "memscope-soak: %s: %s\n", json, strerror(errno));
+	err = file_write_atomic(json, soak_json, fig);
+	if (err) {
+		fprintf(stderr, "memscope-soak: %s: %s\n", json, strerror(-err));
 		return 1;
 	}
 	printf("\nJSON: %s\n%s\n", json, bad ? "soak: FAILED (a bound was broken)" : "soak: ok");
