@@ -140,6 +140,7 @@ static char tmpdir[64], file_cached[128], file_reclaim[128];
 static char cg_reclaim[PATH_MAX - 64], cg_oom[PATH_MAX - 64];
 static volatile sig_atomic_t stop;
 static double t0;
+static double busy_cpus;	/* the machine's, over the run: others' work too */
 
 static void on_signal(int sig)
 {
@@ -547,8 +548,10 @@ static void judge(struct run *r, struct figures *f)
 
 static void soak_table(struct figures *fig)
 {
-	printf("\nmemscope soak: %d s, a sample every %d s, baseline at %.0f s\n", seconds,
-	       SAMPLE_S, seconds >= 2 * WARMUP_S ? (double)WARMUP_S : seconds / 2.0);
+	printf("\nmemscope soak: %d s, a sample every %d s, baseline at %.0f s; %.2f of %ld CPUs "
+	       "busy meanwhile (all of the machine's work)\n",
+	       seconds, SAMPLE_S, seconds >= 2 * WARMUP_S ? (double)WARMUP_S : seconds / 2.0,
+	       busy_cpus, sysconf(_SC_NPROCESSORS_ONLN));
 	printf("  %-12s %8s %8s %8s %8s %8s %9s %9s %6s %6s %8s %7s %6s %5s  %s\n", "tool",
 	       "RSS 0s", "base", "end", "max", "peak", "maps 0s", "maps end", "CPU%", "max%",
 	       "reports", "gap", "exit", "progs", "result");
@@ -596,6 +599,7 @@ static int soak_json(FILE *f, void *ctx)
 	json_machine(&j, ms);
 	json_ki64(&j, "seconds", seconds);
 	json_ki64(&j, "sample_every_s", SAMPLE_S);
+	json_kdouble(&j, "machine_busy_cpus", busy_cpus);
 	json_key(&j, "bounds");
 	json_obj_begin(&j);
 	json_ki64(&j, "warmup_s", WARMUP_S);
@@ -690,6 +694,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	static struct figures fig[NTOOLS];
 	char dir[PATH_MAX], msbuf[PATH_MAX], json[PATH_MAX];
+	unsigned long long busy0, total0, busy1, total1;
 	double next;
 	bool any = false, bad = false;
 	int opt, err, nsel = 0;
@@ -796,6 +801,7 @@ int main(int argc, char **argv)
 		}
 
 	/* The run: read every report, sample every 10 s. */
+	cpu_times(&busy0, &total0);
 	t0 = now_s();
 	for (size_t i = 0; i < NTOOLS; i++)
 		runs[i].last_report = t0;
@@ -830,6 +836,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "soak: %.0f s\n", t - t0);
 		}
 	}
+	cpu_times(&busy1, &total1);
+	if (total1 > total0)
+		busy_cpus = (double)(busy1 - busy0) / (double)(total1 - total0) *
+			    (double)sysconf(_SC_NPROCESSORS_ONLN);
 	if (stop) {
 		fprintf(stderr, "memscope-soak: interrupted\n");
 		stop_tools();
