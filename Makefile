@@ -5,6 +5,9 @@
 #   make V=1             show the commands
 #   make WERROR=1        warnings are errors (the test targets set this)
 #   make test            build with -Werror and run the whole suite
+#   make bench           what each tool costs (build/bench/bench.json)
+#   make soak            every tool for SOAK_SECONDS (600) against a steady
+#                        workload; fails on growth beyond its bounds
 #   make demo            build and run the main job on the bundled demo
 #   make fuzz            build the libFuzzer harnesses (tests/fuzz/) and run each
 #                        for FUZZ_SECONDS (default 60); non-zero if one found
@@ -259,7 +262,7 @@ test:
 # untraced, under memscope, under the floor (empty programs) and under the
 # peers, interleaved; a table on stdout, the figures in $(BENCH_JSON).
 # BENCH_ARGS: its options and benchmarks (memscope-bench -h).
-BENCH_BIN := $(OUTPUT)/bench/memscope-bench $(OUTPUT)/bench/benchwl
+BENCH_BIN := $(OUTPUT)/bench/memscope-bench $(OUTPUT)/bench/benchwl $(OUTPUT)/bench/memscope-soak
 BENCH_JSON ?= $(OUTPUT)/bench/bench.json
 BENCH_ARGS ?=
 BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
@@ -272,6 +275,25 @@ $(OUTPUT)/bench/memscope-bench: $(BENCH_SRCS) bench/bench.h $(BENCH_CORE) $(FLAG
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
 		$(BENCH_SRCS) $(BENCH_CORE) $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
+
+# Every tool left running at once against a steady workload of its own,
+# sampled every 10 s: fails on growth beyond the bounds in bench/soak.c.
+# A table on stdout, the figures in $(SOAK_DIR)/soak.json.
+SOAK_SECONDS ?= 600
+SOAK_DIR ?= $(OUTPUT)/soak
+SOAK_ARGS ?=
+SOAK_SRCS := bench/soak.c bench/proc.c
+# The JSON written whole or not at all (memscope's own writer of files).
+SOAK_CORE := $(OUTPUT)/user/out/files.o
+$(OUTPUT)/bench/memscope-soak: $(SOAK_SRCS) bench/bench.h $(BENCH_CORE) $(SOAK_CORE) $(FLAGS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser $(SOAK_SRCS) $(BENCH_CORE) $(SOAK_CORE) \
+		$(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
+
+.PHONY: soak
+soak: $(BIN) $(BENCH_BIN)
+	$(Q)$(OUTPUT)/bench/memscope-soak -d $(SOAK_SECONDS) -o $(SOAK_DIR) $(SOAK_ARGS)
 
 # Built with everything (a test runs it briefly), but not for the guests.
 ifneq ($(STATIC),1)

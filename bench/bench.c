@@ -163,43 +163,18 @@ static double now_ms(void)
 /* ---- small helpers ---------------------------------------------------------------- */
 
 /* Expand {ms} {bench} {peer} {pid} {file} {libc} {je} {port} in t. */
-static void expand(const char *t, pid_t pid, const char *file, char *out, size_t len)
+static void expand_cmd(const char *t, pid_t pid, const char *file, char *out, size_t len)
 {
-	size_t k = 0;
+	char spid[16], sport[16];
+	const struct var vars[] = {
+		{ "ms", o.ms },	      { "bench", o.bench_dir }, { "peer", o.peer_dir },
+		{ "pid", spid },      { "port", sport },	{ "file", file },
+		{ "libc", libc_path }, { "je", je_path },
+	};
 
-	while (*t && k + 1 < len) {
-		const char *val = NULL;
-		char num[16];
-
-		if (*t == '{') {
-			const char *e = strchr(t, '}');
-			size_t n = e ? (size_t)(e - t - 1) : 0;
-
-			if (e && n == 2 && !strncmp(t + 1, "ms", 2))
-				val = o.ms;
-			else if (e && n == 5 && !strncmp(t + 1, "bench", 5))
-				val = o.bench_dir;
-			else if (e && n == 4 && !strncmp(t + 1, "peer", 4))
-				val = o.peer_dir;
-			else if (e && n == 3 && !strncmp(t + 1, "pid", 3))
-				snprintf(num, sizeof(num), "%d", (int)pid), val = num;
-			else if (e && n == 4 && !strncmp(t + 1, "port", 4))
-				snprintf(num, sizeof(num), "%d", redis_port), val = num;
-			else if (e && n == 4 && !strncmp(t + 1, "file", 4))
-				val = file;
-			else if (e && n == 4 && !strncmp(t + 1, "libc", 4))
-				val = libc_path;
-			else if (e && n == 2 && !strncmp(t + 1, "je", 2))
-				val = je_path;
-			if (val) {
-				k += (size_t)snprintf(out + k, len - k, "%s", val);
-				t = e + 1;
-				continue;
-			}
-		}
-		out[k++] = *t++;
-	}
-	out[k < len ? k : len - 1] = 0;
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(sport, sizeof(sport), "%d", redis_port);
+	expand(t, vars, sizeof(vars) / sizeof(vars[0]), out, len);
 }
 
 /* ---- one run ------------------------------------------------------------------------- */
@@ -227,7 +202,7 @@ static void run_redis_client(struct wl_out *w)
 	snprintf(port, sizeof(port), "%d", redis_port);
 	char *argv[] = { "redis-benchmark", "-p", port, "-q", "-t", "set,get", "-n", reqs,
 			 "-c", "4", "-r", "10000", "-d", "64", NULL };
-	pid_t p = spawn(argv, NULL, out, -1, NULL);
+	pid_t p = spawn(argv, NULL, out, -1, -1, NULL);
 
 	while (wait4(p, &st, 0, &ru) < 0 && errno == EINTR)
 		;
@@ -279,14 +254,14 @@ static int run_once(const struct bench *b, const struct config *c, struct run_re
 	if (b->wl == WL_GATED) {
 		if (pipe2(gate, O_CLOEXEC))
 			return -1;
-		expand(b->wl_cmd, 0, b->reclaim_file ? file_reclaim : file_cached, wcmd,
+		expand_cmd(b->wl_cmd, 0, b->reclaim_file ? file_reclaim : file_cached, wcmd,
 		       sizeof(wcmd));
 		snprintf(wcmd + strlen(wcmd), sizeof(wcmd) - strlen(wcmd), " -g 3 -d %.0f",
 			 o.seconds * 1000);
 		split(wcmd, wargv, 32);
 		unlink(wout);
 		/* fd 3 in the child is a dup without O_CLOEXEC. */
-		wl = spawn(wargv, NULL, wout, gate[0], b->needs_memcg ? memcg : NULL);
+		wl = spawn(wargv, NULL, wout, -1, gate[0], b->needs_memcg ? memcg : NULL);
 		live[0] = wl;
 		close(gate[0]);
 		target = wl;
@@ -305,7 +280,7 @@ static int run_once(const struct bench *b, const struct config *c, struct run_re
 	}
 
 	if (c->cmd) {
-		expand(c->cmd, target, NULL, cmd, sizeof(cmd));
+		expand_cmd(c->cmd, target, NULL, cmd, sizeof(cmd));
 		split(cmd, targv, 32);
 		if (profile) {
 			stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -314,7 +289,7 @@ static int run_once(const struct bench *b, const struct config *c, struct run_re
 		}
 		unlink(tout);
 		t_start = now_ms();
-		tr = spawn(targv, c->env, tout, -1, NULL);
+		tr = spawn(targv, c->env, tout, -1, -1, NULL);
 		live[1] = tr;
 		for (;;) {
 			if (file_has(tout, c->ready, NULL, 0))
@@ -426,7 +401,7 @@ static int start_redis(char *why, size_t len)
 	snprintf(out, sizeof(out), "%s/redis.out", tmpdir);
 	char *argv[] = { "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
 			 "--appendonly", "no", "--daemonize", "no", "--dir", tmpdir, NULL };
-	redis_pid = spawn(argv, NULL, out, -1, NULL);
+	redis_pid = spawn(argv, NULL, out, -1, -1, NULL);
 	live[2] = redis_pid;
 	for (int i = 0; i < 500; i++) {
 		if (file_has(out, "Ready to accept connections", NULL, 0))
@@ -488,8 +463,7 @@ int main(int argc, char **argv)
 {
 	static const struct option lopts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	bool sel[NBENCH] = { false }, any = false;
-	char self[PATH_MAX], dir[PATH_MAX], ms[PATH_MAX], peer[PATH_MAX];
-	ssize_t n;
+	char dir[PATH_MAX], ms[PATH_MAX], peer[PATH_MAX];
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "r:d:o:m:b:h", lopts, NULL)) != -1) {
@@ -543,12 +517,8 @@ int main(int argc, char **argv)
 
 	/* build/bench/memscope-bench: build/memscope, build/bench/benchwl,
 	 * and the peers' scripts in the source tree's bench/peers. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (exe_dir(dir, sizeof(dir)))
 		return 1;
-	self[n] = 0;
-	snprintf(dir, sizeof(dir), "%s", self);
-	*strrchr(dir, '/') = 0;
 	o.bench_dir = dir;
 	if (!o.ms) {
 		if (snprintf(ms, sizeof(ms), "%s/../memscope", dir) >= (int)sizeof(ms))
@@ -601,7 +571,7 @@ int main(int argc, char **argv)
 			if (write_file(file_reclaim, 128, true))
 				snprintf(why, sizeof(why), "cannot write %s", file_reclaim);
 		}
-		if (b->needs_memcg && !memcg[0] && make_memcg(memcg, sizeof(memcg)))
+		if (b->needs_memcg && !memcg[0] && make_memcg(memcg, sizeof(memcg), "bench", 32))
 			snprintf(why, sizeof(why), "no memory cgroup of our own here");
 		if (b->wl == WL_REDIS && !why[0])
 			start_redis(why, sizeof(why));

@@ -104,20 +104,43 @@ double proc_cpu_ms(pid_t pid);
 /* The KiB its BPF maps pin (-1: no such process); with progs, its
  * programs' run counts and times too. */
 long proc_bpf(pid_t pid, struct prog_stat *progs, int *nprog);
+enum bpf_fd { BPF_FD_MAP, BPF_FD_PROG, BPF_FD_LINK };
+/* Add the ids of the programs a process holds (program and link
+ * descriptors) to ids[0..n), not twice, up to max: the new n. */
+int proc_prog_ids(pid_t pid, unsigned *ids, int n, int max);
+/* How many of the programs ids[0..n) are still loaded; their names and
+ * ids into names. */
+int progs_loaded(const unsigned *ids, int n, char *names, size_t len);
+/* Its resident set (VmRSS) in KiB, -1 if gone. */
+long proc_rss_kib(pid_t pid);
+/* Replace each {NAME} of t by its value among vars (unknown names stay). */
+struct var {
+	const char *name, *val;
+};
+void expand(const char *t, const struct var *vars, size_t nvars, char *out, size_t len);
 /* The number after "key": in a JSON line (NAN if absent). */
 double field(const char *s, const char *key);
-pid_t spawn(char *const argv[], const char *env, const char *out, int gate_fd,
+/* Run argv in a process group of its own, killed if we die: env (NAME=VALUE)
+ * added, stdout and stderr into the file out (stdout into out_fd instead
+ * where that is >= 0), gate_fd as its fd 3, in the cgroup directory. */
+pid_t spawn(char *const argv[], const char *env, const char *out, int out_fd, int gate_fd,
 	    const char *cgroup);
 void kill_wait(pid_t p, int sig, struct rusage *ru, int *status);
 int write_file(const char *path, size_t mib, bool random);
-/* A memory cgroup of our own under our own (v1 or v2), limited to 32 MiB:
- * its path in memcg. */
-int make_memcg(char *memcg, size_t memcg_len);
+/* A memory cgroup of our own under our own (v1 or v2), limited to mib MiB
+ * and named memscope-TAG-PID: its path in memcg. */
+int make_memcg(char *memcg, size_t memcg_len, const char *tag, int mib);
 int find_lib(const char *name, char *out, size_t len);
 bool on_path(const char *prog);
 void cpu_model(char *out, size_t len);
 /* What `ms --version` says. */
 void commit_of(const char *ms, char *out, size_t len);
+/* The directory of this program (build/bench: memscope is in ..). */
+int exe_dir(char *dir, size_t len);
+struct json;
+/* The machine's keys of a JSON object: memscope (ms's version), date,
+ * kernel (release, version), cpu (model, count). */
+void json_machine(struct json *j, const char *ms);
 
 /* report.c */
 void print_table(const struct bench *b, struct cfg_res *cr, int ncfg);

@@ -10,12 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "core/json.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -129,12 +134,11 @@ double proc_cpu_ms(pid_t pid)
 	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* The kernel memory the BPF maps of a process pin, and (stats) its
- * programs' run counts and times. */
-long proc_bpf(pid_t pid, struct prog_stat *progs, int *nprog)
+/* Call fn for each BPF map, program or link descriptor of a process
+ * with its fdinfo open; -1 if there is no such process. */
+static int each_bpf_fd(pid_t pid, void (*fn)(enum bpf_fd kind, FILE *info, void *arg), void *arg)
 {
-	char dir[64], path[PATH_MAX], link[64], line[256];
-	long kib = 0;
+	char dir[64], path[PATH_MAX], link[64];
 	struct dirent *de;
 	DIR *d;
 
@@ -142,11 +146,9 @@ long proc_bpf(pid_t pid, struct prog_stat *progs, int *nprog)
 	d = opendir(dir);
 	if (!d)
 		return -1;
-	if (nprog)
-		*nprog = 0;
 	while ((de = readdir(d))) {
+		enum bpf_fd kind;
 		ssize_t n;
-		bool map, prog;
 		FILE *f;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
@@ -154,39 +156,170 @@ long proc_bpf(pid_t pid, struct prog_stat *progs, int *nprog)
 		if (n <= 0)
 			continue;
 		link[n] = 0;
-		map = !strcmp(link, "anon_inode:bpf-map");
-		prog = !strcmp(link, "anon_inode:bpf-prog");
-		if (!map && !(prog && progs))
+		if (!strcmp(link, "anon_inode:bpf-map"))
+			kind = BPF_FD_MAP;
+		else if (!strcmp(link, "anon_inode:bpf-prog"))
+			kind = BPF_FD_PROG;
+		else if (!strcmp(link, "anon_inode:bpf_link"))
+			kind = BPF_FD_LINK;
+		else
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
-		while (fgets(line, sizeof(line), f)) {
-			unsigned long long v;
-
-			if (map && sscanf(line, "memlock: %llu", &v) == 1)
-				kib += (long)(v / 1024);
-			if (prog && sscanf(line, "prog_id: %llu", &v) == 1 && *nprog < MAX_PROGS) {
-				struct bpf_prog_info info = { 0 };
-				__u32 len = sizeof(info);
-				int fd = bpf_prog_get_fd_by_id((__u32)v);
-
-				if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.run_cnt) {
-					struct prog_stat *p = &progs[(*nprog)++];
-
-					snprintf(p->name, sizeof(p->name), "%s", info.name);
-					p->cnt = info.run_cnt;
-					p->ns = info.run_time_ns;
-				}
-				if (fd >= 0)
-					close(fd);
-			}
-		}
+		fn(kind, f, arg);
 		fclose(f);
 	}
 	closedir(d);
+	return 0;
+}
+
+struct bpf_sum {
+	long kib;
+	struct prog_stat *progs;
+	int *nprog;
+};
+
+static void add_fd(enum bpf_fd kind, FILE *f, void *arg)
+{
+	struct bpf_sum *s = arg;
+	char line[256];
+
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+
+		if (kind == BPF_FD_MAP && sscanf(line, "memlock: %llu", &v) == 1)
+			s->kib += (long)(v / 1024);
+		if (kind == BPF_FD_PROG && s->progs && sscanf(line, "prog_id: %llu", &v) == 1 &&
+		    *s->nprog < MAX_PROGS) {
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+			int fd = bpf_prog_get_fd_by_id((__u32)v);
+
+			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.run_cnt) {
+				struct prog_stat *p = &s->progs[(*s->nprog)++];
+
+				snprintf(p->name, sizeof(p->name), "%s", info.name);
+				p->cnt = info.run_cnt;
+				p->ns = info.run_time_ns;
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+}
+
+/* The kernel memory the BPF maps of a process pin, and (stats) its
+ * programs' run counts and times. */
+long proc_bpf(pid_t pid, struct prog_stat *progs, int *nprog)
+{
+	struct bpf_sum s = { 0, progs, nprog };
+
+	if (nprog)
+		*nprog = 0;
+	return each_bpf_fd(pid, add_fd, &s) ? -1 : s.kib;
+}
+
+struct id_set {
+	unsigned *ids;
+	int n, max;
+};
+
+static void add_id(enum bpf_fd kind, FILE *f, void *arg)
+{
+	struct id_set *s = arg;
+	char line[256];
+	unsigned id;
+
+	while (kind != BPF_FD_MAP && fgets(line, sizeof(line), f)) {
+		bool seen = false;
+
+		if (sscanf(line, "prog_id: %u", &id) != 1)
+			continue;
+		for (int i = 0; i < s->n; i++)
+			seen |= s->ids[i] == id;
+		if (!seen && s->n < s->max)
+			s->ids[s->n++] = id;
+	}
+}
+
+int proc_prog_ids(pid_t pid, unsigned *ids, int n, int max)
+{
+	struct id_set s = { ids, n, max };
+
+	each_bpf_fd(pid, add_id, &s);
+	return s.n;
+}
+
+int progs_loaded(const unsigned *ids, int n, char *names, size_t len)
+{
+	size_t pos = 0;
+	int left = 0;
+
+	if (len)
+		names[0] = 0;
+	for (int i = 0; i < n; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 ilen = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		if (fd >= 0) {
+			bpf_obj_get_info_by_fd(fd, &info, &ilen);
+			close(fd);
+		} else {
+			snprintf(info.name, sizeof(info.name), "?(%s)", strerror(errno));
+		}
+		left++;
+		if (pos < len)
+			pos += (size_t)snprintf(names + pos, len - pos, "%s%s(id %u)", pos ? ", " : "",
+						info.name, ids[i]);
+	}
+	return left;
+}
+
+long proc_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
 	return kib;
+}
+
+void expand(const char *t, const struct var *vars, size_t nvars, char *out, size_t len)
+{
+	size_t k = 0;
+
+	while (*t && k + 1 < len) {
+		if (*t == '{') {
+			const char *e = strchr(t, '}');
+			const char *val = NULL;
+
+			for (size_t i = 0; e && !val && i < nvars; i++)
+				if (strlen(vars[i].name) == (size_t)(e - t - 1) &&
+				    !strncmp(t + 1, vars[i].name, (size_t)(e - t - 1)))
+					val = vars[i].val;
+			if (val) {
+				int n = snprintf(out + k, len - k, "%s", val);
+
+				k = n < 0 ? k : k + (size_t)n < len ? k + (size_t)n : len - 1;
+				t = e + 1;
+				continue;
+			}
+		}
+		out[k++] = *t++;
+	}
+	out[k < len ? k : len - 1] = 0;
 }
 
 double field(const char *s, const char *key)
@@ -199,14 +332,16 @@ double field(const char *s, const char *key)
 	return p ? strtod(p + strlen(pat), NULL) : NAN;
 }
 
-pid_t spawn(char *const argv[], const char *env, const char *out, int gate_fd,
-		   const char *cgroup)
+pid_t spawn(char *const argv[], const char *env, const char *out, int out_fd, int gate_fd,
+	    const char *cgroup)
 {
 	pid_t p = fork();
 
 	if (p)
 		return p;
 	setpgid(0, 0);
+	/* Never outlive the driver, however it ends. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (cgroup && *cgroup) {
 		char path[PATH_MAX];
 		FILE *f;
@@ -223,9 +358,11 @@ pid_t spawn(char *const argv[], const char *env, const char *out, int gate_fd,
 	if (out) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		if (fd < 0 || (out_fd < 0 && dup2(fd, 1) < 0) || dup2(fd, 2) < 0)
 			_exit(126);
 	}
+	if (out_fd >= 0 && dup2(out_fd, 1) < 0)
+		_exit(126);
 	if (gate_fd >= 0) {
 		/* benchwl -g 3; dup2 onto itself would keep O_CLOEXEC. */
 		if (gate_fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(gate_fd, 3) < 0)
@@ -272,8 +409,8 @@ int write_file(const char *path, size_t mib, bool random)
 	return close(fd);
 }
 
-/* A memory cgroup of our own under our own (v1 or v2), limited to 32 MiB. */
-int make_memcg(char *memcg, size_t memcg_len)
+/* A memory cgroup of our own under our own (v1 or v2), limited to mib MiB. */
+int make_memcg(char *memcg, size_t memcg_len, const char *tag, int mib)
 {
 	char line[512], *rel = NULL, base[PATH_MAX], path[PATH_MAX];
 	bool v1 = access("/sys/fs/cgroup/memory", F_OK) == 0;
@@ -293,14 +430,14 @@ int make_memcg(char *memcg, size_t memcg_len)
 	snprintf(base, sizeof(base), "/sys/fs/cgroup%s%s", v1 ? "/memory" : "",
 		 strcmp(rel, "/") ? rel : "");
 	free(rel);
-	if (snprintf(memcg, memcg_len, "%s/memscope-bench-%d", base, (int)getpid()) >=
+	if (snprintf(memcg, memcg_len, "%s/memscope-%s-%d", base, tag, (int)getpid()) >=
 	    (int)memcg_len)
 		return -1;
 	if (mkdir(memcg, 0755))
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", memcg, v1 ? "memory.limit_in_bytes" : "memory.max");
 	f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", 32 << 20) < 0 || fclose(f)) {
+	if (!f || fprintf(f, "%d\n", mib << 20) < 0 || fclose(f)) {
 		rmdir(memcg);
 		memcg[0] = 0;
 		return -1;
@@ -357,6 +494,45 @@ void cpu_model(char *out, size_t len)
 	}
 	if (f)
 		fclose(f);
+}
+
+int exe_dir(char *dir, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	dir[n] = 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	return 0;
+}
+
+void json_machine(struct json *j, const char *ms)
+{
+	char model[128], commit[128], date[32];
+	time_t t = time(NULL);
+	struct utsname u;
+
+	uname(&u);
+	cpu_model(model, sizeof(model));
+	commit_of(ms, commit, sizeof(commit));
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	json_kstr(j, "memscope", commit);
+	json_kstr(j, "date", date);
+	json_key(j, "kernel");
+	json_obj_begin(j);
+	json_kstr(j, "release", u.release);
+	json_kstr(j, "version", u.version);
+	json_obj_end(j);
+	json_key(j, "cpu");
+	json_obj_begin(j);
+	json_kstr(j, "model", model);
+	json_ki64(j, "count", sysconf(_SC_NPROCESSORS_ONLN));
+	json_obj_end(j);
 }
 
 void commit_of(const char *ms, char *out, size_t len)

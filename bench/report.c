@@ -4,9 +4,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "bench.h"
 #include "core/json.h"
@@ -100,29 +97,11 @@ void print_table(const struct bench *b, struct cfg_res *cr, int ncfg)
 
 void write_json(FILE *f, struct cfg_res (*all)[MAX_CONFIGS], const bool *sel)
 {
-	char model[128], commit[128], date[32];
-	time_t t = time(NULL);
-	struct utsname u;
 	struct json j;
 
-	uname(&u);
-	cpu_model(model, sizeof(model));
-	commit_of(o.ms, commit, sizeof(commit));
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	json_init(&j, f);
 	json_obj_begin(&j);
-	json_kstr(&j, "memscope", commit);
-	json_kstr(&j, "date", date);
-	json_key(&j, "kernel");
-	json_obj_begin(&j);
-	json_kstr(&j, "release", u.release);
-	json_kstr(&j, "version", u.version);
-	json_obj_end(&j);
-	json_key(&j, "cpu");
-	json_obj_begin(&j);
-	json_kstr(&j, "model", model);
-	json_ki64(&j, "count", sysconf(_SC_NPROCESSORS_ONLN));
-	json_obj_end(&j);
+	json_machine(&j, o.ms);
 	json_ki64(&j, "rounds", o.rounds);
 	json_kdouble(&j, "seconds", o.seconds);
 	json_key(&j, "benchmarks");

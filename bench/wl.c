@@ -3,8 +3,10 @@
  * timed over a fixed duration, each printing one JSON line
  *   {"type":"bench","workload":MODE,"ops":N,"ns_per_op":X,"warmup_ops":W}
  *
- * usage: benchwl MODE [-d MS] [-w MS] [-g FD] [-f FILE] [-D DEPTH]
+ * usage: benchwl MODE [-d MS] [-w MS] [-g FD] [-f FILE] [-D DEPTH] [-r RATE]
  *   -d MS   measure for MS milliseconds (default 2000)
+ *   -r RATE at most RATE ops per second, paced in steps of 10 ms (default:
+ *           as fast as it goes); make soak's steady, light load
  *   -D N    run the loop N calls below main (default 1): deeper stacks
  *   -w MS   warm up for MS milliseconds first (default 200), not counted
  *   -g FD   print {"type":"ready"}, then wait for a byte on FD before
@@ -30,17 +32,22 @@
  *               cgroup: every pass reclaims); an op is 128 KiB
  *   spawn       fork, exec /bin/true, wait (what runs on every exit and
  *               exec: what memscope oom and reclaim cost an idle machine)
+ *   oom         fork a child that touches anonymous memory until the OOM
+ *               killer ends it (the caller puts this process in a small
+ *               memory cgroup without swap), wait for the kill
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -203,6 +210,38 @@ static void op_spawn(void)
 		die("/bin/true");
 }
 
+/* The child grows until its memory cgroup's OOM killer takes it (it is
+ * the group's largest task, and asks to be the victim). */
+static void op_oom(void)
+{
+	const size_t len = (size_t)1 << 30;
+	int st, fd;
+	pid_t p = fork();
+
+	if (p < 0)
+		die("fork");
+	if (!p) {
+		char *m;
+
+		fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "1000", 4) != 4)
+				_exit(125);
+			close(fd);
+		}
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			_exit(125);
+		for (size_t o = 0; o < len; o += 4096)
+			m[o] = 1;
+		_exit(126);	/* 1 GiB and no kill: no limit here */
+	}
+	if (waitpid(p, &st, 0) != p || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+		errno = 0;
+		die("the child was not OOM-killed (no small memory cgroup?)");
+	}
+}
+
 /* ---- set-up ---------------------------------------------------------------- */
 
 static void setup_tcp(void)
@@ -253,7 +292,11 @@ static const struct mode {
 	{ "malloc", op_malloc },     { "new", op_new }, { "socketpair", op_socketpair }, { "pipe", op_pipe },
 	{ "tmpfs", op_tmpfs },	     { "tcp", op_tcp },		      { "readseq", op_readseq },
 	{ "readrand", op_readrand }, { "reclaim", op_reclaim },	      { "spawn", op_spawn },
+	{ "oom", op_oom },
 };
+
+static double rate;	/* -r: ops per second at most (0: no pacing) */
+static uint64_t paced_ops, paced_t0;
 
 /* Ops until the clock passes end; the clock is read every `batch` ops. */
 static uint64_t run(void (*op)(void), uint64_t end, unsigned int batch, uint64_t *t_end)
@@ -265,6 +308,24 @@ static uint64_t run(void (*op)(void), uint64_t end, unsigned int batch, uint64_t
 			op();
 		ops += batch;
 		t = now_ns();
+		if (rate > 0) {
+			/* Where the schedule says the next batch starts. */
+			uint64_t next;
+			struct timespec ts;
+
+			if (!paced_t0)
+				paced_t0 = t;
+			paced_ops += batch;
+			next = paced_t0 + (uint64_t)((double)paced_ops / rate * 1e9);
+			if (next > end)
+				next = end;
+			if (next > t) {
+				ts.tv_sec = (time_t)(next / 1000000000u);
+				ts.tv_nsec = (long)(next % 1000000000u);
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+				t = now_ns();
+			}
+		}
 	} while (t < end);
 	*t_end = t;
 	return ops;
@@ -292,20 +353,21 @@ int main(int argc, char **argv)
 	unsigned int batch;
 	char c;
 
-	while ((opt = getopt(argc, argv, "d:w:g:f:D:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:w:g:f:D:r:")) != -1) {
 		switch (opt) {
 		case 'd': dur_ms = atol(optarg); break;
 		case 'w': warm_ms = atol(optarg); break;
 		case 'g': gate = atoi(optarg); break;
 		case 'f': file = optarg; break;
 		case 'D': depth = atoi(optarg); break;
+		case 'r': rate = strtod(optarg, NULL); break;
 		default: goto usage;
 		}
 	}
 	for (size_t i = 0; optind < argc && i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (!strcmp(argv[optind], modes[i].name))
 			m = &modes[i];
-	if (!m || dur_ms <= 0 || warm_ms < 0 || depth < 1 || depth > 1000)
+	if (!m || dur_ms <= 0 || warm_ms < 0 || depth < 1 || depth > 1000 || !(rate >= 0))
 		goto usage;
 
 	if (m->op == op_socketpair) {
@@ -338,9 +400,12 @@ int main(int argc, char **argv)
 	}
 	/* Reading the clock costs ~20 ns: often enough to stop on time for
 	 * the slow modes, rarely enough to be noise for the fast ones. */
-	batch = m->op == op_spawn || m->op == op_reclaim	? 1 :
-		m->op == op_malloc || m->op == op_new ? 256 :
-							16;
+	batch = m->op == op_spawn || m->op == op_reclaim || m->op == op_oom ? 1 :
+		m->op == op_malloc || m->op == op_new			     ? 256 :
+									       16;
+	/* Paced: a batch every 10 ms or so. */
+	if (rate > 0)
+		batch = rate >= 200 ? (unsigned int)(rate / 100) : 1;
 	t0 = now_ns();
 	wops = warm_ms ? deeper(depth, m->op, t0 + (uint64_t)warm_ms * 1000000, batch, &t0) : 0;
 	ops = deeper(depth, m->op, t0 + (uint64_t)dur_ms * 1000000, batch, &t1);
@@ -351,6 +416,6 @@ int main(int argc, char **argv)
 	return fflush(stdout) ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: benchwl malloc|new|socketpair|pipe|tmpfs|tcp|readseq|readrand|"
-			"reclaim|spawn [-d MS] [-w MS] [-g FD] [-f FILE] [-D DEPTH]\n");
+			"reclaim|spawn|oom [-d MS] [-w MS] [-g FD] [-f FILE] [-D DEPTH] [-r RATE]\n");
 	return 2;
 }
