@@ -5,6 +5,12 @@
 #   make V=1             show the commands
 #   make WERROR=1        warnings are errors (the test targets set this)
 #   make test            build with -Werror and run the whole suite
+#   make SANITIZE=1      build memscope and its tests with ASan+UBSan
+#                        (not the workloads: the tracer's targets stay as
+#                        they are); use with its own OUTPUT
+#   make sanitize        build with SANITIZE=1 into $(OUTPUT)/sanitize and
+#                        run the host suite, BPF tests included; fails on
+#                        any sanitizer report (scripts/sanitize.sh)
 #   make demo            build and run the main job on the bundled demo
 #   make install         install to $(DESTDIR)$(PREFIX)/bin (PREFIX=/usr/local)
 #   make uninstall
@@ -19,6 +25,7 @@ BPFTOOL    ?= bpftool
 PKG_CONFIG ?= pkg-config
 STATIC     ?= 0
 WERROR     ?= 0
+SANITIZE   ?= 0
 
 VERSION := 0.1.0
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -77,6 +84,23 @@ LIBS := $(PKG_LIBS) -liberty -lpthread
 ALL_CFLAGS += -DMEMSCOPE_CAPSTONE_DLOPEN
 # The tests check the placement with capstone of their own, linked.
 TEST_LIBS := -lcapstone
+endif
+
+# ASan+UBSan for memscope, its tests and what they link of ours; any
+# undefined behaviour is fatal. MEMSCOPE_SANITIZE lets the tests know
+# (tests/lib/harness.h: test_sanitized()).
+ifeq ($(SANITIZE),1)
+ifeq ($(STATIC),1)
+$(error SANITIZE=1 cannot be STATIC=1: the sanitizer runtimes are shared libraries)
+endif
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_CFLAGS += $(SAN_FLAGS) -DMEMSCOPE_SANITIZE
+ALL_LDFLAGS += $(SAN_FLAGS)
+# UBSAN_OPTIONS' log_path obeyed with gcc's runtimes (see the file).
+SAN_OBJS := $(OUTPUT)/tests/sanitize/ubsan_log.o
+else
+SAN_FLAGS :=
+SAN_OBJS :=
 endif
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
@@ -176,13 +200,13 @@ $(OUTPUT)/%.o: %.c $(FLAGS_STAMP) | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BIN): $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ)
+$(BIN): $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ) $(SAN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 $(TEST_OBJS): ALL_CFLAGS += -Itests/lib
 
-$(TEST_BIN): $(TEST_OBJS) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ)
+$(TEST_BIN): $(TEST_OBJS) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ) $(SAN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) $(TEST_LIBS) -o $@
@@ -253,11 +277,11 @@ BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
 BENCH_SRCS := bench/bench.c bench/proc.c bench/report.c
 # memscope's own JSON writer (escaping, UTF-8 checks).
-BENCH_CORE := $(OUTPUT)/user/core/json.o $(OUTPUT)/user/core/strutil.o
+BENCH_CORE := $(OUTPUT)/user/core/json.o $(OUTPUT)/user/core/strutil.o $(SAN_OBJS)
 $(OUTPUT)/bench/memscope-bench: $(BENCH_SRCS) bench/bench.h $(BENCH_CORE) $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
+	$(Q)$(CC) $(BENCH_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Iuser -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
 		$(BENCH_SRCS) $(BENCH_CORE) $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
 
 # Built with everything (a test runs it briefly), but not for the guests.
@@ -270,6 +294,12 @@ $(OUTPUT)/bench/benchwl: bench/wl.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) $< -lstdc++ -o $@
+
+# The host suite under ASan+UBSan (scripts/sanitize.sh): every report, in
+# memscope's children too, is a failure.
+.PHONY: sanitize
+sanitize:
+	$(Q)OUTPUT=$(OUTPUT)/sanitize scripts/sanitize.sh
 
 .PHONY: bench
 bench: all $(BENCH_BIN)
