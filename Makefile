@@ -296,10 +296,12 @@ $(OUTPUT)/bench/benchwl: bench/wl.c $(FLAGS_STAMP)
 	$(Q)$(CC) $(BENCH_CFLAGS) $< -lstdc++ -o $@
 
 # The host suite under ASan+UBSan (scripts/sanitize.sh): every report, in
-# memscope's children too, is a failure.
+# memscope's children too, is a failure. SANITIZE_ARGS: the runner's
+# options (e.g. -t probe).
+SANITIZE_ARGS ?=
 .PHONY: sanitize
 sanitize:
-	$(Q)OUTPUT=$(OUTPUT)/sanitize scripts/sanitize.sh
+	$(Q)OUTPUT=$(OUTPUT)/sanitize scripts/sanitize.sh $(SANITIZE_ARGS)
 
 .PHONY: bench
 bench: all $(BENCH_BIN)
