@@ -58,6 +58,7 @@ struct pending {
 	 * once it is over take their names with them. */
 	char cg_victim[256], cg_trigger[256], cg_oom[256];
 	struct frames *kstack, *ustack;		/* --stacks, symbolized */
+	struct usyms *us;	/* what ustack's names point into */
 	bool used;
 };
 
@@ -300,17 +301,23 @@ static void task_json(struct oom_state *s, const char *key, const struct oom_tas
 	json_obj_end(j);
 }
 
-/* The stack store's stack id, symbolized (NULL when not kept). */
-static struct frames *stack_frames(struct oom_state *s, int32_t id, bool user, pid_t pid)
+/* The stack store's stack id, symbolized (NULL when not kept). A user
+ * stack's names live in the process's symbols, which are kept in *keep
+ * (NULL for a kernel stack) until the frames are printed. */
+static struct frames *stack_frames(struct oom_state *s, int32_t id, pid_t pid,
+				   struct usyms **keep)
 {
 	struct frames *fr = malloc(sizeof(*fr));
-	struct usyms *us = user ? usyms_new(pid) : NULL;
+	struct usyms *us = keep ? usyms_new(pid) : NULL;
 
-	if (fr && !frames_of_stack(s->stacks_fd, id, user, us, s->ksyms, 0, fr)) {
+	if (fr && !frames_of_stack(s->stacks_fd, id, keep != NULL, us, s->ksyms, 0, fr)) {
 		free(fr);
 		fr = NULL;
 	}
-	usyms_free(us);
+	if (keep && fr)
+		*keep = us;
+	else
+		usyms_free(us);
 	return fr;
 }
 
@@ -528,7 +535,9 @@ static int emit(struct oom_state *s, struct pending *p)
 	p->used = false;
 	free(p->kstack);
 	free(p->ustack);
+	usyms_free(p->us);
 	p->kstack = p->ustack = NULL;
+	p->us = NULL;
 	bpf_map_delete_elem(s->victims_fd, &pid);
 	s->kills++;
 	if (fflush(stdout))
@@ -600,8 +609,8 @@ static int on_event(void *ctx, void *data, size_t len)
 			 cgroup_name(s, p->k.trigger.memcg_id));
 		snprintf(p->cg_oom, sizeof(p->cg_oom), "%s", cgroup_name(s, p->k.oc.memcg_id));
 		if (s->o->stacks) {
-			p->kstack = stack_frames(s, p->k.trigger_kstack, false, p->k.trigger.pid);
-			p->ustack = stack_frames(s, p->k.trigger_ustack, true, p->k.trigger.pid);
+			p->kstack = stack_frames(s, p->k.trigger_kstack, p->k.trigger.pid, NULL);
+			p->ustack = stack_frames(s, p->k.trigger_ustack, p->k.trigger.pid, &p->us);
 		}
 		strftime(p->when, sizeof(p->when),
 			 s->o->common.json ? "%Y-%m-%dT%H:%M:%S%z" : "%H:%M:%S", localtime(&t));
