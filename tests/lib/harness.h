@@ -57,9 +57,9 @@ unsigned long test_assertions(void);
  * output), and the source tree (NULL when absent, e.g. in the QEMU guest). */
 const char *test_bin_dir(void);
 const char *test_src_dir(void);
-/* Whether this is the sanitized build (make SANITIZE=1): ASan makes
- * memscope bigger and slower, so the few tests of its RSS, speed or size
- * skip then, saying so (test_skip_sanitized). */
+/* Whether this is the sanitized build (make SANITIZE=1, make sanitize):
+ * ASan makes memscope bigger and slower, so a test of its RSS, speed or
+ * size may skip then, saying why. (None has needed to so far.) */
 static inline bool test_sanitized(void)
 {
 #ifdef MEMSCOPE_SANITIZE
@@ -68,10 +68,6 @@ static inline bool test_sanitized(void)
 	return false;
 #endif
 }
-#define test_skip_sanitized(why) do {                                          \
-	if (test_sanitized())                                                 \
-		test_skip("sanitized build (ASan): %s", why);                 \
-} while (0)
 
 /* The pid of the runner (the process that forks the tests). */
 pid_t test_runner_pid(void);
