@@ -36,7 +36,7 @@ chmod 1777 "$logs"
 # The suppressions: leaks inside the libraries, each with its reason.
 supp=$top/tests/sanitize/lsan.supp
 common="halt_on_error=1:exitcode=23:print_stacktrace=1"
-ASAN_OPTIONS="log_path=$logs/asan:$common:detect_leaks=1:abort_on_error=0"
+ASAN_OPTIONS="log_path=$logs/asan:$common:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1"
 UBSAN_OPTIONS="log_path=$logs/ubsan:$common"
 LSAN_OPTIONS="suppressions=$supp:print_suppressions=0"
 MEMSCOPE_SANITIZER_LOGS=$logs
