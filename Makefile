@@ -87,13 +87,15 @@ TEST_LIBS := -lcapstone
 endif
 
 # ASan+UBSan for memscope, its tests and what they link of ours; any
-# undefined behaviour is fatal. MEMSCOPE_SANITIZE lets the tests know
+# undefined behaviour is fatal, a float cast out of range too (UB that
+# -fsanitize=undefined leaves out). MEMSCOPE_SANITIZE lets the tests know
 # (tests/lib/harness.h: test_sanitized()).
 ifeq ($(SANITIZE),1)
 ifeq ($(STATIC),1)
 $(error SANITIZE=1 cannot be STATIC=1: the sanitizer runtimes are shared libraries)
 endif
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined,float-cast-overflow
 ALL_CFLAGS += $(SAN_FLAGS) -DMEMSCOPE_SANITIZE
 ALL_LDFLAGS += $(SAN_FLAGS)
 # UBSAN_OPTIONS' log_path obeyed with gcc's runtimes (see the file).
