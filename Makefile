@@ -8,6 +8,12 @@
 #   make bench           what each tool costs (build/bench/bench.json)
 #   make soak            every tool for SOAK_SECONDS (600) against a steady
 #                        workload; fails on growth beyond its bounds
+#   make SANITIZE=1      build memscope and its tests with ASan+UBSan
+#                        (not the workloads: the tracer's targets stay as
+#                        they are); use with its own OUTPUT
+#   make sanitize        build with SANITIZE=1 into $(OUTPUT)/sanitize and
+#                        run the host suite, BPF tests included; fails on
+#                        any sanitizer report (scripts/sanitize.sh)
 #   make demo            build and run the main job on the bundled demo
 #   make fuzz            build the libFuzzer harnesses (tests/fuzz/) and run each
 #                        for FUZZ_SECONDS (default 60); non-zero if one found
@@ -25,6 +31,7 @@ BPFTOOL    ?= bpftool
 PKG_CONFIG ?= pkg-config
 STATIC     ?= 0
 WERROR     ?= 0
+SANITIZE   ?= 0
 
 VERSION := 0.1.0
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -83,6 +90,25 @@ LIBS := $(PKG_LIBS) -liberty -lpthread
 ALL_CFLAGS += -DMEMSCOPE_CAPSTONE_DLOPEN
 # The tests check the placement with capstone of their own, linked.
 TEST_LIBS := -lcapstone
+endif
+
+# ASan+UBSan for memscope, its tests and what they link of ours; any
+# undefined behaviour is fatal, a float cast out of range too (UB that
+# -fsanitize=undefined leaves out). MEMSCOPE_SANITIZE lets the tests know
+# (tests/lib/harness.h: test_sanitized()).
+ifeq ($(SANITIZE),1)
+ifeq ($(STATIC),1)
+$(error SANITIZE=1 cannot be STATIC=1: the sanitizer runtimes are shared libraries)
+endif
+SAN_FLAGS := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined,float-cast-overflow
+ALL_CFLAGS += $(SAN_FLAGS) -DMEMSCOPE_SANITIZE
+ALL_LDFLAGS += $(SAN_FLAGS)
+# UBSAN_OPTIONS' log_path obeyed with gcc's runtimes (see the file).
+SAN_OBJS := $(OUTPUT)/tests/sanitize/ubsan_log.o
+else
+SAN_FLAGS :=
+SAN_OBJS :=
 endif
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
@@ -187,13 +213,13 @@ $(OUTPUT)/%.o: %.c $(FLAGS_STAMP) | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BIN): $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ)
+$(BIN): $(MAIN_OBJ) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ) $(SAN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
 
 $(TEST_OBJS): ALL_CFLAGS += -Itests/lib
 
-$(TEST_BIN): $(TEST_OBJS) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ)
+$(TEST_BIN): $(TEST_OBJS) $(TOOL_OBJS) $(LIB_OBJS) $(VERSION_OBJ) $(SAN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBS) $(TEST_LIBS) -o $@
@@ -269,11 +295,11 @@ BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
 BENCH_SRCS := bench/bench.c bench/proc.c bench/report.c
 # memscope's own JSON writer (escaping, UTF-8 checks).
-BENCH_CORE := $(OUTPUT)/user/core/json.o $(OUTPUT)/user/core/strutil.o
+BENCH_CORE := $(OUTPUT)/user/core/json.o $(OUTPUT)/user/core/strutil.o $(SAN_OBJS)
 $(OUTPUT)/bench/memscope-bench: $(BENCH_SRCS) bench/bench.h $(BENCH_CORE) $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
+	$(Q)$(CC) $(BENCH_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Iuser -DBENCH_PEERS='"$(CURDIR)/bench/peers"' \
 		$(BENCH_SRCS) $(BENCH_CORE) $(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
 
 # Every tool left running at once against a steady workload of its own,
@@ -288,7 +314,7 @@ SOAK_CORE := $(OUTPUT)/user/out/files.o
 $(OUTPUT)/bench/memscope-soak: $(SOAK_SRCS) bench/bench.h $(BENCH_CORE) $(SOAK_CORE) $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BENCH_CFLAGS) $(PKG_CFLAGS) -Iuser $(SOAK_SRCS) $(BENCH_CORE) $(SOAK_CORE) \
+	$(Q)$(CC) $(BENCH_CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -Iuser $(SOAK_SRCS) $(BENCH_CORE) $(SOAK_CORE) \
 		$(shell $(PKG_CONFIG) --libs libbpf) -lm -o $@
 
 .PHONY: soak
@@ -305,6 +331,14 @@ $(OUTPUT)/bench/benchwl: bench/wl.c $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) $< -lstdc++ -o $@
+
+# The host suite under ASan+UBSan (scripts/sanitize.sh): every report, in
+# memscope's children too, is a failure. SANITIZE_ARGS: the runner's
+# options (e.g. -t probe).
+SANITIZE_ARGS ?=
+.PHONY: sanitize
+sanitize:
+	$(Q)OUTPUT=$(OUTPUT)/sanitize scripts/sanitize.sh $(SANITIZE_ARGS)
 
 .PHONY: bench
 bench: all $(BENCH_BIN)

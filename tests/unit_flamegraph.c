@@ -707,7 +707,7 @@ TEST(unit_flamegraph_svg_many, 0)
 	uint64_t total = 0, hidden_v = 0, want_hidden_v = 0;
 	struct frame *fr = NULL;
 	struct xel *root;
-	size_t nlines = 0, np = 0, distinct = 0, ndrawn = 0;
+	size_t nlines = 0, np = 0, cap = 0, distinct = 0, ndrawn = 0;
 	int n = 0, k, err, hidden = -1, all = -1, checked = 0;
 	struct { char *frames; uint64_t v; } *lines;
 
@@ -792,7 +792,12 @@ TEST(unit_flamegraph_svg_many, 0)
 	for (size_t i = 0; i < nlines; i++)
 		for (char *p = lines[i].frames;; p++)
 			if (*p == ';' || !*p) {
-				prefixes = realloc(prefixes, (np + 1) * sizeof(*prefixes));
+				/* Doubling: one realloc per prefix copies
+				 * them all each time under ASan. */
+				if (np == cap) {
+					cap = cap ? 2 * cap : 1024;
+					prefixes = realloc(prefixes, cap * sizeof(*prefixes));
+				}
 				prefixes[np++] = strndup(lines[i].frames, p - lines[i].frames);
 				if (!*p)
 					break;

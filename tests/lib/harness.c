@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Test runner: registration, per-test fork with a time limit, summary. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -131,6 +132,62 @@ static bool swept_clean(void)
 	return clean;
 }
 
+/* The sanitized suite (scripts/sanitize.sh) has every ASan/UBSan/LSan
+ * report written to a file in $MEMSCOPE_SANITIZER_LOGS, whichever process
+ * made it (a memscope a shell or tmux started, whose stderr no test
+ * reads). A report that appears during a test fails that test, and is
+ * shown. Files already seen are remembered by name. */
+static char **san_seen;
+static size_t san_nseen;
+
+static bool san_known(const char *name)
+{
+	for (size_t i = 0; i < san_nseen; i++)
+		if (!strcmp(san_seen[i], name))
+			return true;
+	return false;
+}
+
+/* Number of new report files (each shown). */
+static int sanitizer_reports(void)
+{
+	const char *dir = getenv("MEMSCOPE_SANITIZER_LOGS");
+	struct dirent *de;
+	char path[PATH_MAX], line[1024];
+	int n = 0;
+	DIR *d;
+
+	if (!dir || !*dir || !(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		char **grown, *name;
+		int lines = 0;
+		FILE *f;
+
+		if (de->d_name[0] == '.' || san_known(de->d_name))
+			continue;
+		grown = realloc(san_seen, (san_nseen + 1) * sizeof(*san_seen));
+		name = strdup(de->d_name);
+		if (!grown || !name) {
+			free(name);
+			san_seen = grown ?: san_seen;
+			continue;
+		}
+		san_seen = grown;
+		san_seen[san_nseen++] = name;
+		n++;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		printf("  sanitizer report %s:\n", path);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f) && lines++ < 60)
+			printf("    %s%s", line, strchr(line, '\n') ? "" : "\n");
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
 static bool selected(const char *name, char **filters, int nfilters)
 {
 	if (!nfilters)
@@ -150,6 +207,7 @@ static int run_one(const struct test *t)
 	time_t deadline;
 	int status;
 	pid_t pid, w;
+	bool clean;
 
 	if ((t->flags & T_ROOT) && geteuid() != 0) {
 		printf("  skip: needs root\n");
@@ -181,13 +239,15 @@ static int run_one(const struct test *t)
 			kill(-pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			swept_clean();
+			sanitizer_reports();
 			return 1;
 		}
 		nanosleep(&slice, NULL);
 	}
 	/* Reap anything the test left in its process group. */
 	kill(-pid, SIGKILL);
-	if (!swept_clean())
+	clean = swept_clean();
+	if (sanitizer_reports() || !clean)
 		return 1;
 	if (WIFSIGNALED(status)) {
 		printf("  killed by signal %d\n", WTERMSIG(status));
@@ -285,6 +345,9 @@ int main(int argc, char **argv)
 			printf("removed memory cgroups of earlier runs: %s\n", removed);
 		if (scratch_sweep(0, removed, sizeof(removed)))
 			printf("removed scratch directories of earlier runs: %s\n", removed);
+		/* Reports from before this run are not its tests'. */
+		if (sanitizer_reports())
+			printf("(sanitizer reports from before the first test)\n");
 	}
 
 	for (t = tests; t; t = t->next) {

@@ -57,6 +57,18 @@ unsigned long test_assertions(void);
  * output), and the source tree (NULL when absent, e.g. in the QEMU guest). */
 const char *test_bin_dir(void);
 const char *test_src_dir(void);
+/* Whether this is the sanitized build (make SANITIZE=1, make sanitize):
+ * ASan makes memscope bigger and slower, so a test of its RSS, speed or
+ * size may skip then, saying why. (None has needed to so far.) */
+static inline bool test_sanitized(void)
+{
+#ifdef MEMSCOPE_SANITIZE
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* The pid of the runner (the process that forks the tests). */
 pid_t test_runner_pid(void);
 /* Whether pid is a live test runner (it may be another engineer's): what

@@ -59,9 +59,7 @@ struct pending {
 	 * once it is over take their names with them. */
 	char cg_victim[256], cg_trigger[256], cg_oom[256];
 	struct frames *kstack, *ustack;		/* --stacks, symbolized */
-	/* The trigger's symbols: ustack's names point into them, so they
-	 * live as long as it does. */
-	struct usyms *us;
+	struct usyms *us;	/* what ustack's names point into */
 	bool used;
 };
 
@@ -305,18 +303,22 @@ static void task_json(struct oom_state *s, const char *key, const struct oom_tas
 }
 
 /* The stack store's stack id, symbolized (NULL when not kept). A user
- * stack's names point into the process's symbols, returned in *us (to
- * be freed after the frames, not before: that once printed garbage). */
-static struct frames *stack_frames(struct oom_state *s, int32_t id, bool user, pid_t pid,
-				   struct usyms **us)
+ * stack's names live in the process's symbols, which are kept in *keep
+ * (NULL for a kernel stack) until the frames are printed. */
+static struct frames *stack_frames(struct oom_state *s, int32_t id, pid_t pid,
+				   struct usyms **keep)
 {
 	struct frames *fr = malloc(sizeof(*fr));
+	struct usyms *us = keep ? usyms_new(pid) : NULL;
 
-	*us = user ? usyms_new(pid) : NULL;
-	if (fr && !frames_of_stack(s->stacks_fd, id, user, *us, s->ksyms, 0, fr)) {
+	if (fr && !frames_of_stack(s->stacks_fd, id, keep != NULL, us, s->ksyms, 0, fr)) {
 		free(fr);
 		fr = NULL;
 	}
+	if (keep && fr)
+		*keep = us;
+	else
+		usyms_free(us);
 	return fr;
 }
 
@@ -536,8 +538,8 @@ static int emit(struct oom_state *s, struct pending *p)
 	p->used = false;
 	free(p->kstack);
 	free(p->ustack);
-	p->kstack = p->ustack = NULL;
 	usyms_free(p->us);
+	p->kstack = p->ustack = NULL;
 	p->us = NULL;
 	bpf_map_delete_elem(s->victims_fd, &pid);
 	s->kills++;
@@ -610,12 +612,8 @@ static int on_event(void *ctx, void *data, size_t len)
 			 cgroup_name(s, p->k.trigger.memcg_id));
 		snprintf(p->cg_oom, sizeof(p->cg_oom), "%s", cgroup_name(s, p->k.oc.memcg_id));
 		if (s->o->stacks) {
-			struct usyms *none;
-
-			p->kstack = stack_frames(s, p->k.trigger_kstack, false, p->k.trigger.pid,
-						 &none);
-			p->ustack = stack_frames(s, p->k.trigger_ustack, true, p->k.trigger.pid,
-						 &p->us);
+			p->kstack = stack_frames(s, p->k.trigger_kstack, p->k.trigger.pid, NULL);
+			p->ustack = stack_frames(s, p->k.trigger_ustack, p->k.trigger.pid, &p->us);
 		}
 		strftime(p->when, sizeof(p->when),
 			 s->o->common.json ? "%Y-%m-%dT%H:%M:%S%z" : "%H:%M:%S", localtime(&t));
