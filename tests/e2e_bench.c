@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -40,12 +39,8 @@ static double runs_per_op(const struct jv *cfg, const char *prog)
 TEST_FULL(e2e_bench_smoke, T_ROOT | T_E2E, 300)
 {
 	char bench[4096], json[4096], dir[] = "/tmp/memscope-bench-test.XXXXXX";
-	const char *err = NULL;
-	char *text;
 	struct run_result r;
-	struct utsname u;
 	struct jv *root;
-	size_t len;
 
 	snprintf(bench, sizeof(bench), "%s/bench/memscope-bench", test_bin_dir());
 	if (access(bench, X_OK))
@@ -61,18 +56,7 @@ TEST_FULL(e2e_bench_smoke, T_ROOT | T_E2E, 300)
 	ASSERT_OK(run_argv(argv, &o, &r), "run memscope-bench");
 	ASSERT_EQ(r.status, 0, "memscope-bench exits 0");
 	ASSERT_CONTAINS(r.out, "leak-user:", "the table is printed");
-	text = read_text_file(json, &len);
-	ASSERT_TRUE(text != NULL, "the JSON file is written");
-	root = jv_parse(text, len, &err);
-	ASSERT_TRUE(root != NULL, "the JSON parses");
-	if (!root)
-		test_fail_at(__FILE__, __LINE__, "%s", err ?: "?");
-
-	uname(&u);
-	ASSERT_STREQ(jv_req_s(jv_req_o(root, "kernel"), "release"), u.release,
-		      "the kernel release is this machine's");
-	ASSERT_EQ(jv_req_i(jv_req_o(root, "cpu"), "count"), sysconf(_SC_NPROCESSORS_ONLN),
-		  "the CPU count is this machine's");
+	root = read_machine_json(json);
 	ASSERT_TRUE(strlen(jv_req_s(root, "memscope") ?: "") > 0, "the commit is named");
 
 	const struct jv *benches = jv_req_a(root, "benchmarks");
@@ -123,7 +107,6 @@ TEST_FULL(e2e_bench_smoke, T_ROOT | T_E2E, 300)
 	ASSERT_TRUE(runs_per_op(ms, "alloc_return") > 0.99 && runs_per_op(ms, "alloc_return") < 1.01,
 		    "one return run per pair");
 	jv_free(root);
-	free(text);
 	run_result_free(&r);
 	rm_tree(dir);
 }

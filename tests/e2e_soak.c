@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -18,12 +17,9 @@
 TEST_FULL(e2e_soak_smoke, T_ROOT | T_E2E, 180)
 {
 	char soak[4096], json[4096], dir[] = "/tmp/memscope-soak-test.XXXXXX";
-	const char *err = NULL;
-	char *text;
 	struct run_result r;
-	struct utsname u;
 	struct jv *root;
-	size_t len, n = 0;
+	size_t n = 0;
 
 	snprintf(soak, sizeof(soak), "%s/bench/memscope-soak", test_bin_dir());
 	if (access(soak, X_OK))
@@ -38,18 +34,7 @@ TEST_FULL(e2e_soak_smoke, T_ROOT | T_E2E, 180)
 	/* 1: a bound broken, which 15 s on a shared machine may do. */
 	ASSERT_TRUE(r.status == 0 || r.status == 1, "memscope-soak exits 0 or 1");
 	ASSERT_CONTAINS(r.out, "memscope soak: 15 s", "the table is printed");
-	text = read_text_file(json, &len);
-	ASSERT_TRUE(text != NULL, "the JSON file is written");
-	root = jv_parse(text, len, &err);
-	ASSERT_TRUE(root != NULL, "the JSON parses");
-	if (!root)
-		test_fail_at(__FILE__, __LINE__, "%s", err ?: "?");
-
-	uname(&u);
-	ASSERT_STREQ(jv_req_s(jv_req_o(root, "kernel"), "release"), u.release,
-		      "the kernel release is this machine's");
-	ASSERT_EQ(jv_req_i(jv_req_o(root, "cpu"), "count"), sysconf(_SC_NPROCESSORS_ONLN),
-		  "the CPU count is this machine's");
+	root = read_machine_json(json);
 	ASSERT_EQ(jv_req_i(root, "seconds"), 15, "the run's length");
 
 	const struct jv *tools = jv_req_a(root, "tools");
@@ -81,7 +66,6 @@ TEST_FULL(e2e_soak_smoke, T_ROOT | T_E2E, 180)
 	}
 	ASSERT_EQ((long long)n, 6, "every tool");
 	jv_free(root);
-	free(text);
 	run_result_free(&r);
 	rm_tree(dir);
 }

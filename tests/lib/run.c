@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/procfs.h"
 #include "harness.h"
+#include "jreq.h"
 #include "memcg.h"
 #include "run.h"
 
@@ -506,4 +508,30 @@ pid_t bg_wait_pid_file(struct bg *ms, const char *file)
 		bg_read_for(ms, 10);
 	}
 	return 0;
+}
+
+struct jv *read_machine_json_at(const char *file, int line, const char *path)
+{
+	const char *err = NULL;
+	struct utsname u;
+	struct jv *root;
+	size_t len;
+	char *text = read_text_file(path, &len);
+
+	if (!text) {
+		test_fail_at(file, line, "%s: not written (%s)", path, strerror(errno));
+		return NULL;
+	}
+	root = jv_parse(text, len, &err);
+	free(text);
+	if (!root) {
+		test_fail_at(file, line, "%s does not parse: %s", path, err ?: "?");
+		return NULL;
+	}
+	uname(&u);
+	ASSERT_STREQ(jv_req_s_at(file, line, jv_req_at(file, line, root, "kernel", J_OBJ), "release"),
+		     u.release, "the kernel release is this machine's");
+	ASSERT_EQ(jv_req_i_at(file, line, jv_req_at(file, line, root, "cpu", J_OBJ), "count"),
+		  sysconf(_SC_NPROCESSORS_ONLN), "the CPU count is this machine's");
+	return root;
 }

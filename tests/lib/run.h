@@ -106,6 +106,12 @@ bool parse_jlines_file_at(const char *file, int line, const char *path, struct j
 /* A whole file, NUL-terminated (malloc'd; *len its size if len); NULL with
  * errno if it cannot be read. */
 char *read_text_file(const char *path, size_t *len);
+/* A JSON file a bench driver wrote (memscope-bench, memscope-soak), parsed
+ * (NULL after a recorded failure), with its machine identity checked
+ * against this one's: the kernel release and the CPU count. */
+struct jv;
+struct jv *read_machine_json_at(const char *file, int line, const char *path);
+#define read_machine_json(path)	read_machine_json_at(__FILE__, __LINE__, path)
 /* The pid a workload publishes in file once it is ready (0 after 30 s),
  * reading memscope's output (ms) meanwhile. */
 struct bg;
