@@ -431,6 +431,25 @@ TEST(unit_flamegraph_svg_units, 0)
 	free(doc);
 }
 
+/* A unit too long for the tooltip's value is cut at a character, not
+ * inside one (the SVG was not UTF-8; found by the out fuzz harness). */
+TEST(unit_flamegraph_svg_long_unit, 0)
+{
+	const struct fg_stack in[] = { STACK(3145728, "main") };
+	char unit[61] = "";
+	struct fg_svg_opts o = { .unit = unit };
+	struct xel *root;
+	char *doc;
+
+	for (int k = 0; k < 30; k++)
+		strcat(unit, "\xc3\xa9");	/* U+00E9, two bytes */
+	root = render(in, 1, &o, &doc);
+	ASSERT_TRUE(root, "well-formed, valid UTF-8");
+	ASSERT_CONTAINS(doc, "3145728 \xc3\xa9", "the unit, cut");
+	xel_free(root);
+	free(doc);
+}
+
 TEST(unit_flamegraph_svg_nasty_names, 0)
 {
 	const char *script = "<script>alert(1)</script>";
@@ -681,6 +700,23 @@ TEST(unit_flamegraph_svg_narrow_frames, 0)
 			"note: how many, how much");
 out:
 	frames_free(fr, n);
+	xel_free(root);
+	free(doc);
+}
+
+/* Frames left out that are under 0.01% of the total: the note's "<0.01%"
+ * is escaped (it was written raw, and the SVG was not XML; found by the
+ * out fuzz harness). */
+TEST(unit_flamegraph_svg_narrow_tiny_share, 0)
+{
+	struct fg_stack in[] = {
+		STACK(UINT64_MAX / 2, "big"), STACK(1, "big", "lost"),
+	};
+	struct xel *root;
+	char *doc;
+
+	root = render(in, 2, NULL, &doc);
+	ASSERT_CONTAINS(doc, ", &lt;0.01% of the total); their callers'", "note escaped");
 	xel_free(root);
 	free(doc);
 }

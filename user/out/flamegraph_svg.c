@@ -102,14 +102,34 @@ static void put_fitted(FILE *f, const char *s, size_t max)
 	}
 }
 
-/* "1.5 MiB" for labels; "1.5 MiB (1572864 bytes)" for tooltips. */
+/* buf, valid UTF-8 up to its end, cut by snprintf() maybe mid-character:
+ * that character dropped. */
+static char *utf8_cut(char *buf)
+{
+	size_t n = strlen(buf), k = 0, need;
+	unsigned char c;
+
+	while (k < n && k < 4 && ((unsigned char)buf[n - 1 - k] & 0xc0) == 0x80)
+		k++;
+	if (k == n)
+		return buf;
+	c = buf[n - 1 - k];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (k + 1 < need)
+		buf[n - 1 - k] = 0;
+	return buf;
+}
+
+/* "1.5 MiB" for labels; "1.5 MiB (1572864 bytes)" for tooltips; "12 UNIT"
+ * with the unit cut short to fit. */
 static char *fmt_value(const struct svg *g, uint64_t v, bool full, char *buf, size_t len)
 {
 	char b[32];
 
-	if (!g->bytes && full)
+	if (!g->bytes && full) {
 		snprintf(buf, len, "%" PRIu64 " %s", v, g->unit);
-	else if (!g->bytes)
+		utf8_cut(buf);
+	} else if (!g->bytes)
 		snprintf(buf, len, "%" PRIu64, v);
 	else if (!full)
 		fmt_bytes(v, buf, len);
@@ -413,8 +433,10 @@ int fg_write_svg(FILE *f, const struct fg_stack *s, size_t n, const struct fg_sv
 		fprintf(f, "<text class=\"info\" x=\"%d\" y=\"%d\">%zu of %zu frames are narrower "
 			"than %.0f px and left out (", X0, height - 16, skipped, nnodes, MIN_PX);
 		xml_put(f, fmt_value(&g, skipped_value, !g.bytes, val, sizeof(val)));
-		fprintf(f, ", %s of the total); their callers' widths include them.</text>\n",
-			fmt_pct(&g, skipped_value, pct, sizeof(pct)));
+		/* "<0.01%" when the skipped frames are a tiny share: escaped. */
+		fputs(", ", f);
+		xml_put(f, fmt_pct(&g, skipped_value, pct, sizeof(pct)));
+		fputs(" of the total); their callers' widths include them.</text>\n", f);
 	}
 	fputs("</svg>\n", f);
 	err = 0;
