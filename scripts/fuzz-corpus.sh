@@ -19,7 +19,7 @@ CLANG=${CLANG:-clang}
 max=65536
 
 rm -rf "$dir"
-for h in procfs args json ksyms elf insn usyms demangle btf; do
+for h in procfs args json ksyms elf insn usyms demangle btf out; do
 	mkdir -p "$dir/$h"
 done
 
@@ -107,6 +107,17 @@ printf 'plain ascii' >"$dir/json/ascii"
 printf 'h\303\251llo \342\234\223 \360\237\230\200 "q" \\ /' >"$dir/json/utf8"
 printf 'bad \377\376 \300\200 \355\240\200 \364\220\200\200 trunc \342\234' >"$dir/json/invalid"
 printf 'ctl \001\t\n\r\b\f\037\177 key\000value \000' >"$dir/json/control"
+
+# --- out: flame-graph stacks (tests/fuzz/out.c: an options byte, then
+# NUL-separated tokens: title, subtitle, unit where asked for, then per
+# stack a value byte, its frames and an empty token) ---
+printf '\000\010main\000alloc\000malloc\000\000\020main\000free\000\000' >"$dir/out/plain"
+printf '\062./app \033[31mred\000sub\007title\000\001a;b\000c\nd\000\000\002<x>&amp;\000"q"\000\000' \
+	>"$dir/out/hostile"
+printf '\001\377bad \377\376\000\300\200\000\355\240\200 \000\000\376 \t \000;\000\000\003\000' \
+	>"$dir/out/invalid"
+printf '\017unit\342\234\223\000\100std::vector<int>::push_back(int const&)\000\344\270\255\346\226\207\000\000' \
+	>"$dir/out/unit_utf8"
 
 # --- ksyms: kallsyms, as root shows it (and a module section) ---
 if [ -r /proc/kallsyms ]; then
