@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "caps/kfuncs.h"
+#include "caps/sysfacts.h"
 #include "core/procfs.h"
 
 static FILE *text(const char *s)
@@ -299,4 +301,59 @@ TEST(unit_procfs_pid_stat, 0)
 	ASSERT_OK(proc_pid_stat_read(getpid(), &st), "our own stat");
 	ASSERT_EQ(st.state, 'R', "we are running");
 	ASSERT_EQ(proc_pid_stat_read(-5, &st), -ESRCH, "no such process");
+}
+
+/* /proc/swaps: a device per line after the header, a long path one line
+ * (it counted once per 511 bytes; found by the procfs fuzz harness). */
+TEST(unit_procfs_swaps, 0)
+{
+	char doc[2048];
+	FILE *f;
+	int n;
+
+	n = snprintf(doc, sizeof(doc), "Filename\tType\tSize\tUsed\tPriority\n/");
+	memset(doc + n, 'x', 1200);
+	snprintf(doc + n + 1200, sizeof(doc) - n - 1200, " file 1048572 0 -2\n"
+		 "/dev/dm-1 partition 8388604 0 -3\n");
+	f = text(doc);
+	ASSERT_EQ(swaps_count(f), 2, "two devices, one with a long path");
+	fclose(f);
+	f = text("Filename\tType\tSize\tUsed\tPriority\n");
+	ASSERT_EQ(swaps_count(f), 0, "header only");
+	fclose(f);
+	f = text("");
+	ASSERT_EQ(swaps_count(f), 0, "empty");
+	fclose(f);
+	f = text("Filename\n/swap file 1 0 -2");
+	ASSERT_EQ(swaps_count(f), 1, "last line without a newline");
+	fclose(f);
+}
+
+/* The kprobe readers of caps/kfuncs.c over their files' formats. */
+TEST(unit_procfs_kprobe_lists, 0)
+{
+	static const char aff[] = "do_page_fault\next4_readahead [ext4]\n";
+	static const char bl[] = "0xffffffff81a00000-0xffffffff81a00100\tdo_page_fault\n";
+	static const char ks[] = "ffffffff81000000 T _stext\nffffffff81a00000 t do_page_fault\n"
+				 "ffffffff82000000 D some_data\n";
+	FILE *f;
+
+	f = text(aff);
+	ASSERT_TRUE(kfunc_listed(f, "ext4_readahead", 0), "module function");
+	fclose(f);
+	f = text(aff);
+	ASSERT_FALSE(kfunc_listed(f, "do_page", 0), "a prefix is not the name");
+	fclose(f);
+	f = text(bl);
+	ASSERT_TRUE(kfunc_listed(f, "do_page_fault", 1), "blacklisted");
+	fclose(f);
+	f = text(bl);
+	ASSERT_FALSE(kfunc_listed(f, "do_page_fault", 0), "not as the first word");
+	fclose(f);
+	f = text(ks);
+	ASSERT_TRUE(kallsyms_has_text(f, "do_page_fault"), "text symbol");
+	fclose(f);
+	f = text(ks);
+	ASSERT_FALSE(kallsyms_has_text(f, "some_data"), "data symbol");
+	fclose(f);
 }

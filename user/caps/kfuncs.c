@@ -70,7 +70,7 @@ static int fentry_can_attach_now(const struct btf *btf, const char *name)
 
 /* Is name a line of file f, as its first word (available_filter_functions:
  * "name" or "name [module]"; kallsyms: "addr t name")? */
-static bool listed(FILE *f, const char *name, int word)
+bool kfunc_listed(FILE *f, const char *name, int word)
 {
 	char line[512], *tok, *save;
 	size_t n = strlen(name);
@@ -85,17 +85,25 @@ static bool listed(FILE *f, const char *name, int word)
 	return false;
 }
 
-static bool kallsyms_text(const char *name)
+bool kallsyms_has_text(FILE *f, const char *name)
 {
 	char line[512], type, sym[256];
-	FILE *f = fopen("/proc/kallsyms", "re");
 	bool found = false;
 
-	if (!f)
-		return false;
 	while (!found && fgets(line, sizeof(line), f))
 		found = sscanf(line, "%*s %c %255s", &type, sym) == 2 &&
 			(type == 't' || type == 'T') && !strcmp(sym, name);
+	return found;
+}
+
+static bool kallsyms_text(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	bool found;
+
+	if (!f)
+		return false;
+	found = kallsyms_has_text(f, name);
 	fclose(f);
 	return found;
 }
@@ -114,7 +122,7 @@ int kprobe_available(const char *name)
 	snprintf(path, sizeof(path), "%s/available_filter_functions", tracefs);
 	f = tracefs[0] ? fopen(path, "re") : NULL;
 	if (f) {
-		found = listed(f, name, 0);
+		found = kfunc_listed(f, name, 0);
 		fclose(f);
 	} else {
 		found = kallsyms_text(name);
@@ -124,7 +132,7 @@ int kprobe_available(const char *name)
 	/* "0xstart-0xend\tname" per blacklisted range (debugfs). */
 	f = fopen("/sys/kernel/debug/kprobes/blacklist", "re");
 	if (f) {
-		found = listed(f, name, 1);
+		found = kfunc_listed(f, name, 1);
 		fclose(f);
 		if (found)
 			return -EPERM;

@@ -8,6 +8,9 @@
 #ifndef MEMSCOPE_CAPS_KFUNCS_H
 #define MEMSCOPE_CAPS_KFUNCS_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 struct btf;
 
 /* 0 when an fentry program can be loaded for and attached to function name
@@ -24,5 +27,12 @@ int fentry_can_attach(const struct btf *btf, const char *name);
  * -ENOENT for an unknown or untraceable function, -EPERM for a
  * blacklisted one. */
 int kprobe_available(const char *name);
+
+/* The readers kprobe_available() uses, over an open file: is name the
+ * word-th word (from 0) of a line of f (available_filter_functions: 0,
+ * the kprobe blacklist: 1)? Is it a text symbol ('t' or 'T') of kallsyms
+ * f? */
+bool kfunc_listed(FILE *f, const char *name, int word);
+bool kallsyms_has_text(FILE *f, const char *name);
 
 #endif

@@ -81,19 +81,29 @@ static void read_memcg(struct sys_facts *s)
 			 strcmp(cg, "/") ? cg : "");
 }
 
+int swaps_count(FILE *f)
+{
+	int c, n = 0;
+	bool partial = false;
+
+	/* Lines of any length (a swap file's path can be PATH_MAX long); the
+	 * first is the header. */
+	while ((c = getc(f)) != EOF) {
+		n += c == '\n';
+		partial = c != '\n';
+	}
+	n += partial;
+	return n ? n - 1 : 0;
+}
+
 static void read_swap(struct sys_facts *s)
 {
-	char line[512];
 	FILE *f;
 
 	s->swap_devices = 0;
 	f = fopen("/proc/swaps", "re");
 	if (f) {
-		/* First line is the header. */
-		while (fgets(line, sizeof(line), f))
-			s->swap_devices++;
-		if (s->swap_devices)
-			s->swap_devices--;
+		s->swap_devices = swaps_count(f);
 		fclose(f);
 	}
 	s->swap_total_kb = meminfo_kb("SwapTotal");

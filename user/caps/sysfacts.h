@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
@@ -45,5 +46,8 @@ void sys_privileges_read(struct sys_privileges *p);
  * hierarchy) or 2 (the unified hierarchy with memory enabled), 0 and "" if
  * neither. */
 int memcg_hierarchy(char *mount, size_t len);
+
+/* The swap devices /proc/swaps f lists: its lines after the header. */
+int swaps_count(FILE *f);
 
 #endif
