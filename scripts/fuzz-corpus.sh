@@ -76,6 +76,51 @@ seedstr procfs psi_hand 010 200 "some avg10=0.00 avg60=0.00 avg300=0.00 total=12
 full avg10=0.00 avg60=0.00 avg300=0.00 total=45
 "
 seedstr procfs words 011 001 "cpu,memory pids"
+seed procfs swaps 012 000 /proc/swaps
+seedstr procfs swaps_hand 012 000 "Filename				Type		Size		Used		Priority
+/dev/dm-1                               partition	8388604		0		-2
+/swap\\040file                            file		1048572		512		-3
+"
+# The kprobe readers (caps/kfuncs.c): a function name, then the file it is
+# looked up in; a name from the file itself, so the seed finds it.
+# slice FILE LINES: the first LINES lines of FILE, if it can be read.
+slice() {
+	if [ -r "$1" ] && head -n 1 "$1" >/dev/null 2>&1; then
+		head -n "$2" "$1"
+	fi
+}
+for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+	aff=$(slice "$t/available_filter_functions" 400)
+	if [ -n "$aff" ]; then
+		{ printf '\013\000'; printf '%s\n' "$aff" | sed -n '200s/ .*//p'
+		  printf '%s\n' "$aff"; } >"$dir/procfs/filter_functions"
+		break
+	fi
+done
+bl=$(slice /sys/kernel/debug/kprobes/blacklist 400)
+if [ -n "$bl" ]; then
+	{ printf '\013\001'; printf '%s\n' "$bl" | sed -n '100s/^[^\t ]*[\t ]*//p'
+	  printf '%s\n' "$bl"; } >"$dir/procfs/blacklist"
+fi
+seedstr procfs filter_functions_hand 013 000 "handle_mm_fault
+do_page_fault
+handle_mm_fault
+ext4_readahead [ext4]
+"
+seedstr procfs blacklist_hand 013 001 "do_page_fault
+0xffffffff81001000-0xffffffff81001040	native_load_gs_index
+0xffffffff81a00000-0xffffffff81a00100	do_page_fault
+"
+ks=$(slice /proc/kallsyms 2000)
+if [ -n "$ks" ]; then
+	{ printf '\014\000'; printf '%s\n' "$ks" | awk '$2 ~ /^[tT]$/ { print $3; exit }'
+	  printf '%s\n' "$ks"; } >"$dir/procfs/kallsyms"
+fi
+seedstr procfs kallsyms_hand 014 000 "do_page_fault
+ffffffff81000000 T _stext
+ffffffff81a00000 t do_page_fault
+ffffffffc0201000 t mod_fn	[xfs]
+"
 
 # --- args: -c command lines, numbers, sizes, flag tables ---
 seedstr args u64 000 001 "18446744073709551615"

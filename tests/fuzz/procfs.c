@@ -3,17 +3,23 @@
  * parameter (key, controller, buffer length, device), the rest is the
  * file's text. Every output is read back, so a parser that leaves it
  * unterminated or uninitialised is caught by ASan/UBSan, not just one that
- * writes out of bounds. */
+ * writes out of bounds. /proc/swaps and the kprobe readers of
+ * caps/kfuncs.c (a function name, the text's first line, looked up in the
+ * rest as available_filter_functions, the kprobe blacklist or kallsyms)
+ * are checked against readers of the harness's own. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "fuzz.h"
+#include "caps/kfuncs.h"
+#include "caps/sysfacts.h"
 #include "core/procfs.h"
 #include "leak/slabinfo.h"
 #include "reclaim/common.h"
 
 enum { P_MAP, P_STAT, P_MOUNTS, P_CGROUP, P_KEYED, P_MOUNTINFO, P_SLABINFO, P_VMSTAT,
-       P_PSI, P_WORDS, P_NR };
+       P_PSI, P_WORDS, P_SWAPS, P_LISTED, P_KALLSYMS, P_NR };
 
 static volatile size_t sink;
 
@@ -26,9 +32,53 @@ static void use_str(const char *s, size_t cap)
 	sink += n;
 }
 
+/* Lines in t[0..n): '\n'-ended ones and a last one without. */
+static int count_lines(const char *t, size_t n)
+{
+	int lines = 0;
+
+	for (size_t i = 0; i < n; i++)
+		lines += t[i] == '\n';
+	return lines + (n && t[n - 1] != '\n');
+}
+
+/* Is name the word-th word (separated by spaces and tabs) of a line of
+ * t[0..n), each line read up to its first NUL? */
+static bool word_listed(const char *t, size_t n, const char *name, int word)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < n;) {
+		size_t end = i, j;
+		int w = 0;
+
+		while (end < n && t[end] != '\n')
+			end++;
+		for (j = i; j < end && t[j];) {
+			size_t k = j;
+
+			if (t[j] == ' ' || t[j] == '\t') {
+				j++;
+				continue;
+			}
+			while (k < end && t[k] && t[k] != ' ' && t[k] != '\t')
+				k++;
+			if (w++ == word) {
+				if (k - j == nl && !memcmp(t + j, name, nl))
+					return true;
+				break;
+			}
+			j = k;
+		}
+		i = end + 1;
+	}
+	return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct proc_map m;
+	static int only = -2;
 	static const char *const keys[] = { "workingset_refault_file", "pgscan_kswapd",
 					    "MemTotal", "file", "" };
 	static const char *const ctrls[] = { "", "memory", "cpu,cpuacct", "name=systemd" };
@@ -42,7 +92,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	sel = data[0] % P_NR;
+	/* FUZZ_PROCFS_SEL=N: parser N only, whatever data[0] says (a run
+	 * focused on one parser). */
+	if (only == -2) {
+		const char *e = getenv("FUZZ_PROCFS_SEL");
+
+		only = e && *e ? atoi(e) % P_NR : -1;
+	}
+	sel = only >= 0 ? (unsigned)only : data[0] % P_NR;
 	par = data[1];
 	data += 2;
 	size -= 2;
@@ -118,6 +175,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sink += some + full;
 		fclose(f);
 		break;
+	case P_SWAPS: {
+		int want = count_lines(s, size);
+
+		f = fuzz_stream(s, size);
+		if (swaps_count(f) != (want ? want - 1 : 0))
+			abort();	/* a device more or less than lines */
+		fclose(f);
+		break;
+	}
+	case P_LISTED:
+	case P_KALLSYMS: {
+		/* The name is the first line, the file the rest. */
+		char *nl = memchr(s, '\n', size);
+		size_t off = nl ? (size_t)(nl - s) + 1 : size;
+
+		if (nl)
+			*nl = 0;
+		f = fuzz_stream(s + off, size - off);
+		if (sel == P_KALLSYMS)
+			sink += kallsyms_has_text(f, s);
+		else if (kfunc_listed(f, s, par & 1) !=
+			 word_listed(s + off, size - off, s, par & 1))
+			abort();	/* the reader and the harness disagree */
+		fclose(f);
+		break;
+	}
 	case P_WORDS:
 		sink += word_in_list(s, ctrls[par % 4]);
 		sink += word_in_list(s, s + strnlen(s, par));
