@@ -350,6 +350,15 @@ TEST(unit_procfs_kprobe_lists, 0)
 	f = text(bl);
 	ASSERT_FALSE(kfunc_listed(f, "do_page_fault", 0), "not as the first word");
 	fclose(f);
+	/* The end of a line past 511 bytes is not a line of its own (found
+	 * by the procfs fuzz harness). */
+	char longl[700];
+
+	memset(longl, 'a', 511);
+	snprintf(longl + 511, sizeof(longl) - 511, "do_page_fault [mod]\n");
+	f = text(longl);
+	ASSERT_FALSE(kfunc_listed(f, "do_page_fault", 0), "the tail of a long line");
+	fclose(f);
 	f = text(ks);
 	ASSERT_TRUE(kallsyms_has_text(f, "do_page_fault"), "text symbol");
 	fclose(f);

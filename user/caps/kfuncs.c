@@ -2,6 +2,7 @@
 /* Per-function traceability checks (see kfuncs.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -72,17 +73,20 @@ static int fentry_can_attach_now(const struct btf *btf, const char *name)
  * "name" or "name [module]"; kallsyms: "addr t name")? */
 bool kfunc_listed(FILE *f, const char *name, int word)
 {
-	char line[512], *tok, *save;
-	size_t n = strlen(name);
+	char *line = NULL, *tok, *save;
+	size_t n = strlen(name), cap = 0;
+	bool found = false;
 
-	while (fgets(line, sizeof(line), f)) {
+	/* Lines of any length: a symbol can be 512 bytes (KSYM_NAME_LEN), and
+	 * the rest of a line cut short would be read as a line of its own. */
+	while (!found && getline(&line, &cap, f) >= 0) {
 		tok = strtok_r(line, " \t\n", &save);
 		for (int i = 0; tok && i < word; i++)
 			tok = strtok_r(NULL, " \t\n", &save);
-		if (tok && !strncmp(tok, name, n) && !tok[n])
-			return true;
+		found = tok && !strncmp(tok, name, n) && !tok[n];
 	}
-	return false;
+	free(line);
+	return found;
 }
 
 bool kallsyms_has_text(FILE *f, const char *name)
