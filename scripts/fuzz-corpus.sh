@@ -121,6 +121,21 @@ ffffffff81000000 T _stext
 ffffffff81a00000 t do_page_fault
 ffffffffc0201000 t mod_fn	[xfs]
 "
+# The loader's list in ldd mode (leak/alloc_object.c), of /bin/true here
+# and by hand.
+for ld in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux-aarch64.so.1; do
+	if [ -x "$ld" ] && [ -x /bin/true ]; then
+		{ printf '\015\000'; LD_TRACE_LOADED_OBJECTS=1 "$ld" /bin/true 2>/dev/null; } \
+			>"$dir/procfs/ldlist" || rm -f "$dir/procfs/ldlist"
+		break
+	fi
+done
+seedstr procfs ldlist_hand 015 000 "	linux-vdso.so.1 (0x00007ffc9a1f2000)
+	/usr/lib/libjemalloc.so.2 (0x00007f1a2c000000)
+	libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f1a2be00000)
+	libfoo.so => not found
+	/lib64/ld-linux-x86-64.so.2 (0x00007f1a2c400000)
+"
 
 # --- args: -c command lines, numbers, sizes, flag tables ---
 seedstr args u64 000 001 "18446744073709551615"

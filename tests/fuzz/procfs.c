@@ -6,7 +6,8 @@
  * writes out of bounds. /proc/swaps and the kprobe readers of
  * caps/kfuncs.c (a function name, the text's first line, looked up in the
  * rest as available_filter_functions, the kprobe blacklist or kallsyms)
- * are checked against readers of the harness's own. */
+ * are checked against readers of the harness's own; the loader's library
+ * list of leak/alloc_object.c (ldd mode) against what its paths must be. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -15,11 +16,13 @@
 #include "caps/kfuncs.h"
 #include "caps/sysfacts.h"
 #include "core/procfs.h"
+#include "leak/alloc_object.h"
 #include "leak/slabinfo.h"
 #include "reclaim/common.h"
 
 enum { P_MAP, P_STAT, P_MOUNTS, P_CGROUP, P_KEYED, P_MOUNTINFO, P_SLABINFO, P_VMSTAT,
-       P_PSI, P_WORDS, P_SWAPS, P_LISTED, P_KALLSYMS, P_NR };
+       P_PSI, P_WORDS, P_SWAPS, P_LISTED, P_KALLSYMS,
+       P_LDLIST, P_NR };
 
 static volatile size_t sink;
 
@@ -199,6 +202,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 word_listed(s + off, size - off, s, par & 1))
 			abort();	/* the reader and the harness disagree */
 		fclose(f);
+		break;
+	}
+	case P_LDLIST: {
+		struct alloc_objs objs = { 0 };
+		int lines = count_lines(s, size);
+
+		if (size > 8192)
+			break;	/* each path is compared with those before it */
+		if (alloc_objs_from_list(s, &objs))
+			abort();
+		if (objs.n > lines)
+			abort();
+		for (int i = 0; i < objs.n; i++) {
+			const char *o = objs.v[i].path;
+
+			/* Absolute, one line, without the " (0x...)" address,
+			 * each once. */
+			if (o[0] != '/' || strchr(o, '\n') || strstr(o, " (0x") || objs.v[i].symtab)
+				abort();
+			for (int k = 0; k < i; k++)
+				if (!strcmp(objs.v[k].path, o))
+					abort();
+		}
+		alloc_objs_free(&objs);
 		break;
 	}
 	case P_WORDS:

@@ -687,7 +687,7 @@ int alloc_object_mapped(pid_t pid, const char *path)
 }
 
 /* The paths of the loader's list, in its order (see pick_from_list). */
-static int objs_from_list(char *list, struct alloc_objs *out)
+int alloc_objs_from_list(char *list, struct alloc_objs *out)
 {
 	char *line, *save = NULL;
 	int err = 0;
@@ -728,7 +728,7 @@ int alloc_objects_for_command(const char *exe, struct alloc_objs *out)
 	if (is_glibc_loader(interp)) {
 		list = loader_list(interp, exe, &err);
 		if (list) {
-			err = objs_from_list(list, out);
+			err = alloc_objs_from_list(list, out);
 			free(list);
 		}
 		goto out;

@@ -65,4 +65,10 @@ int alloc_objects_for_pid(pid_t pid, struct alloc_objs *out);
 int alloc_objects_for_command(const char *exe, struct alloc_objs *out);
 void alloc_objs_free(struct alloc_objs *l);
 
+/* The absolute paths in a loader's ldd-mode list (its output with
+ * LD_TRACE_LOADED_OBJECTS=1: "\tname => /path (0x...)" or "\t/path
+ * (0x...)"), each once, in order, added to out; list is cut up. 0 or
+ * -ENOMEM. */
+int alloc_objs_from_list(char *list, struct alloc_objs *out);
+
 #endif
