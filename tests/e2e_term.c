@@ -604,9 +604,10 @@ TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
 	if (!ASSERT_TRUE(write_text(path, "1000"), "the first one the OOM killer's choice"))
 		goto out;
 	/* And the trigger out of its reach where that is allowed (root in the
-	 * guests; lowering takes CAP_SYS_RESOURCE): on 6.1 exit_mmap() marks
-	 * the victim done (MMF_OOM_SKIP) before tlb_finish_mmu() frees its
-	 * pages, and a charge in between killed the trigger too. */
+	 * guests; lowering takes CAP_SYS_RESOURCE): exit_mmap() marks the
+	 * victim done (MMF_OOM_SKIP) before tlb_finish_mmu() frees the pages
+	 * it gathered, and a charge in between (seen in a loaded 6.1 guest)
+	 * killed the trigger too. */
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", w[1].pid);
 	if (!write_text(path, "-1000"))
 		test_log("the trigger left killable (%s: %s)", path, strerror(errno));
