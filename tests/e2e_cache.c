@@ -324,7 +324,15 @@ TEST_FULL(e2e_cache_write_only, T_ROOT | T_E2E, 300)
 	if (o.ok) {
 		test_log("wrote %lld pages: dirtied %lld, write adds %lld", jv_req_i(o.t, "pages"),
 			 jv_req_i(o.sum, "dirtied_pages"), jv_req_i(o.sum, "write_add_pages"));
-		ASSERT_EQ(jv_req_i(o.sum, "dirtied_pages"), jv_req_i(o.t, "dirtied"), "dirtied exactly");
+		/* Its own pages, each once; and, on a file system without a
+		 * journal (our host's ext4), the block of the inode table its
+		 * size and times live in, dirtied by the writer itself when the
+		 * flusher had cleaned it meanwhile (the journal's thread
+		 * dirties it elsewhere). */
+		ASSERT_GE(jv_req_i(o.sum, "dirtied_pages"), jv_req_i(o.t, "dirtied"),
+			  "every page written dirtied");
+		ASSERT_LE(jv_req_i(o.sum, "dirtied_pages"), jv_req_i(o.t, "dirtied") + 2,
+			  "and at most the file's metadata besides");
 		ASSERT_EQ(jv_req_i(o.sum, "write_add_pages"), jv_req_i(o.t, "pages"),
 			  "added by the write");
 		ASSERT_EQ(jv_req_i(o.sum, "requested_pages"), 0, "no reads");
