@@ -65,155 +65,7 @@
 #include "syms/demangle.h"
 #include "syms/modfile.h"
 #include "syms/usyms.h"
-
-/* Cached addresses; the table is emptied when it would grow past this. */
-#define CACHE_MAX (1u << 16)
-
-/* A PT_LOAD segment: maps file offsets to link-time addresses. */
-struct useg {
-	uint64_t off, filesz, vaddr;
-};
-
-enum lines_state { LINES_UNKNOWN, LINES_OK, LINES_NONE };
-
-/* One file of the target (or the vdso, or anonymous code). */
-struct umod {
-	struct usyms *owner;
-	char *path;		/* as the target's maps show it */
-	unsigned int dev_major, dev_minor;
-	unsigned long inode;
-	dev_t st_dev;		/* the opened file, as we see it */
-	ino_t st_ino;
-	bool special;		/* [vdso], [anon]: no file identity */
-	unsigned int serial;
-	int fd;			/* ours; libdwfl gets a dup; -1: not an ELF file we can read */
-	bool evicted;		/* fd closed for the budget; reopen when needed */
-	uint64_t last_use;	/* u->clock when last resolved in */
-	bool resolved;		/* has named an address */
-	bool dead;		/* libdwfl refused it: no symbols */
-	Dwfl_Module *mod;	/* in the current Dwfl, NULL until used */
-	bool segs_read;
-	struct useg *segs;
-	int nsegs;
-	char *build_id;
-	bool debug_searched;
-	struct debuginfo dbg;	/* looked up when first needed */
-	enum lines_state lines;
-	bool dwarf_loaded;	/* in the current Dwfl */
-};
-
-/* An executable mapping. */
-struct umap {
-	uint64_t start, end, pgoff;	/* start, end first: core/ranges.h */
-	struct umod *mod;
-};
-
-struct usyms {
-	pid_t pid;
-	unsigned long long start_time;	/* tells the target from a reuse of its pid */
-	int root_fd;		/* the target's root directory; -1: same as ours */
-	Dwfl *dwfl;		/* created when needed, dropped over budget */
-	Dwfl_Callbacks cb;
-	size_t dwarf_mem_max;
-	size_t dw_mem;		/* our RSS growth in libdw calls since dwfl_begin */
-	struct strpool strs;	/* strings handed out: they outlive libdw's state */
-	struct umod **mods;
-	size_t nmods, capmods;
-	struct umap *maps;	/* sorted, disjoint */
-	size_t nmaps;
-	struct hmap cache;	/* (addr, return_addr) -> struct sym_frame */
-	bool no_lines;
-	unsigned fd_max;	/* descriptors we and libdwfl may hold */
-	unsigned nfds;		/* held now (libdwfl's counted as handed over) */
-	uint64_t clock;		/* resolutions so far, for LRU */
-};
-
-/* ---- opening files ----------------------------------------------------- */
-
-/* The target, not another process that got its pid, and not a zombie. */
-static bool target_alive(const struct usyms *u)
-{
-	struct proc_pid_stat st;
-
-	return !proc_pid_stat_read(u->pid, &st) && st.start_time == u->start_time &&
-	       st.state != 'Z' && st.state != 'X';
-}
-
-/* ---- the descriptor budget ------------------------------------------- */
-
-/* Close one of our descriptors to make room: never the one being used,
- * nor one of a module in the current Dwfl (it is re-reported from ours
- * after a drop), nor the vdso's (a copy that cannot be reopened); of the
- * rest, first those that never named an address, then the least recently
- * used. With may_drop, drop the Dwfl (all of libdwfl's) when nothing else
- * can go; not from inside a libdwfl callback. */
-static void dwfl_drop(struct usyms *u);
-
-static void fd_make_room(struct usyms *u, const struct umod *keep, bool may_drop)
-{
-	while (u->nfds + 1 > u->fd_max) {
-		struct umod *victim = NULL;
-
-		for (size_t i = 0; i < u->nmods; i++) {
-			struct umod *um = u->mods[i];
-
-			if (um == keep || um->fd < 0 || um->special || um->mod)
-				continue;
-			if (!victim || um->resolved < victim->resolved ||
-			    (um->resolved == victim->resolved && um->last_use < victim->last_use))
-				victim = um;
-		}
-		if (victim) {
-			close(victim->fd);
-			victim->fd = -1;
-			victim->evicted = true;
-			u->nfds--;
-		} else if (may_drop && u->dwfl) {
-			dwfl_drop(u);
-		} else {
-			return;	/* over budget rather than fail */
-		}
-	}
-}
-
-/* Open a module's file again, if the target still lives and it is still
- * the same file; false (the module stays without symbols) if not. */
-static bool umod_reopen(struct usyms *u, struct umod *um, const struct umap *m)
-{
-	struct stat st;
-	int fd;
-
-	um->evicted = false;
-	if (!target_alive(u))
-		return false;
-	fd_make_room(u, um, true);
-	fd = modfile_open_mapped(u->pid, u->root_fd, m->start, m->end, um->path, um->inode);
-	if (fd >= 0 && (fstat(fd, &st) || st.st_dev != um->st_dev || st.st_ino != um->st_ino)) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0)
-		return false;
-	um->fd = fd;
-	u->nfds++;
-	return true;
-}
-
-/* Once per process: what the hard limit allows, the soft one may have. */
-static void raise_nofile(void)
-{
-	static bool done;
-	struct rlimit rl;
-
-	if (done)
-		return;
-	done = true;
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			log_debug("usyms: cannot raise RLIMIT_NOFILE: %s", strerror(errno));
-	}
-}
+#include "syms/usyms_int.h"
 
 /* ---- libdwfl callbacks ------------------------------------------------ */
 
@@ -265,7 +117,7 @@ static int find_debuginfo_cb(Dwfl_Module *mod, void **userdata, const char *modn
 	}
 	if (!path)
 		return -1;
-	fd_make_room(um->owner, um, false);
+	usyms_fd_make_room(um->owner, um, false);
 	fd = open_regular(in_root ? um->owner->root_fd : -1, path);
 	if (fd < 0)
 		return -1;
@@ -341,7 +193,7 @@ static bool umod_ready(struct usyms *u, struct umod *um)
 		return true;
 	if (um->dead || um->fd < 0)
 		return false;
-	fd_make_room(u, um, true);
+	usyms_fd_make_room(u, um, true);
 	if (!u->dwfl) {
 		u->dwfl = dwfl_begin(&u->cb);
 		if (!u->dwfl)
@@ -374,7 +226,7 @@ static bool umod_ready(struct usyms *u, struct umod *um)
 }
 
 /* Free all libdw holds; modules are reported again when next used. */
-static void dwfl_drop(struct usyms *u)
+void usyms_dwfl_drop(struct usyms *u)
 {
 	size_t i;
 
@@ -455,7 +307,7 @@ static struct umod *umod_add(struct usyms *u, const struct proc_map *pm, bool sp
 		return NULL;
 	}
 	if (!special || !strcmp(path, "[vdso]"))
-		fd_make_room(u, NULL, true);
+		usyms_fd_make_room(u, NULL, true);
 	if (!special) {
 		um->dev_major = pm->dev_major;
 		um->dev_minor = pm->dev_minor;
@@ -504,7 +356,7 @@ int usyms_refresh(struct usyms *u)
 	int err = 0;
 	FILE *f;
 
-	if (!target_alive(u))
+	if (!usyms_target_alive(u))
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/maps", u->pid);
 	f = fopen(path, "re");
@@ -551,7 +403,7 @@ int usyms_refresh(struct usyms *u)
 	free(line);
 	/* A process exiting while we read shows empty maps, and once reaped,
 	 * its pid may be someone else's. */
-	if (!err && !target_alive(u))
+	if (!err && !usyms_target_alive(u))
 		err = -ESRCH;
 	if (err)
 		goto out;
@@ -678,7 +530,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	out->module = um->path;
 	out->module_offset = addr - m->start + m->pgoff;
 	um->last_use = ++u->clock;
-	if (um->evicted && !umod_reopen(u, um, m))
+	if (um->evicted && !usyms_umod_reopen(u, um, m))
 		return;
 	if (um->dead || um->fd < 0)
 		return;
@@ -699,7 +551,7 @@ static void resolve_uncached(struct usyms *u, uint64_t addr, bool return_addr,
 	/* Make room first for DWARF that will be inflated whole. */
 	if (!um->dwarf_loaded && um->dbg.inflate_cost &&
 	    u->dw_mem + um->dbg.inflate_cost > u->dwarf_mem_max) {
-		dwfl_drop(u);
+		usyms_dwfl_drop(u);
 		rss0 = proc_self_rss();
 		if (!umod_ready(u, um))
 			goto account;
@@ -722,7 +574,7 @@ account:
 	if (rss1 > rss0)
 		u->dw_mem += rss1 - rss0;
 	if (u->dw_mem > u->dwarf_mem_max)
-		dwfl_drop(u);
+		usyms_dwfl_drop(u);
 }
 
 static struct hkey cache_key(uint64_t addr, bool ra)
@@ -796,7 +648,7 @@ struct usyms *usyms_new_opts(pid_t pid, const struct usyms_opts *opts)
 		if (o.fd_max)
 			u->fd_max = o.fd_max;
 	}
-	raise_nofile();
+	usyms_raise_nofile();
 
 	snprintf(path, sizeof(path), "/proc/%d/root", u->pid);
 	u->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
