@@ -294,8 +294,9 @@ BENCH_ARGS ?=
 BENCH_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -D_GNU_SOURCE
 
 BENCH_SRCS := bench/bench.c bench/proc.c bench/report.c
-# memscope's own JSON writer (escaping, UTF-8 checks).
-BENCH_CORE := $(OUTPUT)/user/core/json.o $(OUTPUT)/user/core/strutil.o $(SAN_OBJS)
+# memscope's own JSON writer (escaping, UTF-8 checks) and /proc readers.
+BENCH_CORE := $(OUTPUT)/user/core/json.o $(OUTPUT)/user/core/strutil.o \
+	$(OUTPUT)/user/core/procfs.o $(SAN_OBJS)
 $(OUTPUT)/bench/memscope-bench: $(BENCH_SRCS) bench/bench.h $(BENCH_CORE) $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -21,6 +21,7 @@
 
 #include "bench.h"
 #include "core/json.h"
+#include "core/procfs.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -282,18 +283,11 @@ int progs_loaded(const unsigned *ids, int n, char *names, size_t len)
 
 long proc_rss_kib(pid_t pid)
 {
-	char path[64], line[256];
-	long kib = -1;
-	FILE *f;
+	char path[64];
+	uint64_t kib;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kib;
+	return file_keyed_u64(path, "VmRSS", &kib) ? -1 : (long)kib;
 }
 
 void expand(const char *t, const struct var *vars, size_t nvars, char *out, size_t len)

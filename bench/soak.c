@@ -43,6 +43,7 @@
 
 #include "bench.h"
 #include "core/json.h"
+#include "core/procfs.h"
 #include "out/files.h"
 
 /* ---- BOUNDS ----------------------------------------------------------------------- */
@@ -167,26 +168,18 @@ __attribute__((format(printf, 2, 3))) static void fail(struct run *r, const char
 	fprintf(stderr, "soak: %s: %s\n", r->t->name, r->fail[r->nfail - 1]);
 }
 
-/* A counter of a memory cgroup: "KEY N" in v1 memory.oom_control or v2
+/* The group's OOM kills: "oom_kill N" in v1 memory.oom_control or v2
  * memory.events (-1 if absent). */
 static long long oom_kills(const char *cg)
 {
-	char path[PATH_MAX], line[256];
-	long long v = -1, x;
-	FILE *f;
+	char path[PATH_MAX];
+	uint64_t v;
 
 	snprintf(path, sizeof(path), "%s/memory.oom_control", cg);
-	f = fopen(path, "re");
-	if (!f) {
-		snprintf(path, sizeof(path), "%s/memory.events", cg);
-		f = fopen(path, "re");
-	}
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "oom_kill %lld", &x) == 1)
-			v = x;
-	if (f)
-		fclose(f);
-	return v;
+	if (!file_keyed_u64(path, "oom_kill", &v))
+		return (long long)v;
+	snprintf(path, sizeof(path), "%s/memory.events", cg);
+	return file_keyed_u64(path, "oom_kill", &v) ? -1 : (long long)v;
 }
 
 /* No swap for the OOM group: its child must be killed, not swapped out. */
