@@ -203,18 +203,25 @@ static void no_swap(const char *cg)
 /* One line of the tool's stdout. */
 static void on_line(struct run *r, const char *line, double t)
 {
-	bool rep;
-
 	if (strstr(line, "\"type\":\"attached\""))
 		r->attached = true;
-	if (!t0 || t > t0 + seconds)
+	if (!t0)
 		return;
-	rep = r->t->report == R_OOM_KILL ? strstr(line, "\"type\":\"oom_kill\"") != NULL :
-					   strstr(line, "\"type\":\"interval\"") &&
-						   strstr(line, "\"final\":false");
-	if (!rep)
-		return;
-	r->reports++;
+	if (r->t->report == R_OOM_KILL) {
+		/* A kill is printed once its story is over (about 2.5 s on),
+		 * and at SIGINT whatever its story: records after the end are
+		 * of kills before it, which the bound counts. */
+		if (!strstr(line, "\"type\":\"oom_kill\""))
+			return;
+		r->reports++;
+		if (t > t0 + seconds)
+			return;
+	} else {
+		if (t > t0 + seconds || !strstr(line, "\"type\":\"interval\"") ||
+		    !strstr(line, "\"final\":false"))
+			return;
+		r->reports++;
+	}
 	if (t - r->last_report > r->max_gap)
 		r->max_gap = t - r->last_report;
 	r->last_report = t;
