@@ -102,8 +102,9 @@ static int text_stack_frames(const char *out, const char *at)
 TEST_FULL(e2e_term_leak, T_ROOT | T_E2E, 240)
 {
 	unsigned before = bpf_prog_max_id();
+	struct term_names nm = { 0 };
 	char folded[PATH_MAX + 32], svg[PATH_MAX + 32], pid[16], want[256];
-	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
+	char *comm_t = term_keep(&nm, term_text_form(TERM_COMM)), *comm_j = term_keep(&nm, term_json_form(TERM_COMM));
 	char *lib_t = NULL, *lib_j = NULL, *exe_j = NULL, *lib_f = NULL, *libpath_t = NULL;
 	struct hostile_tree t;
 	struct bg w, mt, mj;
@@ -111,11 +112,11 @@ TEST_FULL(e2e_term_leak, T_ROOT | T_E2E, 240)
 
 	if (!hostile_tree_make(&t, 1))
 		goto out;
-	lib_t = term_text_form(t.lib_name);
-	libpath_t = term_text_form(t.lib);
-	lib_j = term_json_form(t.lib);
-	exe_j = term_json_form(t.exe);
-	lib_f = term_frame_form(t.lib_name);
+	lib_t = term_keep(&nm, term_text_form(t.lib_name));
+	libpath_t = term_keep(&nm, term_text_form(t.lib));
+	lib_j = term_keep(&nm, term_json_form(t.lib));
+	exe_j = term_keep(&nm, term_json_form(t.exe));
+	lib_f = term_keep(&nm, term_frame_form(t.lib_name));
 	snprintf(folded, sizeof(folded), "%s/out.folded", t.root);
 	snprintf(svg, sizeof(svg), "%s/out.svg", t.root);
 	if (!hostile_start(&w, &t, NULL, 0))
@@ -240,13 +241,7 @@ stop:
 	bg_free(&w);
 out:
 	hostile_tree_remove(&t);
-	free(comm_t);
-	free(comm_j);
-	free(lib_t);
-	free(lib_j);
-	free(exe_j);
-	free(lib_f);
-	free(libpath_t);
+	term_names_free(&nm);
 	assert_no_progs_left(before, "after the hostile names");
 }
 
@@ -307,9 +302,10 @@ TEST_FULL(e2e_term_cachestat, T_ROOT | T_E2E, 300)
 {
 	static const char *const by[3] = { "process", "file", "cgroup" };
 	unsigned before = bpf_prog_max_id();
+	struct term_names nm = { 0 };
 	char child[PATH_MAX + 256], want[256];
-	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
-	char *cg_t = term_text_form(CG_NAME), *cg_j = term_json_form(CG_NAME);
+	char *comm_t = term_keep(&nm, term_text_form(TERM_COMM)), *comm_j = term_keep(&nm, term_json_form(TERM_COMM));
+	char *cg_t = term_keep(&nm, term_text_form(CG_NAME)), *cg_j = term_keep(&nm, term_json_form(CG_NAME));
 	char *file_t = NULL, *file_j = NULL;
 	long long file_ino = 0;
 	struct hostile_tree t;
@@ -323,8 +319,8 @@ TEST_FULL(e2e_term_cachestat, T_ROOT | T_E2E, 300)
 	/* The kernel side keeps 512 bytes of a path (bpf/cache.h): this
 	 * one is shown as ".../<its last components> (dev M:N ino I)". */
 	snprintf(want, sizeof(want), "/%s", t.file_name);
-	file_t = term_text_form(want);
-	file_j = term_json_form(want);
+	file_t = term_keep(&nm, term_text_form(want));
+	file_j = term_keep(&nm, term_json_form(want));
 	{
 		struct stat st;
 
@@ -363,7 +359,7 @@ TEST_FULL(e2e_term_cachestat, T_ROOT | T_E2E, 300)
 		assert_clean(&m[i], what);
 	}
 	{
-		char *child_t = term_text_form(child), *child_j = term_json_form(child);
+		char *child_t = term_keep(&nm, term_text_form(child)), *child_j = term_keep(&nm, term_json_form(child));
 		struct jlines l;
 
 		ASSERT_CONTAINS(m[6].out, child_t, "leak --cgroup: the cgroup's path, escaped");
@@ -373,8 +369,6 @@ TEST_FULL(e2e_term_cachestat, T_ROOT | T_E2E, 300)
 				    "leak --cgroup -j: the cgroup's path");
 			jlines_free(&l);
 		}
-		free(child_t);
-		free(child_j);
 	}
 
 	/* Text: the names escaped as text_safe documents. */
@@ -420,12 +414,7 @@ stop:
 out:
 	memcg_destroy(&cg);
 	hostile_tree_remove(&t);
-	free(comm_t);
-	free(comm_j);
-	free(cg_t);
-	free(cg_j);
-	free(file_t);
-	free(file_j);
+	term_names_free(&nm);
 	assert_no_progs_left(before, "after cachestat with hostile names");
 }
 
@@ -445,9 +434,10 @@ static bool frames_have_module(const struct jv *frames, const char *want)
 TEST_FULL(e2e_term_reclaim, T_ROOT | T_E2E, 300)
 {
 	unsigned before = bpf_prog_max_id();
+	struct term_names nm = { 0 };
 	char child[PATH_MAX + 256], pid[16], want[256];
-	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
-	char *cg_t = term_text_form(CG_NAME), *cg_j = term_json_form(CG_NAME);
+	char *comm_t = term_keep(&nm, term_text_form(TERM_COMM)), *comm_j = term_keep(&nm, term_json_form(TERM_COMM));
+	char *cg_t = term_keep(&nm, term_text_form(CG_NAME)), *cg_j = term_keep(&nm, term_json_form(CG_NAME));
 	char *lib_t = NULL, *lib_j = NULL;
 	unsigned long long cg_id;
 	struct hostile_tree t;
@@ -458,8 +448,8 @@ TEST_FULL(e2e_term_reclaim, T_ROOT | T_E2E, 300)
 
 	if (!hostile_tree_make(&t, 48))
 		goto out;
-	lib_t = term_text_form(t.lib_name);
-	lib_j = term_json_form(t.lib);
+	lib_t = term_keep(&nm, term_text_form(t.lib_name));
+	lib_j = term_keep(&nm, term_json_form(t.lib));
 	if (!hostile_memcg(&cg, 16ULL << 20, -1, child, sizeof(child)))
 		goto out;
 	cg_id = memcg_id_of(child);
@@ -563,12 +553,7 @@ stop:
 out:
 	memcg_destroy(&cg);
 	hostile_tree_remove(&t);
-	free(comm_t);
-	free(comm_j);
-	free(cg_t);
-	free(cg_j);
-	free(lib_t);
-	free(lib_j);
+	term_names_free(&nm);
 	assert_no_progs_left(before, "after reclaim with hostile names");
 }
 
@@ -581,9 +566,10 @@ out:
 TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
 {
 	unsigned before = bpf_prog_max_id();
+	struct term_names nm = { 0 };
 	char child[PATH_MAX + 256], want[256], path[64];
-	char *comm_t = term_text_form(TERM_COMM), *comm_j = term_json_form(TERM_COMM);
-	char *cg_t = term_text_form(CG_NAME), *cg_j = term_json_form(CG_NAME);
+	char *comm_t = term_keep(&nm, term_text_form(TERM_COMM)), *comm_j = term_keep(&nm, term_json_form(TERM_COMM));
+	char *cg_t = term_keep(&nm, term_text_form(CG_NAME)), *cg_j = term_keep(&nm, term_json_form(CG_NAME));
 	char *lib_t = NULL, *lib_j = NULL;
 	struct hostile_tree t;
 	struct memcg cg = { 0 };
@@ -592,8 +578,8 @@ TEST_FULL(e2e_term_oom, T_ROOT | T_E2E, 300)
 
 	if (!hostile_tree_make(&t, 1))
 		goto out;
-	lib_t = term_text_form(t.lib_name);
-	lib_j = term_json_form(t.lib);
+	lib_t = term_keep(&nm, term_text_form(t.lib_name));
+	lib_j = term_keep(&nm, term_json_form(t.lib));
 	if (!hostile_memcg(&cg, 32ULL << 20, 0, child, sizeof(child)))
 		goto out;
 	for (; wl < 2; wl++)
@@ -667,11 +653,6 @@ out:
 	}
 	memcg_destroy(&cg);
 	hostile_tree_remove(&t);
-	free(comm_t);
-	free(comm_j);
-	free(cg_t);
-	free(cg_j);
-	free(lib_t);
-	free(lib_j);
+	term_names_free(&nm);
 	assert_no_progs_left(before, "after oom with hostile names");
 }

@@ -236,3 +236,16 @@ char *term_frame_form(const char *name)
 	b[o] = 0;
 	return b;
 }
+
+char *term_keep(struct term_names *b, char *s)
+{
+	if (s && b->n < (int)(sizeof(b->s) / sizeof(b->s[0])))
+		b->s[b->n++] = s;
+	return s;
+}
+
+void term_names_free(struct term_names *b)
+{
+	while (b->n > 0)
+		free(b->s[--b->n]);
+}

@@ -65,4 +65,13 @@ char *term_text_form(const char *name);
 char *term_json_form(const char *name);
 char *term_frame_form(const char *name);
 
+/* The names a test renders, freed together at its end. */
+struct term_names {
+	char *s[16];
+	int n;
+};
+/* s, kept in b to be freed by term_names_free (s as it is past 16). */
+char *term_keep(struct term_names *b, char *s);
+void term_names_free(struct term_names *b);
+
 #endif
